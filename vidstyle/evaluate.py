@@ -1,0 +1,63 @@
+"""`vidstyle eval`: warping error of a stylized clip against its source, frame pair by frame pair."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import cv2
+
+from vidstyle.errors import UserError
+from vidstyle.flow import make_estimator
+from vidstyle.media.video import Frame, VideoSource
+from vidstyle.metrics import StyleDistance, warping_error
+from vidstyle.progress import make_progress
+
+
+def evaluate_clip(original: Path, stylized: Path, flow: str = "dis", raft_weights: Path | None = None,
+                  style: Path | None = None, style_every: int = 10, quiet: bool = False) -> dict[str, Any]:
+    """Both clips are decoded upright, the source scaled to the stylized size; they must have as many frames."""
+    if flow == "none":
+        raise UserError("eval needs a flow method: dis, farneback or raft")
+    estimator = make_estimator(flow, raft_weights)
+    distance = None
+    if style is not None:
+        from vidstyle.media.images import load_image
+        from vidstyle.stylize.adain import resize_short_side
+
+        distance = StyleDistance(resize_short_side(load_image(style).rgb, 512))
+    rows: list[dict[str, Any]] = []
+    styles: list[float] = []
+    with VideoSource(original) as src, VideoSource(stylized) as out, make_progress(quiet) as progress:
+        task = progress.add_task("eval " + stylized.name, total=out.estimated_frames())
+        src_frames = (f for f in src.frames() if isinstance(f, Frame))
+        prev = None
+        count = 0
+        for frame in out.frames():
+            if not isinstance(frame, Frame):
+                continue
+            source = next(src_frames, None)
+            if source is None:
+                raise UserError(f"has more frames than the source {original.name}", stylized)
+            h, w = frame.rgb.shape[:2]
+            s_rgb = source.rgb
+            if s_rgb.shape[:2] != (h, w):
+                s_rgb = cv2.resize(s_rgb, (w, h), interpolation=cv2.INTER_AREA)
+            if distance is not None and count % style_every == 0:
+                styles.append(distance(frame.rgb))
+            if prev is not None:
+                err = warping_error(prev[0], s_rgb, prev[1], frame.rgb, estimator)
+                rows.append({"frame": count, "time": float(frame.pts * out.time_base), "warping_error": err})
+            prev = (s_rgb, frame.rgb)
+            count += 1
+            progress.update(task, advance=1)
+        if next(src_frames, None) is not None:
+            raise UserError(f"has fewer frames than the source {original.name}", stylized)
+    if not rows:
+        raise UserError("needs at least two frames to measure temporal consistency", stylized)
+    return {
+        "original": str(original), "stylized": str(stylized), "flow": flow, "pairs": len(rows),
+        "warping_error": sum(r["warping_error"] for r in rows) / len(rows),
+        "style_distance": sum(styles) / len(styles) if styles else None,
+        "per_frame": rows,
+    }

@@ -1,0 +1,35 @@
+"""Optical flow between frames: OpenCV DIS and Farneback, torchvision RAFT; warping and reliability masks.
+
+A flow is HxWx2 float32 in pixels: flow_ab(x) moves pixel x of frame a to its place in frame b.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+
+from vidstyle.errors import UserError
+
+METHODS = ("dis", "farneback", "raft", "none")
+
+
+class FlowEstimator(Protocol):
+    def __call__(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        """Flow from RGB frame `a` to RGB frame `b` (both HxWx3 uint8, same size)."""
+        ...
+
+
+def make_estimator(method: str, raft_weights: Path | None = None, device: str = "cpu") -> FlowEstimator | None:
+    if method == "none":
+        return None
+    if method in ("dis", "farneback"):
+        from vidstyle.flow.opencv import OpenCVFlow
+
+        return OpenCVFlow(method)
+    if method == "raft":
+        from vidstyle.flow.raft import RaftFlow
+
+        return RaftFlow(raft_weights, device)
+    raise UserError(f"unknown flow method {method!r}; choose one of {', '.join(METHODS)}")

@@ -1,0 +1,162 @@
+"""Runs a video job as a stream: decode + flow | stylize + temporal blend | encode + audio, in three threads.
+
+Bounded queues between the stages keep memory flat whatever the clip length, and let decoding, flow and
+encoding overlap with network inference. Only the temporal step must go frame by frame, in order.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import av
+import numpy as np
+
+from vidstyle.flow import FlowEstimator
+from vidstyle.media.atomic import atomic_output
+from vidstyle.media.video import EncodeSettings, Frame, VideoSink, VideoSource
+from vidstyle.progress import make_progress
+from vidstyle.stylize import Stylizer
+from vidstyle.temporal import blend, estimate_motion
+
+QUEUE_DEPTH = 8
+_DONE = object()
+
+
+@dataclass
+class VideoOptions:
+    max_size: int | None = None
+    temporal_weight: float = 2.0
+    encode: EncodeSettings = field(default_factory=EncodeSettings)
+    quiet: bool = False
+
+
+@dataclass
+class VideoResult:
+    frames: int
+    seconds: float
+
+    @property
+    def fps(self) -> float:
+        return self.frames / self.seconds if self.seconds else 0.0
+
+
+class _Stage(threading.Thread):
+    """A daemon thread whose failure is handed to the consumer instead of being lost."""
+
+    def __init__(self, target: Callable[[], None], name: str, finish: Callable[[], object] = lambda: None) -> None:
+        super().__init__(name=name, daemon=True)
+        self._work = target
+        self._finish = finish
+        self.error: BaseException | None = None
+
+    def run(self) -> None:
+        try:
+            self._work()
+        except BaseException as exc:  # noqa: BLE001 - re-raised in the main thread
+            self.error = exc
+        finally:
+            self._finish()  # after `error` is set, so a consumer that sees the end also sees the error
+
+
+def _put(q: queue.Queue, item: Any, stop: threading.Event) -> bool:
+    while not stop.is_set():
+        try:
+            q.put(item, timeout=0.1)
+            return True
+        except queue.Full:
+            continue
+    return False
+
+
+def _drain(q: queue.Queue, stop: threading.Event, upstream: _Stage | None = None) -> Iterator[Any]:
+    """Items from `q` until the upstream stage says it is done; its error, if any, is raised here."""
+    while True:
+        try:
+            item = q.get(timeout=0.1)
+        except queue.Empty:
+            if stop.is_set():
+                return
+            continue
+        if item is _DONE:
+            if upstream is not None and upstream.error is not None:
+                raise upstream.error
+            return
+        yield item
+
+
+def stylize_video(source_path: Path, output: Path, stylizer: Stylizer, estimator: FlowEstimator | None,
+                  options: VideoOptions) -> VideoResult:
+    """Stylize one clip into `output`, which appears only when the whole file is written."""
+    started = time.perf_counter()
+    stop = threading.Event()
+    use_flow = estimator is not None and options.temporal_weight > 0
+    with VideoSource(source_path) as source, atomic_output(output) as tmp:
+        sink = VideoSink(tmp, output, source, options.encode)
+        decoded: queue.Queue = queue.Queue(QUEUE_DEPTH)
+        encoded: queue.Queue = queue.Queue(QUEUE_DEPTH)
+
+        def produce() -> None:
+            prev: np.ndarray | None = None
+            for item in source.frames(options.max_size, with_audio=True):
+                if isinstance(item, Frame):
+                    motion = estimate_motion(estimator, prev, item.rgb) if use_flow and prev is not None else None
+                    prev = item.rgb
+                    item = (item, motion)
+                if not _put(decoded, item, stop):
+                    return
+
+        def consume() -> None:
+            try:
+                for item in _drain(encoded, stop):
+                    if isinstance(item, av.Packet):
+                        sink.write_audio(item)
+                    else:
+                        sink.write_frame(*item)
+                if not stop.is_set():
+                    sink.close()
+            except BaseException:
+                sink.abort()
+                raise
+
+        producer = _Stage(produce, "vidstyle-decode", finish=lambda: _put(decoded, _DONE, stop))
+        writer = _Stage(consume, "vidstyle-encode")
+        frames = 0
+        try:
+            with make_progress(options.quiet) as progress:
+                task = progress.add_task(source_path.name, total=source.estimated_frames())
+                producer.start()
+                writer.start()
+                prev_out: np.ndarray | None = None
+                for item in _drain(decoded, stop, producer):
+                    if isinstance(item, av.Packet):
+                        _put(encoded, item, stop)
+                        continue
+                    frame, motion = item
+                    out = stylizer.stylize(frame.rgb)
+                    if motion is not None and prev_out is not None:
+                        out = blend(out, prev_out, motion, options.temporal_weight)
+                    prev_out = out
+                    if not _put(encoded, ((out * 255.0 + 0.5).astype(np.uint8), frame.pts), stop):
+                        break
+                    frames += 1
+                    progress.update(task, advance=1)
+                _put(encoded, _DONE, stop)
+                while writer.is_alive():
+                    writer.join(0.1)
+                if writer.error is not None:
+                    raise writer.error
+                progress.update(task, total=frames, completed=frames)
+        except BaseException:
+            stop.set()
+            for thread in (producer, writer):
+                if thread.is_alive():
+                    thread.join(5)
+            sink.abort()
+            raise
+    return VideoResult(frames, time.perf_counter() - started)

@@ -1,0 +1,1 @@
+"""Reading and writing media: video through PyAV, still images through Pillow, atomic output files."""

