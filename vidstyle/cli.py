@@ -58,7 +58,8 @@ def _parse_weights(text: str | None, count: int) -> list[float]:
 
 
 def _build_stylizer(backend: str, styles: list[Path], style_weights: str | None, alpha: float, preserve_color: bool,
-                    style_size: int, device: str, vgg_weights: Path | None, decoder_weights: Path | None):
+                    style_size: int, device: str, vgg_weights: Path | None, decoder_weights: Path | None,
+                    temporal_weight: float = 0.0):
     from vidstyle.device import pick_device
     from vidstyle.media.images import load_image
     from vidstyle.stylize import BACKENDS
@@ -72,7 +73,7 @@ def _build_stylizer(backend: str, styles: list[Path], style_weights: str | None,
     from vidstyle.stylize.adain import AdainOptions, AdainStylizer
 
     opts = AdainOptions(alpha=alpha, style_size=style_size, preserve_color=preserve_color,
-                        vgg_weights=vgg_weights, decoder_weights=decoder_weights)
+                        temporal_weight=temporal_weight, vgg_weights=vgg_weights, decoder_weights=decoder_weights)
     return AdainStylizer(images, weights, opts, pick_device(device))
 
 
@@ -128,7 +129,7 @@ def video(
     flow: Annotated[str, typer.Option("--flow", help="Optical flow: dis, farneback, raft or none.")] = "dis",
     raft_weights: Annotated[Optional[Path], typer.Option("--raft-weights", help="raft_small .pth file.")] = None,
     temporal_weight: Annotated[float, typer.Option("--temporal-weight", min=0.0,
-                                                   help="Pull towards the flow-warped previous output; 0 = off.")] = 2.0,
+                                                   help="Temporal consistency strength; 0 = off.")] = 0.5,
     codec: Annotated[Optional[str], typer.Option("--codec", help="Video encoder, e.g. libx264, libx265.")] = None,
     crf: Annotated[int, typer.Option("--crf", min=0, max=63, help="Quality: lower is better.")] = 18,
     preset: Annotated[str, typer.Option("--preset", help="Encoder speed preset (x264/x265).")] = "medium",
@@ -149,9 +150,8 @@ def video(
     VideoSource(clip).close()  # a bad input fails now, before weights load
     estimator = make_estimator(flow, raft_weights, str(pick_device(device))) if temporal_weight > 0 else None
     stylizer = _build_stylizer(backend, style, style_weights, alpha, preserve_color, style_size, device,
-                               vgg_weights, decoder_weights)
-    options = VideoOptions(max_size=max_size, temporal_weight=temporal_weight,
-                           encode=EncodeSettings(codec=codec, crf=crf, preset=preset), quiet=quiet)
+                               vgg_weights, decoder_weights, temporal_weight if estimator else 0.0)
+    options = VideoOptions(max_size=max_size, encode=EncodeSettings(codec=codec, crf=crf, preset=preset), quiet=quiet)
     result = stylize_video(clip, output, stylizer, estimator, options)
     log.info("wrote %s: %d frames in %.1f s (%.2f fps)", output, result.frames, result.seconds, result.fps)
 
@@ -181,7 +181,11 @@ def eval_(
 def main() -> None:
     """Entry point: people see one line per problem; --debug shows the traceback."""
     try:
-        app(standalone_mode=False)
+        code = app(standalone_mode=False)  # Typer turns Ctrl-C into a returned 130 in this mode
+        if code == 130:
+            raise KeyboardInterrupt
+        if isinstance(code, int) and code:
+            sys.exit(code)
     except UserError as exc:
         if _state["debug"]:
             raise

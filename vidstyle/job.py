@@ -22,7 +22,7 @@ from vidstyle.media.atomic import atomic_output
 from vidstyle.media.video import EncodeSettings, Frame, VideoSink, VideoSource
 from vidstyle.progress import make_progress
 from vidstyle.stylize import Stylizer
-from vidstyle.temporal import blend, estimate_motion
+from vidstyle.temporal import estimate_motion
 
 QUEUE_DEPTH = 8
 _DONE = object()
@@ -31,7 +31,6 @@ _DONE = object()
 @dataclass
 class VideoOptions:
     max_size: int | None = None
-    temporal_weight: float = 2.0
     encode: EncodeSettings = field(default_factory=EncodeSettings)
     quiet: bool = False
 
@@ -92,10 +91,12 @@ def _drain(q: queue.Queue, stop: threading.Event, upstream: _Stage | None = None
 
 def stylize_video(source_path: Path, output: Path, stylizer: Stylizer, estimator: FlowEstimator | None,
                   options: VideoOptions) -> VideoResult:
-    """Stylize one clip into `output`, which appears only when the whole file is written."""
+    """Stylize one clip into `output`, which appears only when the whole file is written.
+
+    With an `estimator`, each frame's motion from the previous one goes to the stylizer's temporal term.
+    """
     started = time.perf_counter()
     stop = threading.Event()
-    use_flow = estimator is not None and options.temporal_weight > 0
     with VideoSource(source_path) as source, atomic_output(output) as tmp:
         sink = VideoSink(tmp, output, source, options.encode)
         decoded: queue.Queue = queue.Queue(QUEUE_DEPTH)
@@ -105,7 +106,7 @@ def stylize_video(source_path: Path, output: Path, stylizer: Stylizer, estimator
             prev: np.ndarray | None = None
             for item in source.frames(options.max_size, with_audio=True):
                 if isinstance(item, Frame):
-                    motion = estimate_motion(estimator, prev, item.rgb) if use_flow and prev is not None else None
+                    motion = estimate_motion(estimator, prev, item.rgb) if estimator and prev is not None else None
                     prev = item.rgb
                     item = (item, motion)
                 if not _put(decoded, item, stop):
@@ -132,16 +133,12 @@ def stylize_video(source_path: Path, output: Path, stylizer: Stylizer, estimator
                 task = progress.add_task(source_path.name, total=source.estimated_frames())
                 producer.start()
                 writer.start()
-                prev_out: np.ndarray | None = None
                 for item in _drain(decoded, stop, producer):
                     if isinstance(item, av.Packet):
                         _put(encoded, item, stop)
                         continue
                     frame, motion = item
-                    out = stylizer.stylize(frame.rgb)
-                    if motion is not None and prev_out is not None:
-                        out = blend(out, prev_out, motion, options.temporal_weight)
-                    prev_out = out
+                    out = stylizer.stylize(frame.rgb, motion)
                     if not _put(encoded, ((out * 255.0 + 0.5).astype(np.uint8), frame.pts), stop):
                         break
                     frames += 1

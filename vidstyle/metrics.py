@@ -13,7 +13,7 @@ import torch
 from vidstyle.flow import FlowEstimator
 from vidstyle.flow.ops import occlusion, warp
 from vidstyle.nets import weights
-from vidstyle.nets.vgg import STYLE_LAYERS, VGGFeatures, build_vgg
+from vidstyle.nets.vgg import STYLE_LAYERS, VGGFeatures
 from vidstyle.stylize.adain import to_tensor
 
 
@@ -42,8 +42,7 @@ class StyleDistance:
 
     def __init__(self, style: np.ndarray, device: torch.device = torch.device("cpu")) -> None:
         self.device = device
-        vgg = weights.load_into(build_vgg(), weights.VGG)
-        self.features = VGGFeatures(vgg, STYLE_LAYERS).to(device)
+        self.features = VGGFeatures(weights.network(weights.VGG, device=device), STYLE_LAYERS)
         with torch.inference_mode():
             self.targets = {k: gram(v) for k, v in self.features(to_tensor(style, device)).items()}
 

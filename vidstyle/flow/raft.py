@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pickle
 from pathlib import Path
 
 import numpy as np
@@ -22,7 +23,7 @@ def load_raft(weights_path: Path | None) -> torch.nn.Module:
         model = raft_small(weights=None)
         try:
             model.load_state_dict(torch.load(weights_path, map_location="cpu", weights_only=True))
-        except (RuntimeError, OSError, ValueError, EOFError) as exc:
+        except (RuntimeError, OSError, ValueError, EOFError, pickle.UnpicklingError) as exc:
             raise UserError(f"not a torchvision raft_small state_dict ({str(exc).splitlines()[0][:120]})",
                             weights_path) from None
         return model
@@ -44,8 +45,8 @@ class RaftFlow:
     def __call__(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
         h, w = a.shape[:2]
         ta, tb = (torch.from_numpy(x).to(self.device).permute(2, 0, 1)[None].float() / 127.5 - 1 for x in (a, b))
-        # RAFT downsamples by 8: pad, run, crop.
-        ph, pw = -h % 8, -w % 8
+        # RAFT works at 1/8 scale and its correlation pyramid needs at least 128 px: pad, run, crop.
+        ph, pw = max(128 - h, -h % 8), max(128 - w, -w % 8)
         ta = F.pad(ta, (0, pw, 0, ph), mode="replicate")
         tb = F.pad(tb, (0, pw, 0, ph), mode="replicate")
         flow = self.model(ta, tb, num_flow_updates=self.iters)[-1][0, :, :h, :w]

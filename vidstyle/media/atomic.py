@@ -33,12 +33,18 @@ def atomic_output(output: Path) -> Iterator[Path]:
     On success it replaces `output` in one rename; on any failure, Ctrl-C included, it is deleted.
     """
     out = output.expanduser()
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{out.stem}.", suffix=f".vidstyle-tmp{out.suffix}", dir=out.parent or ".")
+    try:
+        fd, tmp_name = tempfile.mkstemp(prefix=f".{out.stem}.", suffix=f".vidstyle-tmp{out.suffix}", dir=out.parent)
+    except OSError as exc:
+        raise UserError(f"cannot write in {out.parent} ({exc.strerror})", output) from None
     os.close(fd)
     tmp = Path(tmp_name)
     try:
         yield tmp
-        os.replace(tmp, out)
+        try:
+            os.replace(tmp, out)
+        except OSError as exc:
+            raise UserError(f"cannot replace the output ({exc.strerror})", output) from None
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise

@@ -158,8 +158,14 @@ def _guess_format(path: Path) -> str:
     return {"mkv": "matroska", "m4v": "mp4", "": "mp4"}.get(suffix, suffix)
 
 
+# Pairs FFmpeg muxes but common players will not play: transcode these rather than copy.
+UNPLAYABLE_AUDIO = {("mp4", "vorbis"), ("mov", "vorbis"), ("mov", "opus")}
+
+
 def can_copy_audio(stream: av.audio.AudioStream, fmt: str) -> bool:
     """Whether `fmt` accepts `stream`'s packets as they are: try writing a header, as the real mux will."""
+    if (fmt, stream.codec_context.name) in UNPLAYABLE_AUDIO:
+        return False
     buf = io.BytesIO()
     try:
         with av.open(buf, "w", format=fmt) as probe:
@@ -180,7 +186,8 @@ class VideoSink:
         if self.codec not in av.codecs_available:
             raise UserError(f"video codec {self.codec!r} is not in this PyAV build", fmt_path)
         self.source = source
-        self.container = av.open(str(path), "w", format=self.fmt)
+        # Keep source timestamps as they are: no shifting to make B-frame decode times non-negative.
+        self.container = av.open(str(path), "w", format=self.fmt, options={"avoid_negative_ts": "disabled"})
         # Exact timestamps: a time base of 1/N that holds every source tick (MP4 wants 1/N).
         self.tick = source.time_base.numerator
         self.time_base = Fraction(1, source.time_base.denominator)
@@ -215,7 +222,7 @@ class VideoSink:
                 if src.codec_context.layout is not None:
                     out.layout = src.codec_context.layout
                 log.warning(
-                    "audio stream #%d (%s) transcoded to %s: %s cannot hold %s as it is",
+                    "audio stream #%d (%s) transcoded to %s: %s does not carry %s as it is",
                     src.index, src.codec_context.name, out.codec_context.name, self.fmt, src.codec_context.name,
                 )
             self._audio[src.index] = (out, copy)

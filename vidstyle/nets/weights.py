@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import importlib.util
 import os
+import pickle
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -66,13 +67,28 @@ def _verified(path: Path, sha256: str, size: int) -> None:
 
 
 def load_into(module: nn.Module, weight: WeightFile, explicit: Path | None = None) -> nn.Module:
+    """Load `weight` into `module` and freeze it for inference."""
     path, packaged = locate(weight, explicit)
     if packaged:
         _verified(path, weight.sha256, weight.size)
     try:
         state = torch.load(path, map_location="cpu", weights_only=True)
         module.load_state_dict(state)
-    except (RuntimeError, OSError, ValueError, KeyError, EOFError) as exc:
+    except (RuntimeError, OSError, ValueError, KeyError, EOFError, pickle.UnpicklingError) as exc:
         reason = str(exc).splitlines()[0][:160]
         raise UserError(f"not a {weight.name} state_dict ({reason})", path) from None
     return module.eval().requires_grad_(False)
+
+
+@lru_cache(maxsize=8)
+def _network(weight: WeightFile, path: Path | None, device: str) -> nn.Module:
+    from vidstyle.nets.adain import build_decoder
+    from vidstyle.nets.vgg import build_vgg
+
+    module = build_vgg() if weight is VGG else build_decoder()
+    return load_into(module, weight, path).to(device)
+
+
+def network(weight: WeightFile, explicit: Path | None = None, device: torch.device | str = "cpu") -> nn.Module:
+    """The frozen network for `weight`, loaded once per process and device (they are never trained in place)."""
+    return _network(weight, Path(explicit) if explicit else None, str(device))

@@ -16,8 +16,12 @@ import torch.nn.functional as F
 
 from vidstyle.errors import UserError
 from vidstyle.nets import weights
-from vidstyle.nets.adain import adain, build_decoder, mean_std
-from vidstyle.nets.vgg import build_vgg
+from vidstyle.nets.adain import adain, mean_std
+from vidstyle.temporal import Motion, TemporalTerm
+
+# Decoder layers whose *input* gets the temporal term: the AdaIN output, 1/8 of the frame. Finer maps
+# average textures and wash out the style (measured while tuning, see benchmarks/temporal.py).
+TEMPORAL_LAYERS = (0,)
 
 
 @dataclass
@@ -25,11 +29,14 @@ class AdainOptions:
     alpha: float = 1.0
     style_size: int = 512  # shorter side of each style image; 0 keeps its size
     preserve_color: bool = False
+    temporal_weight: float = 0.0  # lambda of the temporal term (vidstyle.temporal); 0 = off
     vgg_weights: Path | None = None
     decoder_weights: Path | None = None
 
 
 def to_tensor(rgb: np.ndarray, device: torch.device) -> torch.Tensor:
+    if not rgb.flags.writeable:  # decoded frames can be read-only views; torch wants to own writable memory
+        rgb = rgb.copy()
     return torch.from_numpy(rgb).to(device).permute(2, 0, 1).unsqueeze(0).float().div_(255.0)
 
 
@@ -71,9 +78,10 @@ class AdainStylizer:
         self.weights = [w / total for w in style_weights]
         self.options = options
         self.device = device
-        self.encoder = weights.load_into(build_vgg(), weights.VGG, options.vgg_weights)[:31].to(device)
-        self.decoder = weights.load_into(build_decoder(), weights.DECODER, options.decoder_weights).to(device)
+        self.encoder = weights.network(weights.VGG, options.vgg_weights, device)[:31]
+        self.decoder = weights.network(weights.DECODER, options.decoder_weights, device)
         self._target: tuple[torch.Tensor, torch.Tensor] | None = None
+        self.temporal = TemporalTerm(options.temporal_weight)
 
     @torch.inference_mode()
     def _style_stats(self, reference: np.ndarray) -> tuple[torch.Tensor, torch.Tensor]:
@@ -94,7 +102,8 @@ class AdainStylizer:
         return mean, std
 
     @torch.inference_mode()
-    def stylize(self, rgb: np.ndarray) -> np.ndarray:
+    def stylize(self, rgb: np.ndarray, motion: Motion | None = None) -> np.ndarray:
+        """Stylize one frame; `motion` links it to the previous call's frame (None: no temporal term)."""
         if self._target is None:
             self._target = self._style_stats(rgb)
         h, w = rgb.shape[:2]
@@ -103,10 +112,15 @@ class AdainStylizer:
         ph, pw = -h % 8, -w % 8
         if ph or pw:
             x = F.pad(x, (0, pw, 0, ph), mode="reflect" if min(h, w) > 8 else "replicate")
+        padded = (h + ph, w + pw)
         feat = self.encoder(x)
         t = adain(feat, *self._target)
         alpha = self.options.alpha
         if alpha < 1.0:
             t = alpha * t + (1 - alpha) * feat
-        out = self.decoder(t)[:, :, :h, :w].clamp_(0, 1)
-        return out[0].permute(1, 2, 0).float().cpu().numpy()
+        for i, layer in enumerate(self.decoder):
+            if i in TEMPORAL_LAYERS:
+                t = self.temporal.features(str(i), t, motion, padded)
+            t = layer(t)
+        out = t[:, :, :h, :w].clamp_(0, 1)[0].permute(1, 2, 0).float().cpu().numpy()
+        return self.temporal.output(out, motion)

@@ -1,0 +1,78 @@
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+MEDIA = ROOT.parent / "shared" / "media"
+
+
+def media(rel: str) -> Path:
+    """A file from ../shared/media, or a skip saying it is absent (the suite runs without it)."""
+    path = MEDIA / rel
+    if not path.exists():
+        pytest.skip(f"shared test media not present: {path}")
+    return path
+
+
+def run_cli(*args: str | Path, timeout: float = 300) -> subprocess.CompletedProcess:
+    env = {**os.environ, "COLUMNS": "200"}
+    return subprocess.run([sys.executable, "-m", "vidstyle.cli", *map(str, args)], capture_output=True, text=True,
+                          timeout=timeout, env=env)
+
+
+def write_empty_clip(path: Path) -> Path:
+    """A Matroska file whose video track has no frames (a little audio keeps the file valid)."""
+    return write_audio_only(path, with_video_track=True)
+
+
+def write_audio_only(path: Path, with_video_track: bool = False) -> Path:
+    import av
+    import numpy as np
+
+    with av.open(str(path), "w") as c:
+        if with_video_track:
+            v = c.add_stream("libx264", rate=10)
+            v.width, v.height = 32, 32
+        a = c.add_stream("aac", rate=8000)
+        frame = av.AudioFrame.from_ndarray(np.zeros((1, 1024), np.float32), format="fltp", layout="mono")
+        frame.sample_rate, frame.pts = 8000, 0
+        for p in [*a.encode(frame), *a.encode(None)]:
+            c.mux(p)
+    return path
+
+
+@pytest.fixture(scope="session")
+def style_png(tmp_path_factory) -> Path:
+    from PIL import Image
+
+    from vidstyle.media.synthetic import style_image
+
+    path = tmp_path_factory.mktemp("style") / "strokes.png"
+    Image.fromarray(style_image(128)).save(path)
+    return path
+
+
+@pytest.fixture(scope="session")
+def clip(tmp_path_factory) -> Path:
+    """A short constant-rate clip with audio."""
+    from vidstyle.media.synthetic import write_clip
+
+    path = tmp_path_factory.mktemp("clips") / "moving.mp4"
+    write_clip(path, 96, 64, frames=12, fps=12, audio=True)
+    return path
+
+
+def make_stylizer(temporal_weight: float = 0.0, style_size: int = 128, **kw):
+    """AdaIN with the real packaged weights (cached per process) and the project's own stroke style."""
+    import torch
+
+    from vidstyle.media.synthetic import style_image
+    from vidstyle.stylize.adain import AdainOptions, AdainStylizer
+
+    opts = AdainOptions(style_size=style_size, temporal_weight=temporal_weight, **kw)
+    return AdainStylizer([style_image(128)], [1.0], opts, torch.device("cpu"))

@@ -1,0 +1,130 @@
+"""The command line end to end: real runs, and every kind of bad input ending in one line and exit code 2."""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import av
+import pytest
+
+from conftest import ROOT, media, run_cli, write_audio_only, write_empty_clip
+from vidstyle.media.synthetic import write_clip
+
+
+def only_line(proc: subprocess.CompletedProcess) -> str:
+    lines = [line for line in proc.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1, proc.stderr
+    assert "Traceback" not in proc.stderr
+    return lines[0]
+
+
+def leftovers(folder: Path) -> list[str]:
+    return [p.name for p in folder.iterdir() if "vidstyle-tmp" in p.name]
+
+
+def test_video_end_to_end_keeps_frames_timing_and_audio(tmp_path, clip, style_png):
+    out = tmp_path / "styled.mp4"
+    proc = run_cli("video", clip, "--style", style_png, "-o", out, "--quiet")
+    assert proc.returncode == 0, proc.stderr
+    with av.open(str(clip)) as a, av.open(str(out)) as b:
+        src = [f.pts * f.time_base for f in a.decode(a.streams.video[0])]
+        got = [f.pts * f.time_base for f in b.decode(b.streams.video[0])]
+        assert len(b.streams.audio) == 1
+    assert got == src
+
+
+def test_image_end_to_end(tmp_path, style_png):
+    from PIL import Image
+
+    from vidstyle.media.synthetic import scene
+
+    photo = tmp_path / "photo.png"
+    Image.fromarray(scene(90, 61, 0.0)).save(photo)
+    out = tmp_path / "painted.jpg"
+    proc = run_cli("image", photo, "-s", style_png, "-o", out, "--max-size", "64")
+    assert proc.returncode == 0, proc.stderr
+    assert Image.open(out).size == (64, 43)
+
+
+def test_eval_json_has_a_row_per_pair(tmp_path, clip):
+    proc = run_cli("eval", clip, clip, "--json")
+    assert proc.returncode == 0, proc.stderr
+    report = json.loads(proc.stdout)
+    assert report["pairs"] == 11 and len(report["per_frame"]) == 11
+    assert report["warping_error"] < 0.01  # a clip against itself only shows flow error
+
+
+@pytest.mark.parametrize("case", ["missing", "text", "audio_only", "zero_frames", "bad_style", "same_path",
+                                  "no_folder", "unwritable", "bad_weights", "bad_codec", "bad_container"])
+def test_bad_input_is_one_line_and_exit_2(tmp_path, clip, style_png, case):
+    out = tmp_path / "out.mp4"
+    src, style = clip, style_png
+    extra: list[str] = []
+    expect = ""
+    if case == "missing":
+        src, expect = tmp_path / "nope.mp4", "file not found"
+    elif case == "text":
+        src = tmp_path / "notes.mp4"
+        src.write_text("not a video at all\n" * 50)
+        expect = "not a readable video"
+    elif case == "audio_only":
+        src, expect = write_audio_only(tmp_path / "sound.m4a"), "no video stream"
+    elif case == "zero_frames":
+        src, expect = write_empty_clip(tmp_path / "empty.mkv"), "no decodable video frames"
+    elif case == "bad_style":
+        style = tmp_path / "style.png"
+        style.write_text("this is text")
+        expect = "not a readable image"
+    elif case == "same_path":
+        out, expect = clip, "same as an input"
+    elif case == "no_folder":
+        out, expect = tmp_path / "missing" / "out.mp4", "does not exist"
+    elif case == "unwritable":
+        out, expect = Path("/proc/vidstyle-out.mp4"), "cannot write"
+    elif case == "bad_weights":
+        bad = tmp_path / "vgg.pth"
+        bad.write_bytes(b"nope")
+        extra, expect = ["--vgg-weights", str(bad)], "not a normalised VGG-19 state_dict"
+    elif case == "bad_codec":
+        extra, expect = ["--codec", "nosuchcodec"], "not in this PyAV build"
+    elif case == "bad_container":
+        out, expect = tmp_path / "out.notacontainer", "unknown video container"
+    proc = run_cli("video", src, "--style", style, "-o", out, "--quiet", *extra)
+    assert proc.returncode == 2, proc.stderr
+    line = only_line(proc)
+    assert expect in line
+    if case not in ("same_path", "unwritable", "no_folder"):
+        assert not out.exists()
+    assert leftovers(tmp_path) == []
+
+
+def test_corrupt_clip_fails_cleanly(tmp_path, style_png):
+    src = media("video/decord_corrupted.mp4")
+    out = tmp_path / "out.mp4"
+    proc = run_cli("video", src, "--style", style_png, "-o", out, "--max-size", "64", "--quiet")
+    assert proc.returncode == 2
+    assert "corrupt" in only_line(proc) and "decord_corrupted.mp4" in only_line(proc)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_ctrl_c_stops_cleanly(tmp_path, style_png):
+    src = tmp_path / "long.mp4"
+    write_clip(src, 160, 96, frames=600, fps=30, audio=True)
+    out = tmp_path / "out.mp4"
+    proc = subprocess.Popen([sys.executable, "-m", "vidstyle.cli", "video", str(src), "-s", str(style_png),
+                             "-o", str(out), "--quiet"], stderr=subprocess.PIPE, text=True, cwd=ROOT)
+    deadline = time.time() + 120
+    while not leftovers(tmp_path) and time.time() < deadline and proc.poll() is None:
+        time.sleep(0.05)
+    time.sleep(1.0)  # let it stylize some frames
+    assert proc.poll() is None, "the job ended before it could be interrupted"
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    assert "interrupted" in err and "Traceback" not in err
+    assert not out.exists() and leftovers(tmp_path) == []

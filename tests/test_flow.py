@@ -1,0 +1,85 @@
+"""Optical flow against Sintel ground truth, occlusion masks, warping, RAFT plumbing and .flo files."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from conftest import media
+from vidstyle.errors import UserError
+from vidstyle.flow import make_estimator
+from vidstyle.flow.flo import read_flo, write_flo
+from vidstyle.flow.ops import occlusion, reliability, warp
+from vidstyle.media.images import load_image
+from vidstyle.media.synthetic import scene
+
+
+def sintel():
+    a = load_image(media("flow/mpi_sintel_alley_1/clean/frame_0002.png")).rgb
+    b = load_image(media("flow/mpi_sintel_alley_1/clean/frame_0003.png")).rgb
+    gt = read_flo(media("flow/mpi_sintel_alley_1/gt/frame_0002.flo"))
+    occ = load_image(media("flow/mpi_sintel_alley_1/gt/occlusions_frame_0002.png")).rgb[..., 0] > 127
+    return a, b, gt, occ
+
+
+@pytest.mark.parametrize("method,max_epe", [("dis", 0.6), ("farneback", 2.0)])
+def test_flow_matches_sintel_ground_truth(method, max_epe):
+    a, b, gt, occ = sintel()
+    flow = make_estimator(method)(a, b)
+    epe = np.linalg.norm(flow - gt, axis=-1)[~occ].mean()
+    zero = np.linalg.norm(gt, axis=-1)[~occ].mean()
+    assert epe < max_epe and epe < zero / 2, (epe, zero)
+
+
+def test_occlusion_mask_finds_sintel_occlusions():
+    a, b, _, occ = sintel()
+    est = make_estimator("dis")
+    mask = occlusion(est(a, b), est(b, a))
+    assert mask[~occ].mean() < 0.1  # few false alarms
+    assert mask[occ].mean() > 3 * mask[~occ].mean()  # flagged far more often where truly occluded
+
+
+def test_warp_by_ground_truth_aligns_frames():
+    a, b, gt, occ = sintel()
+    warped = warp(b.astype(np.float32), gt)
+    before = np.abs(b.astype(np.float32) - a)[~occ].mean()
+    after = np.abs(warped - a)[~occ].mean()
+    assert after < before / 2
+
+
+def test_reliability_of_a_pure_shift():
+    img = scene(80, 60, 0.0)
+    shifted = np.roll(img, 3, axis=1)  # content moves 3 px right
+    flow = np.zeros((60, 80, 2), np.float32)
+    flow[..., 0] = 3.0
+    assert np.abs(warp(shifted.astype(np.float32), flow)[:, :70] - img[:, :70]).max() < 1e-3
+    conf = reliability(flow, -flow)
+    assert conf[10:50, 10:60].min() > 0.99  # consistent interior
+    assert conf[:, -2:].max() < 0.5  # targets outside the frame are not trusted
+
+
+def test_flo_roundtrip(tmp_path):
+    flow = np.random.default_rng(0).normal(size=(7, 5, 2)).astype(np.float32)
+    write_flo(tmp_path / "f.flo", flow)
+    assert np.array_equal(read_flo(tmp_path / "f.flo"), flow)
+
+
+def test_raft_plumbing_with_random_weights(tmp_path):
+    from torchvision.models.optical_flow import raft_small
+
+    from vidstyle.flow.raft import RaftFlow
+
+    torch.manual_seed(0)
+    path = tmp_path / "raft.pth"
+    torch.save(raft_small(weights=None).state_dict(), path)
+    est = make_estimator("raft", path)
+    assert isinstance(est, RaftFlow)
+    est.iters = 2
+    flow = est(scene(70, 45, 0.0), scene(70, 45, 0.1))
+    assert flow.shape == (45, 70, 2) and flow.dtype == np.float32 and np.isfinite(flow).all()
+    with pytest.raises(UserError, match="RAFT weights not found"):
+        make_estimator("raft", tmp_path / "missing.pth")
+    (tmp_path / "bad.pth").write_bytes(b"not a checkpoint")
+    with pytest.raises(UserError, match="raft_small"):
+        make_estimator("raft", tmp_path / "bad.pth")

@@ -1,0 +1,143 @@
+"""Video in and out through PyAV: timestamps, audio, rotation, pixel formats, atomic outputs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import av
+import numpy as np
+import pytest
+
+from conftest import media, write_audio_only, write_empty_clip
+from vidstyle.errors import UserError
+from vidstyle.media.atomic import atomic_output, check_output_path
+from vidstyle.media.synthetic import scene, write_clip
+from vidstyle.media.video import EncodeSettings, Frame, VideoSink, VideoSource, fit_size
+
+
+def copy_clip(src_path: Path, out_path: Path, max_size: int | None = None) -> list[int]:
+    """Decode and re-encode unchanged pixels; return the source pts seen."""
+    seen = []
+    with VideoSource(src_path) as src:
+        sink = VideoSink(out_path, out_path, src, EncodeSettings(preset="ultrafast"))
+        for item in src.frames(max_size, with_audio=True):
+            if isinstance(item, Frame):
+                sink.write_frame(item.rgb, item.pts)
+                seen.append(item.pts)
+            else:
+                sink.write_audio(item)
+        sink.close()
+    return seen
+
+
+def frame_times(path: Path) -> list[float]:
+    with av.open(str(path)) as c:
+        return [float(f.pts * f.time_base) for f in c.decode(c.streams.video[0])]
+
+
+def audio_span(path: Path) -> float | None:
+    """Seconds from the first audio packet's start to the last one's end; None without audio."""
+    with av.open(str(path)) as c:
+        if not c.streams.audio:
+            return None
+        s = c.streams.audio[0]
+        starts = [(p.pts, p.duration) for p in c.demux(s) if p.pts is not None]
+        first = min(p for p, _ in starts)
+        last = max(p + (d or 0) for p, d in starts)
+        return float((last - first) * s.time_base)
+
+
+def test_vfr_timestamps_and_audio_survive(tmp_path):
+    src = tmp_path / "vfr.mp4"
+    times = write_clip(src, 64, 48, frames=20, fps=20, audio=True, vfr=True)
+    gaps = np.diff(times)
+    assert gaps.max() > 1.5 * gaps.min(), "the source really is variable frame rate"
+    for suffix, tick in ((".mp4", 1 / 90000), (".mkv", 1 / 1000)):  # Matroska counts in milliseconds
+        out = tmp_path / f"out{suffix}"
+        copy_clip(src, out)
+        got = frame_times(out)
+        assert len(got) == len(times)
+        assert np.allclose(got, frame_times(src), rtol=0, atol=tick + 1e-9)
+        assert abs(audio_span(out) - audio_span(src)) < 0.05
+
+
+@pytest.mark.parametrize("rotation", [90, -90, 180])
+def test_rotation_flag_is_applied_to_pixels(tmp_path, rotation):
+    src = tmp_path / f"rot{rotation}.mp4"
+    write_clip(src, 64, 32, frames=2, fps=10, audio=False, rotation=rotation, pix_fmt="yuv444p")
+    with VideoSource(src) as vs:
+        first = next(f for f in vs.frames() if isinstance(f, Frame))
+    upright = np.rot90(scene(64, 32, 0.0), k=round(rotation / 90) % 4).astype(np.float32)
+    assert first.rgb.shape == upright.shape
+    assert np.abs(first.rgb.astype(np.float32) - upright).mean() < 6  # only compression error left
+
+
+def test_444_source_and_odd_size_keep_4_4_4(tmp_path):
+    src = tmp_path / "odd444.mkv"
+    write_clip(src, 63, 37, frames=3, fps=10, audio=False, pix_fmt="yuv444p")
+    out = tmp_path / "out.mp4"
+    copy_clip(src, out)
+    with av.open(str(out)) as c:
+        s = c.streams.video[0]
+        assert (s.codec_context.width, s.codec_context.height) == (63, 37)
+        assert s.codec_context.pix_fmt == "yuv444p"
+
+
+def test_fit_size_caps_long_side_only_when_needed():
+    assert fit_size(960, 540, None) == (960, 540)
+    assert fit_size(960, 540, 2000) == (960, 540)
+    assert fit_size(960, 540, 640) == (640, 360)
+    assert fit_size(320, 568, 100) == (56, 100)
+
+
+def test_zero_frame_and_audio_only_files_are_refused(tmp_path):
+    empty = write_empty_clip(tmp_path / "empty.mkv")
+    with pytest.raises(UserError, match="no decodable video frames"), VideoSource(empty) as vs:
+        list(vs.frames())
+    with pytest.raises(UserError, match="no video stream"):
+        VideoSource(write_audio_only(tmp_path / "sound.m4a"))
+
+
+def test_atomic_output_leaves_nothing_on_failure(tmp_path):
+    target = tmp_path / "out.mp4"
+    with pytest.raises(RuntimeError), atomic_output(target) as tmp:
+        tmp.write_bytes(b"half")
+        raise RuntimeError("boom")
+    assert list(tmp_path.iterdir()) == []
+    with atomic_output(target) as tmp:
+        tmp.write_bytes(b"whole")
+    assert target.read_bytes() == b"whole" and len(list(tmp_path.iterdir())) == 1
+
+
+def test_output_checks(tmp_path):
+    src = tmp_path / "in.mp4"
+    src.write_bytes(b"x")
+    with pytest.raises(UserError, match="same as an input"):
+        check_output_path(tmp_path / "." / "in.mp4", [src])
+    with pytest.raises(UserError, match="does not exist"):
+        check_output_path(tmp_path / "nope" / "o.mp4", [src])
+
+
+@pytest.mark.parametrize("name", ["moviepy_fire2_rot180_vfr.mp4", "decord_flipping_a_pancake.mkv",
+                                  "mdn_friday_audiofirst.mp4", "decord_unordered.mov"])
+def test_real_clips_keep_every_timestamp_and_the_audio(tmp_path, name):
+    src = media(f"video/{name}")
+    out = tmp_path / "out.mp4"
+    copy_clip(src, out, max_size=160)
+    want, got = frame_times(src), frame_times(out)
+    assert len(got) == len(want)
+    tick = max(float(av.open(str(src)).streams.video[0].time_base), float(av.open(str(out)).streams.video[0].time_base))
+    assert max(abs(a - b) for a, b in zip(sorted(want), got)) <= tick + 1e-9
+    a_in, a_out = audio_span(src), audio_span(out)
+    assert (a_in is None) == (a_out is None)
+    if a_in is not None:
+        assert abs(a_in - a_out) < 0.05
+
+
+def test_vorbis_is_transcoded_for_mp4(tmp_path):
+    src = media("video/mdn_stream-of-water-audioless.webm")
+    out = tmp_path / "out.mp4"
+    copy_clip(src, out, max_size=96)
+    with av.open(str(out)) as c:
+        assert c.streams.audio[0].codec_context.name == "aac"
+    assert abs(audio_span(out) - audio_span(src)) < 0.05

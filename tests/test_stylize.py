@@ -1,0 +1,105 @@
+"""AdaIN with the real packaged weights: shapes, style strength, options, weights checks, temporal term."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from conftest import make_stylizer, media
+from vidstyle.errors import UserError
+from vidstyle.flow import make_estimator
+from vidstyle.media.images import load_image
+from vidstyle.media.synthetic import scene, style_image
+from vidstyle.metrics import StyleDistance, warping_error
+from vidstyle.nets import weights
+from vidstyle.stylize.adain import AdainOptions, AdainStylizer, resize_short_side
+from vidstyle.temporal import estimate_motion
+
+
+def to_u8(x: np.ndarray) -> np.ndarray:
+    return (x * 255 + 0.5).astype(np.uint8)
+
+
+def test_output_keeps_odd_sizes_and_range():
+    st = make_stylizer()
+    for h, w in [(37, 53), (64, 64), (9, 130)]:
+        out = st.stylize(scene(w, h, 0.0))
+        assert out.shape == (h, w, 3) and out.dtype == np.float32
+        assert 0.0 <= out.min() and out.max() <= 1.0
+
+
+def test_stylized_photo_is_much_closer_to_the_style():
+    photo = resize_short_side(load_image(media("content/imageio_chelsea.png")).rgb, 160)
+    style = load_image(media("style/neuralstyle_starry_night.jpg")).rgb
+    st = AdainStylizer([style], [1.0], AdainOptions(style_size=256), torch.device("cpu"))
+    out = to_u8(st.stylize(photo))
+    dist = StyleDistance(resize_short_side(style, 256))
+    assert dist(out) < dist(photo) / 3
+
+
+def test_alpha_zero_reconstructs_content():
+    img = scene(96, 64, 0.3)
+    full = make_stylizer().stylize(img)
+    none = make_stylizer(alpha=0.0).stylize(img)
+    ref = img.astype(np.float32) / 255
+    assert np.abs(none - ref).mean() < 0.65 * np.abs(full - ref).mean()
+
+
+def test_style_interpolation_weights():
+    img = scene(64, 48, 0.0)
+    a, b = style_image(96, seed=1), style_image(96, seed=7)[..., ::-1].copy()
+    opts = AdainOptions(style_size=96)
+    only_a = AdainStylizer([a], [1.0], opts, torch.device("cpu")).stylize(img)
+    mix_a = AdainStylizer([a, b], [1.0, 0.0], opts, torch.device("cpu")).stylize(img)
+    half = AdainStylizer([a, b], [0.5, 0.5], opts, torch.device("cpu")).stylize(img)
+    assert np.abs(only_a - mix_a).max() < 1e-5
+    assert np.abs(only_a - half).mean() > 0.01
+    with pytest.raises(UserError, match="style-weights"):
+        AdainStylizer([a, b], [1.0], opts, torch.device("cpu"))
+
+
+def test_preserve_color_keeps_the_content_palette():
+    img = np.zeros((64, 64, 3), np.uint8)
+    img[..., 1] = 180  # a green picture; the stroke style is mostly cream, red and blue
+    plain = make_stylizer().stylize(img).reshape(-1, 3).mean(0)
+    kept = make_stylizer(preserve_color=True).stylize(img).reshape(-1, 3).mean(0)
+    target = img.reshape(-1, 3).mean(0) / 255
+    assert np.abs(kept - target).sum() < np.abs(plain - target).sum()
+
+
+def test_weight_files_are_checked(tmp_path, monkeypatch):
+    with pytest.raises(UserError, match="weights not found"):
+        weights.locate(weights.VGG, tmp_path / "missing.pth")
+    bad = tmp_path / "bad.pth"
+    bad.write_bytes(b"garbage")
+    with pytest.raises(UserError, match="not a normalised VGG-19 state_dict"):
+        weights.load_into(torch.nn.Linear(1, 1), weights.VGG, bad)
+    monkeypatch.setenv("VIDSTYLE_DECODER_WEIGHTS", str(bad))
+    assert weights.locate(weights.DECODER) == (bad, False)
+    fake = weights.WeightFile("x", "X", "x", "0" * 64, bad.stat().st_size)
+    with pytest.raises(UserError, match="sha256"):
+        weights._verified(bad, fake.sha256, fake.size)
+
+
+def test_packaged_weights_pass_their_checksums():
+    for w in (weights.VGG, weights.DECODER):
+        path, packaged = weights.locate(w)
+        assert packaged
+        weights._verified(path, w.sha256, w.size)
+
+
+def test_temporal_term_reduces_warping_error():
+    est = make_estimator("dis")
+    frames = [scene(128, 80, t / 8) for t in range(8)]
+
+    def run(weight: float) -> float:
+        st = make_stylizer(temporal_weight=weight)
+        outs, prev = [], None
+        for f in frames:
+            outs.append(to_u8(st.stylize(f, estimate_motion(est, prev, f) if prev is not None else None)))
+            prev = f
+        return float(np.mean([warping_error(frames[i], frames[i + 1], outs[i], outs[i + 1], est)
+                              for i in range(len(frames) - 1)]))
+
+    assert run(0.5) < 0.7 * run(0.0)
