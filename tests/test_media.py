@@ -10,6 +10,7 @@ import pytest
 
 from conftest import media, write_audio_only, write_empty_clip
 from vidstyle.errors import UserError
+from vidstyle.media import probe
 from vidstyle.media.atomic import atomic_output, check_output_path
 from vidstyle.media.synthetic import scene, write_clip
 from vidstyle.media.video import EncodeSettings, Frame, VideoSink, VideoSource, fit_size
@@ -31,20 +32,12 @@ def copy_clip(src_path: Path, out_path: Path, max_size: int | None = None) -> li
 
 
 def frame_times(path: Path) -> list[float]:
-    with av.open(str(path)) as c:
-        return [float(f.pts * f.time_base) for f in c.decode(c.streams.video[0])]
+    return probe.frame_times(path)[0]
 
 
 def audio_span(path: Path) -> float | None:
-    """Seconds from the first audio packet's start to the last one's end; None without audio."""
-    with av.open(str(path)) as c:
-        if not c.streams.audio:
-            return None
-        s = c.streams.audio[0]
-        starts = [(p.pts, p.duration) for p in c.demux(s) if p.pts is not None]
-        first = min(p for p, _ in starts)
-        last = max(p + (d or 0) for p, d in starts)
-        return float((last - first) * s.time_base)
+    spans = probe.audio_spans(path)
+    return spans[0] if spans else None
 
 
 def test_vfr_timestamps_and_audio_survive(tmp_path):
@@ -126,7 +119,7 @@ def test_real_clips_keep_every_timestamp_and_the_audio(tmp_path, name):
     copy_clip(src, out, max_size=160)
     want, got = frame_times(src), frame_times(out)
     assert len(got) == len(want)
-    tick = max(float(av.open(str(src)).streams.video[0].time_base), float(av.open(str(out)).streams.video[0].time_base))
+    tick = max(float(probe.frame_times(src)[1]), float(probe.frame_times(out)[1]))
     assert max(abs(a - b) for a, b in zip(sorted(want), got)) <= tick + 1e-9
     a_in, a_out = audio_span(src), audio_span(out)
     assert (a_in is None) == (a_out is None)

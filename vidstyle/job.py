@@ -122,6 +122,7 @@ def stylize_video(source_path: Path, output: Path, stylizer: Stylizer, estimator
                 if not stop.is_set():
                     sink.close()
             except BaseException:
+                stop.set()  # the other stages must not wait on a writer that is gone
                 sink.abort()
                 raise
 

@@ -86,7 +86,7 @@ def _network(weight: WeightFile, path: Path | None, device: str) -> nn.Module:
     from vidstyle.nets.vgg import build_vgg
 
     module = build_vgg() if weight is VGG else build_decoder()
-    return load_into(module, weight, path).to(device)
+    return load_into(module, weight, path).to(device, memory_format=torch.channels_last)
 
 
 def network(weight: WeightFile, explicit: Path | None = None, device: torch.device | str = "cpu") -> nn.Module:

@@ -14,6 +14,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from vidstyle.device import pick_precision
 from vidstyle.errors import UserError
 from vidstyle.nets import weights
 from vidstyle.nets.adain import adain, mean_std
@@ -30,14 +31,17 @@ class AdainOptions:
     style_size: int = 512  # shorter side of each style image; 0 keeps its size
     preserve_color: bool = False
     temporal_weight: float = 0.0  # lambda of the temporal term (vidstyle.temporal); 0 = off
+    precision: str = "auto"  # see vidstyle.device.pick_precision
     vgg_weights: Path | None = None
     decoder_weights: Path | None = None
 
 
 def to_tensor(rgb: np.ndarray, device: torch.device) -> torch.Tensor:
+    """HxWx3 uint8 to 1x3xHxW float in [0,1], channels-last (the fast layout for convolutions on CPU)."""
     if not rgb.flags.writeable:  # decoded frames can be read-only views; torch wants to own writable memory
         rgb = rgb.copy()
-    return torch.from_numpy(rgb).to(device).permute(2, 0, 1).unsqueeze(0).float().div_(255.0)
+    x = torch.from_numpy(rgb).to(device).permute(2, 0, 1).unsqueeze(0).float().div_(255.0)
+    return x.contiguous(memory_format=torch.channels_last)
 
 
 def resize_short_side(rgb: np.ndarray, size: int) -> np.ndarray:
@@ -80,6 +84,7 @@ class AdainStylizer:
         self.device = device
         self.encoder = weights.network(weights.VGG, options.vgg_weights, device)[:31]
         self.decoder = weights.network(weights.DECODER, options.decoder_weights, device)
+        self.autocast = pick_precision(device, options.precision)
         self._target: tuple[torch.Tensor, torch.Tensor] | None = None
         self.temporal = TemporalTerm(options.temporal_weight)
 
@@ -113,14 +118,15 @@ class AdainStylizer:
         if ph or pw:
             x = F.pad(x, (0, pw, 0, ph), mode="reflect" if min(h, w) > 8 else "replicate")
         padded = (h + ph, w + pw)
-        feat = self.encoder(x)
-        t = adain(feat, *self._target)
-        alpha = self.options.alpha
-        if alpha < 1.0:
-            t = alpha * t + (1 - alpha) * feat
-        for i, layer in enumerate(self.decoder):
-            if i in TEMPORAL_LAYERS:
-                t = self.temporal.features(str(i), t, motion, padded)
-            t = layer(t)
-        out = t[:, :, :h, :w].clamp_(0, 1)[0].permute(1, 2, 0).float().cpu().numpy()
+        with torch.autocast(self.device.type, dtype=self.autocast or torch.float32, enabled=self.autocast is not None):
+            feat = self.encoder(x).float()  # statistics and the temporal term in float32
+            t = adain(feat, *self._target)
+            alpha = self.options.alpha
+            if alpha < 1.0:
+                t = alpha * t + (1 - alpha) * feat
+            for i, layer in enumerate(self.decoder):
+                if i in TEMPORAL_LAYERS:
+                    t = self.temporal.features(str(i), t.float(), motion, padded)
+                t = layer(t)
+        out = t[:, :, :h, :w].float().clamp_(0, 1)[0].permute(1, 2, 0).cpu().numpy()
         return self.temporal.output(out, motion)
