@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -12,6 +13,11 @@ import typer
 
 from vidstyle.errors import UserError
 from vidstyle.progress import console
+
+try:  # usage errors: Typer vendors click from 0.2x on, older releases use click itself
+    from typer import TyperException as _UsageProblem
+except ImportError:  # pragma: no cover
+    from click import ClickException as _UsageProblem
 
 app = typer.Typer(add_completion=False, pretty_exceptions_enable=False, no_args_is_help=True,
                   help="Stylize film clips and photos with neural style transfer, keeping audio, timing and "
@@ -22,7 +28,9 @@ _state = {"debug": False}
 # Options shared by `image` and `video`.
 StyleOpt = Annotated[list[Path], typer.Option("--style", "-s", help="Style image; repeat to blend several.")]
 WeightsOpt = Annotated[Optional[str], typer.Option("--style-weights", help="Blend weights, e.g. 0.3,0.7.")]
-BackendOpt = Annotated[str, typer.Option("--backend", "-b", help="Style backend: adain.")]
+BackendOpt = Annotated[str, typer.Option("--backend", "-b", help="Style backend: adain or fast.")]
+StyleIdOpt = Annotated[list[int], typer.Option("--style-id", help="Built-in style of --backend fast (0-25); repeat "
+                                                                  "to blend.")]
 AlphaOpt = Annotated[float, typer.Option("--alpha", min=0.0, max=1.0, help="Content/style trade-off, 0..1.")]
 ColorOpt = Annotated[bool, typer.Option("--preserve-color", help="Keep the content's colours (CORAL).")]
 StyleSizeOpt = Annotated[int, typer.Option("--style-size", min=0, help="Style short side in px; 0 = as is.")]
@@ -59,25 +67,49 @@ def _parse_weights(text: str | None, count: int) -> list[float]:
     return values
 
 
-def _build_stylizer(backend: str, styles: list[Path], style_weights: str | None, alpha: float, preserve_color: bool,
-                    style_size: int, device: str, vgg_weights: Path | None, decoder_weights: Path | None,
-                    temporal_weight: float = 0.0, precision: str = "auto"):
-    from vidstyle.device import pick_device
-    from vidstyle.media.images import load_image
-    from vidstyle.stylize import BACKENDS
+@dataclass
+class StyleChoice:
+    """What the style options of `image` and `video` ask for."""
 
-    if backend not in BACKENDS:
-        raise UserError(f"unknown backend {backend!r}; available: {', '.join(BACKENDS)}")
-    if not styles:
-        raise UserError("give at least one --style image")
-    images = [load_image(p).rgb for p in styles]
-    weights = _parse_weights(style_weights, len(styles))
-    from vidstyle.stylize.adain import AdainOptions, AdainStylizer
+    backend: str
+    styles: list[Path]
+    style_ids: list[int]
+    style_weights: str | None
+    alpha: float
+    preserve_color: bool
+    style_size: int
+    device: str
+    precision: str
+    vgg_weights: Path | None
+    decoder_weights: Path | None
 
-    opts = AdainOptions(alpha=alpha, style_size=style_size, preserve_color=preserve_color,
-                        temporal_weight=temporal_weight, precision=precision, vgg_weights=vgg_weights,
-                        decoder_weights=decoder_weights)
-    return AdainStylizer(images, weights, opts, pick_device(device))
+    def build(self, temporal_weight: float = 0.0):
+        from vidstyle.device import pick_device
+        from vidstyle.stylize import BACKENDS
+
+        if self.backend not in BACKENDS:
+            raise UserError(f"unknown backend {self.backend!r}; available: {', '.join(BACKENDS)}")
+        device = pick_device(self.device)
+        if self.backend == "fast":
+            from vidstyle.stylize.fast import FastOptions, FastStylizer
+
+            if self.styles:
+                raise UserError("the fast backend uses built-in styles: pass --style-id N (see `vidstyle models`)")
+            ids = tuple(self.style_ids) or (0,)
+            weights = tuple(_parse_weights(self.style_weights, len(ids))) if self.style_weights else None
+            return FastStylizer(FastOptions(ids, weights, temporal_weight, self.precision), device)
+        from vidstyle.media.images import load_image
+        from vidstyle.stylize.adain import AdainOptions, AdainStylizer
+
+        if not self.styles:
+            raise UserError("give at least one --style image")
+        if self.style_ids:
+            raise UserError("--style-id picks a built-in style of --backend fast; AdaIN takes --style images")
+        images = [load_image(p).rgb for p in self.styles]
+        opts = AdainOptions(alpha=self.alpha, style_size=self.style_size, preserve_color=self.preserve_color,
+                            temporal_weight=temporal_weight, precision=self.precision, vgg_weights=self.vgg_weights,
+                            decoder_weights=self.decoder_weights)
+        return AdainStylizer(images, _parse_weights(self.style_weights, len(images)), opts, device)
 
 
 @app.command()
@@ -86,6 +118,7 @@ def image(
     style: StyleOpt = [],
     output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Output image.")] = None,
     backend: BackendOpt = "adain",
+    style_id: StyleIdOpt = [],
     style_weights: WeightsOpt = None,
     alpha: AlphaOpt = 1.0,
     preserve_color: ColorOpt = False,
@@ -95,6 +128,7 @@ def image(
     precision: PrecisionOpt = "auto",
     vgg_weights: VggOpt = None,
     decoder_weights: DecOpt = None,
+    sheet: Annotated[bool, typer.Option("--sheet", help="With --backend fast: one tile per built-in style.")] = False,
 ) -> None:
     """Stylize a still image."""
     import cv2
@@ -107,15 +141,22 @@ def image(
     output = output or photo.with_name(f"{photo.stem}_stylized.png")
     check_output_path(output, [photo, *style])
     still = load_image(photo)
-    stylizer = _build_stylizer(backend, style, style_weights, alpha, preserve_color, style_size, device,
-                               vgg_weights, decoder_weights, precision=precision)
+    choice = StyleChoice(backend, style, style_id, style_weights, alpha, preserve_color, style_size, device, precision,
+                         vgg_weights, decoder_weights)
     h, w = still.rgb.shape[:2]
     tw, th = fit_size(w, h, max_size, even=False)
     rgb = cv2.resize(still.rgb, (tw, th), interpolation=cv2.INTER_AREA) if (tw, th) != (w, h) else still.rgb
-    out = (stylizer.stylize(rgb) * 255.0 + 0.5).astype(np.uint8)
+    if sheet:
+        from vidstyle.stylize.fast import contact_sheet
+
+        if backend != "fast":
+            raise UserError("--sheet shows the built-in styles of --backend fast")
+        out, alpha_out = contact_sheet(rgb, choice.build()), None
+    else:
+        out, alpha_out = (choice.build().stylize(rgb) * 255.0 + 0.5).astype(np.uint8), still.alpha
     with atomic_output(output) as tmp:
-        save_image(tmp, out, still.alpha, fmt_hint=output)
-    log.info("wrote %s (%dx%d)", output, tw, th)
+        save_image(tmp, out, alpha_out, fmt_hint=output)
+    log.info("wrote %s (%dx%d)", output, out.shape[1], out.shape[0])
 
 
 @app.command()
@@ -124,6 +165,7 @@ def video(
     style: StyleOpt = [],
     output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Output video (.mp4, .mov, .mkv).")] = None,
     backend: BackendOpt = "adain",
+    style_id: StyleIdOpt = [],
     style_weights: WeightsOpt = None,
     alpha: AlphaOpt = 1.0,
     preserve_color: ColorOpt = False,
@@ -154,11 +196,26 @@ def video(
     output_format(output)
     VideoSource(clip).close()  # a bad input fails now, before weights load
     estimator = make_estimator(flow, raft_weights, str(pick_device(device))) if temporal_weight > 0 else None
-    stylizer = _build_stylizer(backend, style, style_weights, alpha, preserve_color, style_size, device,
-                               vgg_weights, decoder_weights, temporal_weight if estimator else 0.0, precision)
+    choice = StyleChoice(backend, style, style_id, style_weights, alpha, preserve_color, style_size, device, precision,
+                         vgg_weights, decoder_weights)
+    stylizer = choice.build(temporal_weight if estimator else 0.0)
     options = VideoOptions(max_size=max_size, encode=EncodeSettings(codec=codec, crf=crf, preset=preset), quiet=quiet)
     result = stylize_video(clip, output, stylizer, estimator, options)
     log.info("wrote %s: %d frames in %.1f s (%.2f fps)", output, result.frames, result.seconds, result.fps)
+
+
+@app.command()
+def models() -> None:
+    """List the built-in styles of --backend fast and where the weights come from."""
+    from vidstyle.nets import weights
+    from vidstyle.nets.multistyle import NUM_STYLES, onnx_path
+
+    typer.echo(f"fast: {NUM_STYLES} built-in styles, --style-id 0..{NUM_STYLES - 1} (blend with --style-weights); "
+               f"weights {onnx_path()}")
+    typer.echo("      see them on your own photo: vidstyle image PHOTO --backend fast --sheet -o sheet.png")
+    for w in (weights.VGG, weights.DECODER):
+        path, packaged = weights.locate(w)
+        typer.echo(f"adain: {w.name}: {path}{' (sha256 checked)' if packaged else ''}")
 
 
 @app.command("eval")
@@ -204,12 +261,10 @@ def main() -> None:
     except typer.Abort:
         console.print("vidstyle: interrupted; no output was written", highlight=False)
         sys.exit(130)
+    except _UsageProblem as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
     except Exception as exc:  # noqa: BLE001 - the one place that turns surprises into a line
-        import click
-
-        if isinstance(exc, click.ClickException):
-            exc.show()
-            sys.exit(exc.exit_code)
         if _state["debug"]:
             raise
         console.print(f"[bold red]vidstyle: unexpected error:[/] {exc.__class__.__name__}: {exc} "

@@ -14,7 +14,7 @@ from vidstyle.flow import FlowEstimator
 from vidstyle.flow.ops import occlusion, warp
 from vidstyle.nets import weights
 from vidstyle.nets.vgg import STYLE_LAYERS, VGGFeatures
-from vidstyle.stylize.adain import to_tensor
+from vidstyle.stylize.tensors import to_tensor
 
 
 def warping_error(src_t: np.ndarray, src_next: np.ndarray, out_t: np.ndarray, out_next: np.ndarray,

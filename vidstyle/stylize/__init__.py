@@ -19,4 +19,4 @@ class Stylizer(Protocol):
         ...
 
 
-BACKENDS = ("adain",)
+BACKENDS = ("adain", "fast")

@@ -18,6 +18,7 @@ from vidstyle.device import pick_precision
 from vidstyle.errors import UserError
 from vidstyle.nets import weights
 from vidstyle.nets.adain import adain, mean_std
+from vidstyle.stylize.tensors import pad_to_multiple, to_tensor
 from vidstyle.temporal import Motion, TemporalTerm
 
 # Decoder layers whose *input* gets the temporal term: the AdaIN output, 1/8 of the frame. Finer maps
@@ -34,14 +35,6 @@ class AdainOptions:
     precision: str = "auto"  # see vidstyle.device.pick_precision
     vgg_weights: Path | None = None
     decoder_weights: Path | None = None
-
-
-def to_tensor(rgb: np.ndarray, device: torch.device) -> torch.Tensor:
-    """HxWx3 uint8 to 1x3xHxW float in [0,1], channels-last (the fast layout for convolutions on CPU)."""
-    if not rgb.flags.writeable:  # decoded frames can be read-only views; torch wants to own writable memory
-        rgb = rgb.copy()
-    x = torch.from_numpy(rgb).to(device).permute(2, 0, 1).unsqueeze(0).float().div_(255.0)
-    return x.contiguous(memory_format=torch.channels_last)
 
 
 def resize_short_side(rgb: np.ndarray, size: int) -> np.ndarray:
@@ -112,12 +105,7 @@ class AdainStylizer:
         if self._target is None:
             self._target = self._style_stats(rgb)
         h, w = rgb.shape[:2]
-        x = to_tensor(rgb, self.device)
-        # Three 2x poolings and three 2x upsamplings: pad to a multiple of 8 so the size comes back exact.
-        ph, pw = -h % 8, -w % 8
-        if ph or pw:
-            x = F.pad(x, (0, pw, 0, ph), mode="reflect" if min(h, w) > 8 else "replicate")
-        padded = (h + ph, w + pw)
+        x, padded = pad_to_multiple(to_tensor(rgb, self.device), 8)  # three 2x poolings, three 2x upsamplings
         with torch.autocast(self.device.type, dtype=self.autocast or torch.float32, enabled=self.autocast is not None):
             feat = self.encoder(x).float()  # statistics and the temporal term in float32
             t = adain(feat, *self._target)
@@ -128,5 +116,5 @@ class AdainStylizer:
                 if i in TEMPORAL_LAYERS:
                     t = self.temporal.features(str(i), t.float(), motion, padded)
                 t = layer(t)
-        out = t[:, :, :h, :w].float().clamp_(0, 1)[0].permute(1, 2, 0).cpu().numpy()
+        out = t[:, :, :h, :w].float().clamp_(0, 1)[0].permute(1, 2, 0).contiguous().cpu().numpy()
         return self.temporal.output(out, motion)

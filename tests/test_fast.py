@@ -1,0 +1,66 @@
+"""The fast backend: the PyTorch port of multistyle26 against onnxruntime, blends, the contact sheet, video."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+import torch
+
+from conftest import MEDIA, run_cli
+from vidstyle.errors import UserError
+from vidstyle.media.images import load_image
+from vidstyle.media.synthetic import scene
+from vidstyle.nets.multistyle import load_multistyle, onnx_path
+from vidstyle.stylize.fast import FastOptions, FastStylizer, contact_sheet, style_vector
+
+
+def photo() -> np.ndarray:
+    path = MEDIA / "content" / "imageio_chelsea.png"
+    rgb = load_image(path).rgb if path.exists() else scene(300, 200, 0.0)
+    return cv2.resize(rgb, (256, 172), interpolation=cv2.INTER_AREA)
+
+
+def test_port_matches_onnxruntime():
+    ort = pytest.importorskip("onnxruntime")
+    x = photo().transpose(2, 0, 1)[None].astype(np.float32) / 255
+    w = style_vector((3, 19), (0.3, 0.7)).numpy()
+    session = ort.InferenceSession(str(onnx_path()), providers=["CPUExecutionProvider"])
+    ref = session.run(None, {"image": x, "style_weights": w})[0]
+    with torch.inference_mode():
+        ours = load_multistyle()(torch.from_numpy(x), torch.from_numpy(w)).numpy()
+    assert ours.shape == ref.shape
+    assert np.abs(ours - ref).max() < 1e-4
+
+
+def test_style_vector_blends_and_checks():
+    v = style_vector((3, 19), (0.3, 0.7))
+    assert abs(float(v.sum()) - 1) < 1e-6 and abs(float(v[19]) - 0.7) < 1e-6
+    with pytest.raises(UserError, match="0 to 25"):
+        style_vector((26,), None)
+    with pytest.raises(UserError, match="style-weights"):
+        style_vector((1, 2), (1.0,))
+
+
+def test_odd_sizes_and_distinct_styles():
+    img = scene(101, 67, 0.0)
+    a = FastStylizer(FastOptions((1,), precision="fp32"), torch.device("cpu")).stylize(img)
+    b = FastStylizer(FastOptions((17,), precision="fp32"), torch.device("cpu")).stylize(img)
+    assert a.shape == (67, 101, 3)
+    assert np.abs(a - b).mean() > 0.05
+
+
+def test_contact_sheet_has_every_style():
+    img = scene(40, 32, 0.0)
+    sheet = contact_sheet(img, FastStylizer(FastOptions(), torch.device("cpu")), columns=7)
+    assert sheet.shape == (4 * 32, 7 * 40, 3)  # the photo and 26 styles, in rows of 7
+
+
+def test_fast_video_cli(tmp_path, clip):
+    out = tmp_path / "fast.mp4"
+    proc = run_cli("video", clip, "--backend", "fast", "--style-id", "3", "--style-id", "19",
+                   "--style-weights", "0.3,0.7", "-o", out, "--quiet")
+    assert proc.returncode == 0, proc.stderr
+    assert out.stat().st_size > 0
+    proc = run_cli("video", clip, "--backend", "fast", "--style-id", "40", "-o", tmp_path / "bad.mp4", "--quiet")
+    assert proc.returncode == 2 and "0 to 25" in proc.stderr

@@ -1,0 +1,84 @@
+"""Feed-forward style transfer: one pass of a small network per frame (the 26 built-in styles, blendable).
+
+The temporal term goes on the network's 1/4-size map after its residual blocks and on the output, as for AdaIN.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from vidstyle.device import pick_precision
+from vidstyle.errors import UserError
+from vidstyle.nets.multistyle import NUM_STYLES, MultiStyleNet, load_multistyle
+from vidstyle.stylize.tensors import pad_to_multiple, to_tensor
+from vidstyle.temporal import Motion, TemporalTerm
+
+
+@dataclass
+class FastOptions:
+    style_ids: tuple[int, ...] = (0,)
+    style_weights: tuple[float, ...] | None = None  # one per style id; None = equal
+    temporal_weight: float = 0.0
+    precision: str = "auto"
+
+
+def style_vector(ids: tuple[int, ...], weights: tuple[float, ...] | None) -> torch.Tensor:
+    """The network's 26-long style mix, normalised to sum to 1."""
+    weights = weights if weights is not None else (1.0,) * len(ids)
+    if len(weights) != len(ids):
+        raise UserError(f"--style-weights has {len(weights)} values for {len(ids)} --style-id values")
+    if min(weights) < 0 or sum(weights) <= 0:
+        raise UserError("--style-weights must be non-negative and not all zero")
+    vec = torch.zeros(NUM_STYLES)
+    for i, w in zip(ids, weights):
+        if not 0 <= i < NUM_STYLES:
+            raise UserError(f"--style-id must be 0 to {NUM_STYLES - 1}, got {i}")
+        vec[i] += w
+    return vec / vec.sum()
+
+
+@lru_cache(maxsize=4)
+def _network(device: str) -> MultiStyleNet:
+    return load_multistyle().to(device)
+
+
+class FastStylizer:
+    def __init__(self, options: FastOptions, device: torch.device) -> None:
+        self.weights = style_vector(options.style_ids, options.style_weights).to(device)
+        self.net = _network(str(device))
+        self.device = device
+        self.autocast = pick_precision(device, options.precision)
+        self.temporal = TemporalTerm(options.temporal_weight)
+
+    @torch.inference_mode()
+    def stylize(self, rgb: np.ndarray, motion: Motion | None = None) -> np.ndarray:
+        h, w = rgb.shape[:2]
+        x, padded = pad_to_multiple(to_tensor(rgb, self.device), 4)  # two stride-2 convs, two x2 upsamples
+        with torch.autocast(self.device.type, dtype=self.autocast or torch.float32, enabled=self.autocast is not None):
+            feat = self.net.encode(x, self.weights).float()
+            feat = self.temporal.features("encoded", feat, motion, padded)
+            out = self.net.decode(feat, self.weights)
+        out = out[:, :, :h, :w].float().clamp_(0, 1)[0].permute(1, 2, 0).contiguous().cpu().numpy()
+        return self.temporal.output(out, motion)
+
+
+def contact_sheet(rgb: np.ndarray, stylizer: FastStylizer, columns: int = 7) -> np.ndarray:
+    """The photo, then each built-in style on it, in a grid with each tile's style id written on it."""
+    import cv2
+
+    tiles = [rgb]
+    for i in range(NUM_STYLES):
+        stylizer.weights = style_vector((i,), None).to(stylizer.device)
+        tile = (stylizer.stylize(rgb) * 255.0 + 0.5).astype(np.uint8)
+        cv2.putText(tile, str(i), (6, 24), cv2.FONT_HERSHEY_SIMPLEX, 0.8, (0, 0, 0), 4, cv2.LINE_AA)
+        cv2.putText(tile, str(i), (6, 24), cv2.FONT_HERSHEY_SIMPLEX, 0.8, (255, 255, 255), 2, cv2.LINE_AA)
+        tiles.append(tile)
+    blank = np.full_like(rgb, 255)
+    tiles += [blank] * (-len(tiles) % columns)
+    rows = [np.concatenate(tiles[r:r + columns], axis=1) for r in range(0, len(tiles), columns)]
+    return np.concatenate(rows, axis=0)

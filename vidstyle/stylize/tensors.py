@@ -1,0 +1,25 @@
+"""Frames to tensors and back, shared by the backends."""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+
+def to_tensor(rgb: np.ndarray, device: torch.device) -> torch.Tensor:
+    """HxWx3 uint8 to 1x3xHxW float in [0,1], channels-last (the fast layout for convolutions on CPU)."""
+    if not rgb.flags.writeable:  # decoded frames can be read-only views; torch wants to own writable memory
+        rgb = rgb.copy()
+    x = torch.from_numpy(rgb).to(device).permute(2, 0, 1).unsqueeze(0).float().div_(255.0)
+    return x.contiguous(memory_format=torch.channels_last)
+
+
+def pad_to_multiple(x: torch.Tensor, multiple: int) -> tuple[torch.Tensor, tuple[int, int]]:
+    """Pad the bottom and right so both sides divide by `multiple`; the network then gives the size back
+    exactly (crop with [:h, :w]). Returns the padded tensor and its (height, width)."""
+    h, w = x.shape[-2:]
+    ph, pw = -h % multiple, -w % multiple
+    if ph or pw:
+        x = F.pad(x, (0, pw, 0, ph), mode="reflect" if min(h, w) > multiple else "replicate")
+    return x, (h + ph, w + pw)
