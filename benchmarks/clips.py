@@ -81,8 +81,8 @@ def main() -> None:
         failures += not ok
         notes = [line for line in proc.stderr.splitlines() if "transcoded" in line]
         print(f"{'ok  ' if ok else 'FAIL'} {clip.name}: frames {len(out_t)}/{len(src_t)}, worst pts error "
-              f"{worst * 1000:.3f} ms (tick {tick * 1000:.3f} ms), audio {['%.3f' % a for a in a_in]} -> "
-              f"{['%.3f' % a for a in a_out]} s, upright corr {up:.2f} vs {other:.2f}, {took:.0f} s"
+              f"{worst * 1000:.3f} ms (tick {tick * 1000:.3f} ms), audio {[f'{a:.3f}' for a in a_in]} -> "
+              f"{[f'{a:.3f}' for a in a_out]} s, upright corr {up:.2f} vs {other:.2f}, {took:.0f} s"
               + (f" [{notes[0].strip()}]" if notes else ""), flush=True)
         thumb = first_frame(out)
         scale = 120 / thumb.shape[0]

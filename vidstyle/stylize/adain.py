@@ -12,7 +12,6 @@ from pathlib import Path
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 
 from vidstyle.device import pick_precision
 from vidstyle.errors import UserError
