@@ -29,6 +29,8 @@ _state = {"debug": False}
 StyleOpt = Annotated[list[Path], typer.Option("--style", "-s", help="Style image; repeat to blend several.")]
 WeightsOpt = Annotated[Optional[str], typer.Option("--style-weights", help="Blend weights, e.g. 0.3,0.7.")]
 BackendOpt = Annotated[str, typer.Option("--backend", "-b", help="Style backend: adain or fast.")]
+ModelOpt = Annotated[Optional[Path], typer.Option("--model", help="A network from `vidstyle train` (implies "
+                                                                 "--backend fast).")]
 StyleIdOpt = Annotated[list[int], typer.Option("--style-id", help="Built-in style of --backend fast (0-25); repeat "
                                                                   "to blend.")]
 AlphaOpt = Annotated[float, typer.Option("--alpha", min=0.0, max=1.0, help="Content/style trade-off, 0..1.")]
@@ -74,6 +76,7 @@ class StyleChoice:
     backend: str
     styles: list[Path]
     style_ids: list[int]
+    model: Path | None
     style_weights: str | None
     alpha: float
     preserve_color: bool
@@ -94,10 +97,11 @@ class StyleChoice:
             from vidstyle.stylize.fast import FastOptions, FastStylizer
 
             if self.styles:
-                raise UserError("the fast backend uses built-in styles: pass --style-id N (see `vidstyle models`)")
+                raise UserError("the fast backend uses built-in styles (--style-id N, see `vidstyle models`) or a "
+                                "trained --model")
             ids = tuple(self.style_ids) or (0,)
             weights = tuple(_parse_weights(self.style_weights, len(ids))) if self.style_weights else None
-            return FastStylizer(FastOptions(ids, weights, temporal_weight, self.precision), device)
+            return FastStylizer(FastOptions(ids, weights, temporal_weight, self.precision, self.model), device)
         from vidstyle.media.images import load_image
         from vidstyle.stylize.adain import AdainOptions, AdainStylizer
 
@@ -119,6 +123,7 @@ def image(
     output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Output image.")] = None,
     backend: BackendOpt = "adain",
     style_id: StyleIdOpt = [],
+    model: ModelOpt = None,
     style_weights: WeightsOpt = None,
     alpha: AlphaOpt = 1.0,
     preserve_color: ColorOpt = False,
@@ -141,8 +146,8 @@ def image(
     output = output or photo.with_name(f"{photo.stem}_stylized.png")
     check_output_path(output, [photo, *style])
     still = load_image(photo)
-    choice = StyleChoice(backend, style, style_id, style_weights, alpha, preserve_color, style_size, device, precision,
-                         vgg_weights, decoder_weights)
+    choice = StyleChoice("fast" if model else backend, style, style_id, model, style_weights, alpha, preserve_color,
+                         style_size, device, precision, vgg_weights, decoder_weights)
     h, w = still.rgb.shape[:2]
     tw, th = fit_size(w, h, max_size, even=False)
     rgb = cv2.resize(still.rgb, (tw, th), interpolation=cv2.INTER_AREA) if (tw, th) != (w, h) else still.rgb
@@ -166,6 +171,7 @@ def video(
     output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Output video (.mp4, .mov, .mkv).")] = None,
     backend: BackendOpt = "adain",
     style_id: StyleIdOpt = [],
+    model: ModelOpt = None,
     style_weights: WeightsOpt = None,
     alpha: AlphaOpt = 1.0,
     preserve_color: ColorOpt = False,
@@ -196,12 +202,47 @@ def video(
     output_format(output)
     VideoSource(clip).close()  # a bad input fails now, before weights load
     estimator = make_estimator(flow, raft_weights, str(pick_device(device))) if temporal_weight > 0 else None
-    choice = StyleChoice(backend, style, style_id, style_weights, alpha, preserve_color, style_size, device, precision,
-                         vgg_weights, decoder_weights)
+    choice = StyleChoice("fast" if model else backend, style, style_id, model, style_weights, alpha, preserve_color,
+                         style_size, device, precision, vgg_weights, decoder_weights)
     stylizer = choice.build(temporal_weight if estimator else 0.0)
     options = VideoOptions(max_size=max_size, encode=EncodeSettings(codec=codec, crf=crf, preset=preset), quiet=quiet)
     result = stylize_video(clip, output, stylizer, estimator, options)
     log.info("wrote %s: %d frames in %.1f s (%.2f fps)", output, result.frames, result.seconds, result.fps)
+
+
+@app.command("train")
+def train_cmd(
+    style: Annotated[Path, typer.Option("--style", "-s", help="The painting to learn.")],
+    data: Annotated[list[Path], typer.Option("--data", help="Folder of photos and/or clips, or files; repeat.")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="The model file to write (.pt).")],
+    steps: Annotated[int, typer.Option("--steps", min=1)] = 2000,
+    batch_size: Annotated[int, typer.Option("--batch-size", min=1)] = 4,
+    size: Annotated[int, typer.Option("--size", min=32, help="Training crop size (px).")] = 256,
+    width: Annotated[int, typer.Option("--width", min=8, help="Network width: 32 light (CPU), 64+ fuller.")] = 32,
+    lr: Annotated[float, typer.Option("--lr")] = 1e-3,
+    style_weight: Annotated[float, typer.Option("--style-weight")] = 10.0,
+    content_weight: Annotated[float, typer.Option("--content-weight")] = 1.0,
+    temporal_weight: Annotated[float, typer.Option("--temporal-weight", help="On consecutive clip frames.")] = 10.0,
+    checkpoint_every: Annotated[int, typer.Option("--checkpoint-every", min=1)] = 100,
+    preview_every: Annotated[int, typer.Option("--preview-every", min=0, help="0 = no preview images.")] = 100,
+    resume: Annotated[bool, typer.Option("--resume/--no-resume", help="Continue from OUTPUT.ckpt.")] = True,
+    seed: Annotated[int, typer.Option("--seed")] = 0,
+    device: DeviceOpt = "auto",
+    precision: PrecisionOpt = "auto",
+    quiet: QuietOpt = False,
+) -> None:
+    """Train a feed-forward network for one style (use it with --model in image and video)."""
+    from vidstyle.device import pick_device
+    from vidstyle.train import TrainOptions, train
+
+    opts = TrainOptions(style=style, data=data, output=output, steps=steps, batch_size=batch_size, size=size,
+                        width=width, lr=lr, style_weight=style_weight, content_weight=content_weight,
+                        temporal_weight=temporal_weight, checkpoint_every=checkpoint_every,
+                        preview_every=preview_every, resume=resume, seed=seed, device=pick_device(device),
+                        precision=precision, quiet=quiet)
+    report = train(opts)
+    log.info("wrote %s: %d steps, %.2f steps/s, perceptual loss %.4g -> %.4g", output, report["steps"],
+             report["steps_per_s"], report["perceptual_first"], report["perceptual_last"])
 
 
 @app.command()

@@ -11,6 +11,15 @@ from pathlib import Path
 from vidstyle.errors import UserError
 
 
+def _read_umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+_UMASK = _read_umask()
+
+
 def check_output_path(output: Path, inputs: Sequence[Path] = ()) -> None:
     """Refuse an output that would overwrite an input or that cannot be written, before any work starts."""
     out = output.expanduser()
@@ -39,6 +48,7 @@ def atomic_output(output: Path) -> Iterator[Path]:
         raise UserError(f"cannot write in {out.parent} ({exc.strerror})", output) from None
     os.close(fd)
     tmp = Path(tmp_name)
+    os.chmod(tmp, 0o666 & ~_UMASK)  # mkstemp makes 0600; a finished output gets the usual permissions
     try:
         yield tmp
         try:

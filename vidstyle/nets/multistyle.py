@@ -23,7 +23,7 @@ NUM_STYLES = 26
 
 
 class CondInstanceNorm(nn.Module):
-    def __init__(self, channels: int, styles: int = NUM_STYLES, eps: float = 1e-5) -> None:
+    def __init__(self, channels: int, styles: int, eps: float = 1e-5) -> None:
         super().__init__()
         self.gamma = nn.Parameter(torch.ones(styles, channels))
         self.beta = nn.Parameter(torch.zeros(styles, channels))
@@ -38,10 +38,11 @@ class CondInstanceNorm(nn.Module):
 
 
 class ConvLayer(nn.Module):
-    def __init__(self, cin: int, cout: int, kernel: int, stride: int = 1, upsample: bool = False) -> None:
+    def __init__(self, cin: int, cout: int, kernel: int, styles: int, stride: int = 1, upsample: bool = False) -> None:
         super().__init__()
-        self.w = nn.Parameter(torch.zeros(cout, cin, kernel, kernel))
-        self.norm = CondInstanceNorm(cout)
+        self.w = nn.Parameter(torch.empty(cout, cin, kernel, kernel))
+        nn.init.kaiming_normal_(self.w, nonlinearity="relu")
+        self.norm = CondInstanceNorm(cout, styles)
         self.stride, self.pad, self.upsample = stride, kernel // 2, upsample
 
     def forward(self, x: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
@@ -52,12 +53,19 @@ class ConvLayer(nn.Module):
 
 
 class MultiStyleNet(nn.Module):
-    def __init__(self) -> None:
+    """`width` 32 and 26 styles is the shipped network; `vidstyle train` makes one-style nets of any width
+    (32 is the light CPU variant; 64 and more approach Johnson et al.'s capacity)."""
+
+    def __init__(self, styles: int = NUM_STYLES, width: int = 32) -> None:
         super().__init__()
-        self.contract = nn.ModuleList([ConvLayer(3, 32, 9), ConvLayer(32, 32, 3, 2), ConvLayer(32, 32, 3, 2)])
-        self.res = nn.ModuleList([nn.ModuleList([ConvLayer(32, 32, 3), ConvLayer(32, 32, 3)]) for _ in range(6)])
-        self.expand = nn.ModuleList([ConvLayer(32, 8, 3, upsample=True), ConvLayer(8, 4, 3, upsample=True),
-                                     ConvLayer(4, 3, 9)])
+        self.styles, self.width = styles, width
+        w, w4, w8 = width, max(4, width // 4), max(4, width // 8)
+        self.contract = nn.ModuleList([ConvLayer(3, w, 9, styles), ConvLayer(w, w, 3, styles, 2),
+                                       ConvLayer(w, w, 3, styles, 2)])
+        self.res = nn.ModuleList([nn.ModuleList([ConvLayer(w, w, 3, styles), ConvLayer(w, w, 3, styles)])
+                                  for _ in range(6)])
+        self.expand = nn.ModuleList([ConvLayer(w, w4, 3, styles, upsample=True),
+                                     ConvLayer(w4, w8, 3, styles, upsample=True), ConvLayer(w8, 3, 9, styles)])
 
     def encode(self, x: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
         """RGB [0,1] (sides a multiple of 4) to the 32-channel map at 1/4 size, after the residual blocks."""
@@ -101,4 +109,27 @@ def load_multistyle(path: Path | None = None) -> MultiStyleNet:
         net.load_state_dict(state)
     except RuntimeError as exc:
         raise UserError(f"not the multistyle26 network ({str(exc).splitlines()[0][:120]})", path) from None
+    return net.eval().requires_grad_(False)
+
+
+MODEL_FORMAT = "vidstyle-fast-1"
+
+
+def save_model(net: MultiStyleNet, path: Path, **info: object) -> None:
+    torch.save({"format": MODEL_FORMAT, "styles": net.styles, "width": net.width,
+                "state_dict": net.state_dict(), **info}, path)
+
+
+def load_model(path: Path) -> MultiStyleNet:
+    """A network written by `vidstyle train` (or save_model)."""
+    if not Path(path).is_file():
+        raise UserError("model file not found", path)
+    try:
+        data = torch.load(path, map_location="cpu", weights_only=True)
+        if not isinstance(data, dict) or data.get("format") != MODEL_FORMAT:
+            raise ValueError("not written by vidstyle train")
+        net = MultiStyleNet(int(data["styles"]), int(data["width"]))
+        net.load_state_dict(data["state_dict"])
+    except Exception as exc:  # noqa: BLE001 - unpickling and loading fail in many ways; all mean a bad file
+        raise UserError(f"not a vidstyle fast model ({str(exc).splitlines()[0][:120]})", path) from None
     return net.eval().requires_grad_(False)

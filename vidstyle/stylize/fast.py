@@ -7,13 +7,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import lru_cache
+from pathlib import Path
 
 import numpy as np
 import torch
 
 from vidstyle.device import pick_precision
 from vidstyle.errors import UserError
-from vidstyle.nets.multistyle import NUM_STYLES, MultiStyleNet, load_multistyle
+from vidstyle.nets.multistyle import NUM_STYLES, MultiStyleNet, load_model, load_multistyle
 from vidstyle.stylize.tensors import pad_to_multiple, to_tensor
 from vidstyle.temporal import Motion, TemporalTerm
 
@@ -24,6 +25,7 @@ class FastOptions:
     style_weights: tuple[float, ...] | None = None  # one per style id; None = equal
     temporal_weight: float = 0.0
     precision: str = "auto"
+    model: Path | None = None  # a network from `vidstyle train` instead of the 26 built-in styles
 
 
 def style_vector(ids: tuple[int, ...], weights: tuple[float, ...] | None) -> torch.Tensor:
@@ -48,8 +50,12 @@ def _network(device: str) -> MultiStyleNet:
 
 class FastStylizer:
     def __init__(self, options: FastOptions, device: torch.device) -> None:
-        self.weights = style_vector(options.style_ids, options.style_weights).to(device)
-        self.net = _network(str(device))
+        if options.model is not None:
+            self.net = load_model(options.model).to(device)
+            self.weights = torch.ones(self.net.styles, device=device) / self.net.styles
+        else:
+            self.weights = style_vector(options.style_ids, options.style_weights).to(device)
+            self.net = _network(str(device))
         self.device = device
         self.autocast = pick_precision(device, options.precision)
         self.temporal = TemporalTerm(options.temporal_weight)

@@ -1,0 +1,248 @@
+"""Training a one-style feed-forward network: perceptual losses on the normalised VGG-19 (Johnson et al. 2016)
+and, on consecutive video frames, a temporal loss on the outputs with flow and occlusion masks (Ruder et al.
+2018): mean of c * (out_t - warp(out_t-1))^2. Checkpoints make a killed run resume where it stopped.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import cv2
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from vidstyle.device import pick_precision
+from vidstyle.errors import UserError
+from vidstyle.flow.opencv import OpenCVFlow
+from vidstyle.media.atomic import atomic_output, check_output_path
+from vidstyle.media.images import load_image, save_image
+from vidstyle.media.video import Frame, VideoSource
+from vidstyle.metrics import gram
+from vidstyle.nets import weights
+from vidstyle.nets.multistyle import MultiStyleNet, save_model
+from vidstyle.nets.vgg import STYLE_LAYERS, VGGFeatures
+from vidstyle.progress import make_progress
+from vidstyle.stylize.adain import resize_short_side
+from vidstyle.temporal import estimate_motion
+
+IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".bmp", ".tif", ".tiff", ".ppm"}
+VIDEO_SUFFIXES = {".mp4", ".mov", ".mkv", ".webm", ".avi", ".m4v"}
+CONTENT_LAYER = "relu3_1"
+
+
+@dataclass
+class TrainOptions:
+    style: Path
+    data: list[Path]
+    output: Path
+    steps: int = 2000
+    batch_size: int = 4
+    size: int = 256
+    width: int = 32
+    lr: float = 1e-3
+    content_weight: float = 1.0
+    style_weight: float = 10.0
+    tv_weight: float = 1e-4
+    temporal_weight: float = 10.0
+    style_size: int = 512
+    checkpoint_every: int = 100
+    preview_every: int = 100
+    frames_per_clip: int = 300  # decoded frames kept per clip (memory bound)
+    resume: bool = True
+    seed: int = 0
+    device: torch.device = field(default_factory=lambda: torch.device("cpu"))
+    precision: str = "auto"
+    quiet: bool = False
+
+
+@dataclass
+class Pair:
+    """Crop `index` of a batch came from a clip: the previous frame's crop, flow to it, and its reliability."""
+
+    index: int
+    prev: np.ndarray
+    flow: np.ndarray
+    confidence: np.ndarray
+
+
+class TrainingData:
+    """Still images and consecutive frame pairs from clips, at a working size of `size` on the short side."""
+
+    def __init__(self, paths: list[Path], size: int, frames_per_clip: int) -> None:
+        self.size = size
+        self.images: list[np.ndarray] = []
+        self.clips: list[list[np.ndarray]] = []
+        for root in paths:
+            if not root.exists():
+                raise UserError("training data not found", root)
+            files = sorted(p for p in root.rglob("*") if p.is_file()) if root.is_dir() else [root]
+            for f in files:
+                suffix = f.suffix.lower()
+                if suffix in IMAGE_SUFFIXES:
+                    self.images.append(resize_short_side(load_image(f).rgb, size))
+                elif suffix in VIDEO_SUFFIXES:
+                    with VideoSource(f) as src:
+                        frames = []
+                        for item in src.frames(with_audio=False):
+                            if isinstance(item, Frame):
+                                frames.append(resize_short_side(item.rgb, size))
+                                if len(frames) >= frames_per_clip:
+                                    break
+                    if len(frames) >= 2:
+                        self.clips.append(frames)
+        if not self.images and not self.clips:
+            raise UserError("no images or clips found in the training data", paths[0])
+        self.flow = OpenCVFlow("dis")
+
+    def _crop(self, rng: random.Random, *frames: np.ndarray) -> list[np.ndarray]:
+        h, w = frames[0].shape[:2]
+        s = min(self.size, h, w)
+        y, x = rng.randint(0, h - s), rng.randint(0, w - s)
+        return [f[y:y + s, x:x + s] for f in frames]
+
+    def batch(self, rng: random.Random, n: int) -> tuple[np.ndarray, list[Pair]]:
+        """`n` content crops (every second one from a clip when there are both), and a Pair for each clip crop."""
+        crops, pairs = [], []
+        for i in range(n):
+            if self.clips and (not self.images or i % 2 == 1):
+                clip = rng.choice(self.clips)
+                t = rng.randint(1, len(clip) - 1)
+                prev, cur = self._crop(rng, clip[t - 1], clip[t])
+                motion = estimate_motion(self.flow, prev, cur)
+                pairs.append(Pair(i, prev, motion.flow, motion.confidence))
+                crops.append(cur)
+            else:
+                crops.append(self._crop(rng, rng.choice(self.images))[0])
+        s = min(c.shape[0] for c in crops)  # crops are square; small sources give smaller ones
+        pairs = [Pair(p.index, p.prev[:s, :s], p.flow[:s, :s], p.confidence[:s, :s]) for p in pairs]
+        return np.stack([c[:s, :s] for c in crops]), pairs
+
+
+def _tensor(batch: np.ndarray, device: torch.device) -> torch.Tensor:
+    return torch.from_numpy(np.ascontiguousarray(batch)).to(device).permute(0, 3, 1, 2).float().div_(255.0)
+
+
+def _warp(images: torch.Tensor, flows: np.ndarray) -> torch.Tensor:
+    """Warp NxCxHxW images by NxHxWx2 pixel flows (output pixel x samples x + flow(x))."""
+    n, _, h, w = images.shape
+    ys, xs = np.mgrid[0:h, 0:w].astype(np.float32)
+    gx = (xs + flows[..., 0]) * (2.0 / max(w - 1, 1)) - 1.0
+    gy = (ys + flows[..., 1]) * (2.0 / max(h - 1, 1)) - 1.0
+    grid = torch.from_numpy(np.stack([gx, gy], -1)).to(images.device)
+    return F.grid_sample(images, grid, mode="bilinear", padding_mode="border", align_corners=True)
+
+
+class Trainer:
+    def __init__(self, opts: TrainOptions) -> None:
+        self.opts = opts
+        torch.manual_seed(opts.seed)
+        self.rng = random.Random(opts.seed)
+        self.data = TrainingData(opts.data, opts.size, opts.frames_per_clip)
+        self.net = MultiStyleNet(styles=1, width=opts.width).to(opts.device)
+        self.style_vec = torch.ones(1, device=opts.device)
+        self.optim = torch.optim.Adam(self.net.parameters(), lr=opts.lr)
+        layers = tuple(dict.fromkeys((*STYLE_LAYERS, CONTENT_LAYER)))
+        self.vgg = VGGFeatures(weights.network(weights.VGG, device=opts.device), layers)
+        self.autocast = pick_precision(opts.device, opts.precision)
+        style = resize_short_side(load_image(opts.style).rgb, opts.style_size)
+        with torch.no_grad():
+            feats = self.vgg(_tensor(style[None], opts.device))
+            self.style_grams = {k: gram(feats[k].float()) for k in STYLE_LAYERS}
+        self.step = 0
+        self.checkpoint = opts.output.with_name(opts.output.name + ".ckpt")
+        self.preview_source = (self.data.images or [self.data.clips[0][0]])[0]
+
+    def losses(self, content: np.ndarray, pairs: list[Pair]) -> dict[str, torch.Tensor]:
+        o, dev = self.opts, self.opts.device
+        x = _tensor(content, dev)
+        with torch.autocast(dev.type, dtype=self.autocast or torch.float32, enabled=self.autocast is not None):
+            out = self.net(x, self.style_vec)
+            f_out, f_in = self.vgg(out), self.vgg(x)
+        content_loss = F.mse_loss(f_out[CONTENT_LAYER].float(), f_in[CONTENT_LAYER].float())
+        style_loss = sum(F.mse_loss(gram(f_out[k].float()), self.style_grams[k].expand(len(x), -1, -1))
+                         for k in STYLE_LAYERS)
+        out32 = out.float()
+        tv = (out32[..., 1:, :] - out32[..., :-1, :]).abs().mean() + (out32[..., 1:] - out32[..., :-1]).abs().mean()
+        result = {"content": o.content_weight * content_loss, "style": o.style_weight * style_loss,
+                  "tv": o.tv_weight * tv}
+        if pairs and o.temporal_weight > 0:
+            prev = _tensor(np.stack([p.prev for p in pairs]), dev)
+            with torch.autocast(dev.type, dtype=self.autocast or torch.float32, enabled=self.autocast is not None):
+                out_prev = self.net(prev, self.style_vec).float()
+            warped = _warp(out_prev, np.stack([p.flow for p in pairs]))
+            conf = torch.from_numpy(np.stack([p.confidence for p in pairs])).to(dev)[:, None]
+            current = out32[[p.index for p in pairs]]
+            result["temporal"] = o.temporal_weight * (conf * (current - warped) ** 2).mean()
+        return result
+
+    def save_checkpoint(self) -> None:
+        state = {"step": self.step, "net": self.net.state_dict(), "optim": self.optim.state_dict(),
+                 "rng": self.rng.getstate(), "torch_rng": torch.get_rng_state()}
+        with atomic_output(self.checkpoint) as tmp:
+            torch.save(state, tmp)
+
+    def load_checkpoint(self) -> bool:
+        if not (self.opts.resume and self.checkpoint.exists()):
+            return False
+        state = torch.load(self.checkpoint, map_location=self.opts.device, weights_only=False)
+        self.net.load_state_dict(state["net"])
+        self.optim.load_state_dict(state["optim"])
+        self.rng.setstate(state["rng"])
+        torch.set_rng_state(state["torch_rng"])
+        self.step = int(state["step"])
+        return True
+
+    @torch.no_grad()
+    def preview(self) -> Path:
+        path = self.opts.output.with_name(f"{self.opts.output.stem}.preview.png")
+        x = _tensor(self.preview_source[None], self.opts.device)
+        h, w = x.shape[-2:]
+        x = F.pad(x, (0, -w % 4, 0, -h % 4), mode="replicate")
+        out = self.net(x, self.style_vec)[0, :, :h, :w].clamp(0, 1).permute(1, 2, 0).cpu().numpy()
+        with atomic_output(path) as tmp:
+            save_image(tmp, np.concatenate([self.preview_source, (out * 255 + 0.5).astype(np.uint8)], 1), fmt_hint=path)
+        return path
+
+    def run(self) -> dict[str, float]:
+        o = self.opts
+        resumed = self.load_checkpoint()
+        history: list[float] = []
+        first: float | None = None
+        start, start_step = time.perf_counter(), self.step
+        with make_progress(o.quiet) as progress:
+            task = progress.add_task("train" + (" (resumed)" if resumed else ""), total=o.steps, completed=self.step)
+            while self.step < o.steps:
+                content, pairs = self.data.batch(self.rng, o.batch_size)
+                parts = self.losses(content, pairs)
+                loss = sum(parts.values())
+                self.optim.zero_grad(set_to_none=True)
+                loss.backward()
+                self.optim.step()
+                self.step += 1
+                perceptual = float((parts["content"] + parts["style"]).detach())
+                history.append(perceptual)
+                first = perceptual if first is None else first
+                progress.update(task, advance=1, description="train " + " ".join(
+                    f"{k} {float(v.detach()):.3g}" for k, v in parts.items()))
+                if self.step % o.checkpoint_every == 0 or self.step == o.steps:
+                    self.save_checkpoint()
+                if o.preview_every and (self.step % o.preview_every == 0 or self.step == o.steps):
+                    self.preview()
+        with atomic_output(o.output) as tmp:
+            save_model(self.net.cpu().eval(), tmp, style=str(o.style.name), steps=self.step)
+        self.checkpoint.unlink(missing_ok=True)
+        steps_run = self.step - start_step
+        window = max(1, min(20, len(history) // 4))
+        return {"steps": self.step, "steps_per_s": steps_run / max(time.perf_counter() - start, 1e-9),
+                "perceptual_first": float(np.mean(history[:window])) if history else float("nan"),
+                "perceptual_last": float(np.mean(history[-window:])) if history else float("nan")}
+
+
+def train(opts: TrainOptions) -> dict[str, float]:
+    check_output_path(opts.output, [opts.style, *opts.data])
+    load_image(opts.style)  # a bad style fails before the data is read
+    return Trainer(opts).run()
