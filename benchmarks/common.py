@@ -32,4 +32,5 @@ def stylize(clip: Path, style: Path, out: Path, max_size: int, temporal_weight: 
     estimator = make_estimator(flow) if temporal_weight > 0 else None
     out.parent.mkdir(parents=True, exist_ok=True)
     return stylize_video(clip, out, stylizer, estimator,
-                         VideoOptions(max_size=max_size, encode=EncodeSettings(), quiet=quiet))
+                         VideoOptions(max_size=max_size, temporal_weight=temporal_weight, encode=EncodeSettings(),
+                                      quiet=quiet))

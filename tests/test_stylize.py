@@ -14,7 +14,7 @@ from vidstyle.media.synthetic import scene, style_image
 from vidstyle.metrics import StyleDistance, warping_error
 from vidstyle.nets import weights
 from vidstyle.stylize.adain import AdainOptions, AdainStylizer, resize_short_side
-from vidstyle.temporal import estimate_motion
+from vidstyle.temporal import OutputBlender, estimate_motion
 
 
 def to_u8(x: np.ndarray) -> np.ndarray:
@@ -94,10 +94,11 @@ def test_temporal_term_reduces_warping_error():
     frames = [scene(128, 80, t / 8) for t in range(8)]
 
     def run(weight: float) -> float:
-        st = make_stylizer(temporal_weight=weight)
+        st, blend = make_stylizer(temporal_weight=weight), OutputBlender(weight)
         outs, prev = [], None
         for f in frames:
-            outs.append(to_u8(st.stylize(f, estimate_motion(est, prev, f) if prev is not None else None)))
+            motion = estimate_motion(est, prev, f) if prev is not None else None
+            outs.append(to_u8(blend(st.stylize(f, motion), motion)))
             prev = f
         return float(np.mean([warping_error(frames[i], frames[i + 1], outs[i], outs[i + 1], est)
                               for i in range(len(frames) - 1)]))

@@ -205,7 +205,8 @@ def video(
     choice = StyleChoice("fast" if model else backend, style, style_id, model, style_weights, alpha, preserve_color,
                          style_size, device, precision, vgg_weights, decoder_weights)
     stylizer = choice.build(temporal_weight if estimator else 0.0)
-    options = VideoOptions(max_size=max_size, encode=EncodeSettings(codec=codec, crf=crf, preset=preset), quiet=quiet)
+    options = VideoOptions(max_size=max_size, temporal_weight=temporal_weight,
+                           encode=EncodeSettings(codec=codec, crf=crf, preset=preset), quiet=quiet)
     result = stylize_video(clip, output, stylizer, estimator, options)
     log.info("wrote %s: %d frames in %.1f s (%.2f fps)", output, result.frames, result.seconds, result.fps)
 

@@ -1,4 +1,4 @@
-"""Runs a video job as a stream: decode + flow | stylize + temporal blend | encode + audio, in three threads.
+"""Runs a video job as a stream: decode + flow | stylize | output temporal term + encode + audio, in three threads.
 
 Bounded queues between the stages keep memory flat whatever the clip length, and let decoding, flow and
 encoding overlap with network inference. Only the temporal step must go frame by frame, in order.
@@ -6,6 +6,7 @@ encoding overlap with network inference. Only the temporal step must go frame by
 
 from __future__ import annotations
 
+import os
 import queue
 import threading
 import time
@@ -22,7 +23,7 @@ from vidstyle.media.atomic import atomic_output
 from vidstyle.media.video import EncodeSettings, Frame, VideoSink, VideoSource
 from vidstyle.progress import make_progress
 from vidstyle.stylize import Stylizer
-from vidstyle.temporal import estimate_motion
+from vidstyle.temporal import OutputBlender, estimate_motion
 
 QUEUE_DEPTH = 8
 _DONE = object()
@@ -31,6 +32,7 @@ _DONE = object()
 @dataclass
 class VideoOptions:
     max_size: int | None = None
+    temporal_weight: float = 0.5  # the output-level temporal term (used when there is an estimator)
     encode: EncodeSettings = field(default_factory=EncodeSettings)
     quiet: bool = False
 
@@ -55,12 +57,23 @@ class _Stage(threading.Thread):
         self.error: BaseException | None = None
 
     def run(self) -> None:
+        _lower_priority()
         try:
             self._work()
         except BaseException as exc:  # noqa: BLE001 - re-raised in the main thread
             self.error = exc
         finally:
             self._finish()  # after `error` is set, so a consumer that sees the end also sees the error
+
+
+def _lower_priority() -> None:
+    """Let the network's threads win the CPU: the helper stages have queue slack and catch up in the gaps,
+    while a preempted inference thread stalls every other one at the next sync. Linux applies nice values per
+    thread (and to the threads this one starts, such as x264's); elsewhere this does nothing."""
+    try:
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 10)
+    except (AttributeError, OSError):
+        pass
 
 
 def _put(q: queue.Queue, item: Any, stop: threading.Event) -> bool:
@@ -113,12 +126,14 @@ def stylize_video(source_path: Path, output: Path, stylizer: Stylizer, estimator
                     return
 
         def consume() -> None:
+            blend = OutputBlender(options.temporal_weight if estimator else 0.0)
             try:
                 for item in _drain(encoded, stop):
                     if isinstance(item, av.Packet):
                         sink.write_audio(item)
                     else:
-                        sink.write_frame(*item)
+                        out, motion, pts = item
+                        sink.write_frame((blend(out, motion) * 255.0 + 0.5).astype(np.uint8), pts)
                 if not stop.is_set():
                     sink.close()
             except BaseException:
@@ -140,7 +155,7 @@ def stylize_video(source_path: Path, output: Path, stylizer: Stylizer, estimator
                         continue
                     frame, motion = item
                     out = stylizer.stylize(frame.rgb, motion)
-                    if not _put(encoded, ((out * 255.0 + 0.5).astype(np.uint8), frame.pts), stop):
+                    if not _put(encoded, (out, motion, frame.pts), stop):
                         break
                     frames += 1
                     progress.update(task, advance=1)

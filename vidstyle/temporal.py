@@ -6,10 +6,11 @@ closed-form minimiser when added to a plain fit to the new value y:
 Occluded pixels (c = 0) take the new value, so nothing ghosts. Applied naively to output pixels it averages
 two differently painted textures and washes the style out (measured on adain_cutBunny at 320 px: half the
 warping error cost +100% Gram style loss). So the term is applied twice, gently:
-  - to the network's coarsest activations (FeatureBlender), so the strokes follow the motion while the later
-    layers still paint full-strength texture;
-  - to the output, splitting it into a smooth base, blended as above, and detail, blended and then rescaled
-    to the new frame's local detail energy (variance-preserving blending), so the texture keeps its contrast.
+  - to the network's coarsest activations (FeatureBlender, inside the backend), so the strokes follow the
+    motion while the later layers still paint full-strength texture;
+  - to the output (OutputBlender, in the video job), splitting it into a smooth base, blended as above, and
+    detail, blended and then rescaled to the new frame's local detail energy (variance-preserving blending),
+    so the texture keeps its contrast.
 """
 
 from __future__ import annotations
@@ -31,7 +32,15 @@ class Motion:
 
     flow: np.ndarray  # HxWx2 float32
     confidence: np.ndarray  # HxW float32 in [0,1]
-    _scaled: dict[tuple[int, ...], tuple[torch.Tensor, torch.Tensor]] = field(default_factory=dict, repr=False)
+    _scaled: dict[object, tuple] = field(default_factory=dict, repr=False)  # derived forms, made once
+
+    def sampling_maps(self) -> tuple[np.ndarray, np.ndarray]:
+        """Absolute x and y maps for cv2.remap: where each pixel of frame t is in frame t-1."""
+        if "maps" not in self._scaled:
+            h, w = self.flow.shape[:2]
+            ys, xs = np.mgrid[0:h, 0:w].astype(np.float32)
+            self._scaled["maps"] = (xs + self.flow[..., 0], ys + self.flow[..., 1])
+        return self._scaled["maps"]
 
     def at(self, height: int, width: int, padded: tuple[int, int], device: torch.device) -> tuple[torch.Tensor, torch.Tensor]:
         """Sampling grid (1xhxwx2, for grid_sample) and confidence (1x1xhxw) for an activation of size h x w.
@@ -55,47 +64,69 @@ class Motion:
         return self._scaled[key]
 
 
-def estimate_motion(estimator: FlowEstimator, prev: np.ndarray, cur: np.ndarray) -> Motion:
+# Flow is computed on frames whose long side is at most this (then scaled back up): a quarter of the cost
+# at 640 px, which keeps the flow thread from starving the network of CPU (benchmarks/throughput.py), for
+# little loss in consistency (benchmarks/temporal.py measures the result with full-size flow).
+FLOW_SIZE = 320
+
+
+def estimate_motion(estimator: FlowEstimator, prev: np.ndarray, cur: np.ndarray, flow_size: int | None = FLOW_SIZE) -> Motion:
+    h, w = cur.shape[:2]
+    scale = min(1.0, flow_size / max(h, w)) if flow_size else 1.0
+    if scale < 1.0:
+        size = (max(8, round(w * scale)), max(8, round(h * scale)))
+        prev, cur = (cv2.resize(f, size, interpolation=cv2.INTER_AREA) for f in (prev, cur))
     backward = estimator(cur, prev)
     forward = estimator(prev, cur)
-    return Motion(backward, reliability(backward, forward))
+    confidence = reliability(backward, forward)
+    if scale < 1.0:
+        sw, sh = w / backward.shape[1], h / backward.shape[0]
+        backward = cv2.resize(backward, (w, h), interpolation=cv2.INTER_LINEAR) * np.array([sw, sh], np.float32)
+        confidence = cv2.resize(confidence, (w, h), interpolation=cv2.INTER_LINEAR)
+    return Motion(backward, confidence)
 
 
 # The feature term is this many times the output term's lambda (tuned in benchmarks/temporal.py).
 FEATURE_RATIO = 8.0
 
 
-def _warp_cubic(image: np.ndarray, flow: np.ndarray) -> np.ndarray:
-    # Bicubic, not bilinear: the output is warped again every frame and bilinear blur would pile up.
-    h, w = flow.shape[:2]
-    ys, xs = np.mgrid[0:h, 0:w].astype(np.float32)
-    return cv2.remap(image, xs + flow[..., 0], ys + flow[..., 1], cv2.INTER_CUBIC, borderMode=cv2.BORDER_REPLICATE)
+def _blur(x: torch.Tensor, sigma: float) -> torch.Tensor:
+    """Gaussian blur of an HxWxC CPU tensor with OpenCV (several times faster than torch's depthwise conv)."""
+    return torch.from_numpy(cv2.GaussianBlur(x.numpy(), (0, 0), sigma).reshape(x.shape))
 
 
 def blend_output(fresh: np.ndarray, prev_output: np.ndarray, motion: Motion, weight: float,
                  detail_sigma: float = 1.0, energy_sigma: float = 4.0) -> np.ndarray:
-    """The closed-form temporal step on HxWx3 float32 images, with the detail's local energy kept."""
-    warped = _warp_cubic(prev_output, motion.flow)
-    b = (weight * motion.confidence / (1.0 + weight * motion.confidence))[..., None]
-    base_new = cv2.GaussianBlur(fresh, (0, 0), detail_sigma)
-    base_old = cv2.GaussianBlur(warped, (0, 0), detail_sigma)
-    detail_new = fresh - base_new
-    detail = (1 - b) * detail_new + b * (warped - base_old)
-    energy_new = cv2.GaussianBlur((detail_new**2).sum(-1), (0, 0), energy_sigma)
-    energy = cv2.GaussianBlur((detail**2).sum(-1), (0, 0), energy_sigma)
-    gain = np.sqrt((energy_new + 1e-6) / (energy + 1e-6))[..., None]
-    return np.clip((1 - b) * base_new + b * base_old + detail * gain, 0.0, 1.0)
+    """The closed-form temporal step on HxWx3 float32 images in [0,1], with the detail's local energy kept.
+
+    Blurs and the warp run in OpenCV, the arithmetic in torch on views of the same memory (multi-threaded).
+    """
+    h, w = fresh.shape[:2]
+    xs, ys = motion.sampling_maps()
+    # Bicubic, not bilinear: the output is warped again every frame and bilinear blur would pile up.
+    warped = torch.from_numpy(cv2.remap(prev_output, xs, ys, cv2.INTER_CUBIC, borderMode=cv2.BORDER_REPLICATE))
+    new = torch.from_numpy(fresh)
+    lc = weight * torch.from_numpy(motion.confidence)[..., None]
+    b = lc / (1.0 + lc)
+    base_new, base_old = _blur(new, detail_sigma), _blur(warped, detail_sigma)
+    detail_new = new - base_new
+    detail = torch.lerp(detail_new, warped - base_old, b)
+    energy_new = _blur(detail_new.pow(2).sum(-1, keepdim=True), energy_sigma)
+    energy = _blur(detail.pow(2).sum(-1, keepdim=True), energy_sigma)
+    gain = ((energy_new + 1e-6) / (energy + 1e-6)).sqrt_()
+    return (torch.lerp(base_new, base_old, b) + detail * gain).clamp_(0.0, 1.0).numpy()
 
 
-class TemporalTerm:
-    """The temporal state of one clip for a feed-forward network: previous activations and output."""
+class OutputBlender:
+    """The temporal term on a clip's outputs, frame after frame. It needs only the previous output, so the
+    video job runs it in the encode thread, beside the network's work on the next frame."""
 
     def __init__(self, weight: float) -> None:
         self.weight = weight
-        self.features = FeatureBlender(weight * FEATURE_RATIO)
         self._prev_output: np.ndarray | None = None
 
-    def output(self, fresh: np.ndarray, motion: Motion | None) -> np.ndarray:
+    def __call__(self, fresh: np.ndarray, motion: Motion | None) -> np.ndarray:
+        """`fresh`: the backend's HxWx3 float32 output in [0,1]."""
         out = fresh
         if motion is not None and self._prev_output is not None and self.weight > 0:
             out = blend_output(fresh, self._prev_output, motion, self.weight)
@@ -104,10 +135,11 @@ class TemporalTerm:
 
 
 class FeatureBlender:
-    """Applies the temporal term to named activations, frame after frame, keeping the previous frame's."""
+    """Applies the temporal term to named activations, frame after frame, keeping the previous frame's.
+    A backend makes one with the clip's temporal weight; the feature term is FEATURE_RATIO times stronger."""
 
     def __init__(self, weight: float) -> None:
-        self.weight = weight
+        self.weight = weight * FEATURE_RATIO
         self._prev: dict[str, torch.Tensor] = {}
 
     def __call__(self, key: str, act: torch.Tensor, motion: Motion | None, padded: tuple[int, int]) -> torch.Tensor:

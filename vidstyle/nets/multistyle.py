@@ -30,11 +30,10 @@ class CondInstanceNorm(nn.Module):
         self.eps = eps
 
     def forward(self, x: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
-        gamma = (weights[:, None] * self.gamma).sum(0).view(1, -1, 1, 1)
-        beta = (weights[:, None] * self.beta).sum(0).view(1, -1, 1, 1)
-        mean = x.mean((2, 3), keepdim=True)
-        var = (x - mean).pow(2).mean((2, 3), keepdim=True)
-        return (x - mean) / torch.sqrt(var + self.eps) * gamma + beta
+        gamma = (weights.to(self.gamma.dtype) @ self.gamma).view(1, -1, 1, 1)
+        beta = (weights.to(self.beta.dtype) @ self.beta).view(1, -1, 1, 1)
+        # The fused kernel: a hand-written mean/var/normalise made of elementwise passes took half the time.
+        return torch.addcmul(beta, F.instance_norm(x, eps=self.eps), gamma)
 
 
 class ConvLayer(nn.Module):
@@ -70,14 +69,14 @@ class MultiStyleNet(nn.Module):
     def encode(self, x: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
         """RGB [0,1] (sides a multiple of 4) to the 32-channel map at 1/4 size, after the residual blocks."""
         for layer in self.contract:
-            x = F.relu(layer(x, weights))
+            x = F.relu_(layer(x, weights))
         for first, second in self.res:
-            x = x + second(F.relu(first(x, weights)), weights)
+            x = x + second(F.relu_(first(x, weights)), weights)
         return x
 
     def decode(self, x: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
-        x = F.relu(self.expand[0](x, weights))
-        x = F.relu(self.expand[1](x, weights))
+        x = F.relu_(self.expand[0](x, weights))
+        x = F.relu_(self.expand[1](x, weights))
         return torch.sigmoid(self.expand[2](x, weights))
 
     def forward(self, x: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:

@@ -18,7 +18,7 @@ from vidstyle.errors import UserError
 from vidstyle.nets import weights
 from vidstyle.nets.adain import adain, mean_std
 from vidstyle.stylize.tensors import pad_to_multiple, to_tensor
-from vidstyle.temporal import Motion, TemporalTerm
+from vidstyle.temporal import FeatureBlender, Motion
 
 # Decoder layers whose *input* gets the temporal term: the AdaIN output, 1/8 of the frame. Finer maps
 # average textures and wash out the style (measured while tuning, see benchmarks/temporal.py).
@@ -30,7 +30,7 @@ class AdainOptions:
     alpha: float = 1.0
     style_size: int = 512  # shorter side of each style image; 0 keeps its size
     preserve_color: bool = False
-    temporal_weight: float = 0.0  # lambda of the temporal term (vidstyle.temporal); 0 = off
+    temporal_weight: float = 0.0  # lambda of the temporal term on features (vidstyle.temporal); 0 = off
     precision: str = "auto"  # see vidstyle.device.pick_precision
     vgg_weights: Path | None = None
     decoder_weights: Path | None = None
@@ -78,7 +78,7 @@ class AdainStylizer:
         self.decoder = weights.network(weights.DECODER, options.decoder_weights, device)
         self.autocast = pick_precision(device, options.precision)
         self._target: tuple[torch.Tensor, torch.Tensor] | None = None
-        self.temporal = TemporalTerm(options.temporal_weight)
+        self.blender = FeatureBlender(options.temporal_weight)
 
     @torch.inference_mode()
     def _style_stats(self, reference: np.ndarray) -> tuple[torch.Tensor, torch.Tensor]:
@@ -113,7 +113,6 @@ class AdainStylizer:
                 t = alpha * t + (1 - alpha) * feat
             for i, layer in enumerate(self.decoder):
                 if i in TEMPORAL_LAYERS:
-                    t = self.temporal.features(str(i), t.float(), motion, padded)
+                    t = self.blender(str(i), t.float(), motion, padded)
                 t = layer(t)
-        out = t[:, :, :h, :w].float().clamp_(0, 1)[0].permute(1, 2, 0).contiguous().cpu().numpy()
-        return self.temporal.output(out, motion)
+        return t[:, :, :h, :w].float().clamp_(0, 1)[0].permute(1, 2, 0).contiguous().cpu().numpy()

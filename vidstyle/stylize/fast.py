@@ -1,6 +1,6 @@
 """Feed-forward style transfer: one pass of a small network per frame (the 26 built-in styles, blendable).
 
-The temporal term goes on the network's 1/4-size map after its residual blocks and on the output, as for AdaIN.
+The feature-level temporal term goes on the network's 1/4-size map after its residual blocks.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from vidstyle.device import pick_precision
 from vidstyle.errors import UserError
 from vidstyle.nets.multistyle import NUM_STYLES, MultiStyleNet, load_model, load_multistyle
 from vidstyle.stylize.tensors import pad_to_multiple, to_tensor
-from vidstyle.temporal import Motion, TemporalTerm
+from vidstyle.temporal import FeatureBlender, Motion
 
 
 @dataclass
@@ -58,7 +58,7 @@ class FastStylizer:
             self.net = _network(str(device))
         self.device = device
         self.autocast = pick_precision(device, options.precision)
-        self.temporal = TemporalTerm(options.temporal_weight)
+        self.blender = FeatureBlender(options.temporal_weight)
 
     @torch.inference_mode()
     def stylize(self, rgb: np.ndarray, motion: Motion | None = None) -> np.ndarray:
@@ -66,10 +66,9 @@ class FastStylizer:
         x, padded = pad_to_multiple(to_tensor(rgb, self.device), 4)  # two stride-2 convs, two x2 upsamples
         with torch.autocast(self.device.type, dtype=self.autocast or torch.float32, enabled=self.autocast is not None):
             feat = self.net.encode(x, self.weights).float()
-            feat = self.temporal.features("encoded", feat, motion, padded)
+            feat = self.blender("encoded", feat, motion, padded)
             out = self.net.decode(feat, self.weights)
-        out = out[:, :, :h, :w].float().clamp_(0, 1)[0].permute(1, 2, 0).contiguous().cpu().numpy()
-        return self.temporal.output(out, motion)
+        return out[:, :, :h, :w].float().clamp_(0, 1)[0].permute(1, 2, 0).contiguous().cpu().numpy()
 
 
 def contact_sheet(rgb: np.ndarray, stylizer: FastStylizer, columns: int = 7) -> np.ndarray:
