@@ -4,8 +4,8 @@ Ruder et al. 2016's temporal term, |x - warp(prev)|^2 weighted by the flow relia
 closed-form minimiser when added to a plain fit to the new value y:
     x = (y + lambda * c * warp(prev)) / (1 + lambda * c)
 Occluded pixels (c = 0) take the new value, so nothing ghosts. Applied naively to output pixels it averages
-two differently painted textures and washes the style out (measured on adain_cutBunny at 320 px: half the
-warping error cost +100% Gram style loss). So the term is applied twice, gently:
+two differently painted textures and washes the style out (measured on 40 frames of adain_cutBunny at 320 px:
+the plain blend that halved the warping error raised the Gram style loss by 45%). So it is applied twice:
   - to the network's coarsest activations (FeatureBlender, inside the backend), so the strokes follow the
     motion while the later layers still paint full-strength texture;
   - to the output (OutputBlender, in the video job), splitting it into a smooth base, blended as above, and
@@ -86,7 +86,8 @@ def estimate_motion(estimator: FlowEstimator, prev: np.ndarray, cur: np.ndarray,
     return Motion(backward, confidence)
 
 
-# The feature term is this many times the output term's lambda (tuned in benchmarks/temporal.py).
+# The feature term is this many times the output term's lambda (tuned on excerpts of adain_cutBunny at 320 and
+# 640 px; benchmarks/temporal.py checks the result on whole clips).
 FEATURE_RATIO = 8.0
 
 
@@ -101,7 +102,6 @@ def blend_output(fresh: np.ndarray, prev_output: np.ndarray, motion: Motion, wei
 
     Blurs and the warp run in OpenCV, the arithmetic in torch on views of the same memory (multi-threaded).
     """
-    h, w = fresh.shape[:2]
     xs, ys = motion.sampling_maps()
     # Bicubic, not bilinear: the output is warped again every frame and bilinear blur would pile up.
     warped = torch.from_numpy(cv2.remap(prev_output, xs, ys, cv2.INTER_CUBIC, borderMode=cv2.BORDER_REPLICATE))
