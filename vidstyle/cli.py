@@ -182,7 +182,7 @@ def video(
     flow: Annotated[str, typer.Option("--flow", help="Optical flow: dis, farneback, raft or none.")] = "dis",
     raft_weights: Annotated[Optional[Path], typer.Option("--raft-weights", help="raft_small .pth file.")] = None,
     temporal_weight: Annotated[float, typer.Option("--temporal-weight", min=0.0,
-                                                   help="Temporal consistency strength; 0 = off.")] = 0.5,
+                                                   help="Temporal consistency strength; 0 = off.")] = 0.8,
     codec: Annotated[Optional[str], typer.Option("--codec", help="Video encoder, e.g. libx264, libx265.")] = None,
     crf: Annotated[int, typer.Option("--crf", min=0, max=63, help="Quality: lower is better.")] = 18,
     preset: Annotated[str, typer.Option("--preset", help="Encoder speed preset (x264/x265).")] = "medium",

@@ -32,7 +32,7 @@ _DONE = object()
 @dataclass
 class VideoOptions:
     max_size: int | None = None
-    temporal_weight: float = 0.5  # the output-level temporal term (used when there is an estimator)
+    temporal_weight: float = 0.8  # the output-level temporal term (used when there is an estimator)
     encode: EncodeSettings = field(default_factory=EncodeSettings)
     quiet: bool = False
 
