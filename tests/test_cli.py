@@ -116,8 +116,11 @@ def test_ctrl_c_stops_cleanly(tmp_path, style_png):
     src = tmp_path / "long.mp4"
     write_clip(src, 160, 96, frames=600, fps=30, audio=True)
     out = tmp_path / "out.mp4"
+    # A shell that starts jobs in the background sets SIGINT to "ignore" for them; give the CLI the default
+    # back, as a terminal would, so that the test holds wherever the suite runs.
     proc = subprocess.Popen([sys.executable, "-m", "vidstyle.cli", "video", str(src), "-s", str(style_png),
-                             "-o", str(out), "--quiet"], stderr=subprocess.PIPE, text=True, cwd=ROOT)
+                             "-o", str(out), "--quiet"], stderr=subprocess.PIPE, text=True, cwd=ROOT,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     deadline = time.time() + 120
     while not leftovers(tmp_path) and time.time() < deadline and proc.poll() is None:
         time.sleep(0.05)
