@@ -23,7 +23,7 @@ import torch
 import torch.nn.functional as F
 
 from vidstyle.flow import FlowEstimator
-from vidstyle.flow.ops import reliability
+from vidstyle.flow.ops import pixel_grid, reliability
 
 
 @dataclass
@@ -37,8 +37,7 @@ class Motion:
     def sampling_maps(self) -> tuple[np.ndarray, np.ndarray]:
         """Absolute x and y maps for cv2.remap: where each pixel of frame t is in frame t-1."""
         if "maps" not in self._scaled:
-            h, w = self.flow.shape[:2]
-            ys, xs = np.mgrid[0:h, 0:w].astype(np.float32)
+            xs, ys = pixel_grid(*self.flow.shape[:2])
             self._scaled["maps"] = (xs + self.flow[..., 0], ys + self.flow[..., 1])
         return self._scaled["maps"]
 
@@ -56,7 +55,7 @@ class Motion:
             if (height, width) != padded:
                 flow = cv2.resize(flow, (width, height), interpolation=cv2.INTER_AREA)
                 conf = cv2.resize(conf, (width, height), interpolation=cv2.INTER_AREA)
-            ys, xs = np.mgrid[0:height, 0:width].astype(np.float32)
+            xs, ys = pixel_grid(height, width)
             gx = (xs + flow[..., 0] * sx) * (2.0 / max(width - 1, 1)) - 1.0
             gy = (ys + flow[..., 1] * sy) * (2.0 / max(height - 1, 1)) - 1.0
             grid = torch.from_numpy(np.stack([gx, gy], -1))[None].to(device)

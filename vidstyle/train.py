@@ -26,7 +26,7 @@ from vidstyle.nets.multistyle import MultiStyleNet, save_model
 from vidstyle.nets.vgg import STYLE_LAYERS, VGGFeatures
 from vidstyle.progress import make_progress
 from vidstyle.stylize.adain import resize_short_side
-from vidstyle.temporal import estimate_motion
+from vidstyle.temporal import Motion, estimate_motion
 
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".bmp", ".tif", ".tiff", ".ppm"}
 VIDEO_SUFFIXES = {".mp4", ".mov", ".mkv", ".webm", ".avi", ".m4v"}
@@ -60,12 +60,11 @@ class TrainOptions:
 
 @dataclass
 class Pair:
-    """Crop `index` of a batch came from a clip: the previous frame's crop, flow to it, and its reliability."""
+    """Crop `index` of a batch came from a clip: the previous frame's crop and the motion to it."""
 
     index: int
     prev: np.ndarray
-    flow: np.ndarray
-    confidence: np.ndarray
+    motion: Motion
 
 
 class TrainingData:
@@ -111,28 +110,18 @@ class TrainingData:
                 clip = rng.choice(self.clips)
                 t = rng.randint(1, len(clip) - 1)
                 prev, cur = self._crop(rng, clip[t - 1], clip[t])
-                motion = estimate_motion(self.flow, prev, cur)
-                pairs.append(Pair(i, prev, motion.flow, motion.confidence))
+                pairs.append(Pair(i, prev, estimate_motion(self.flow, prev, cur)))
                 crops.append(cur)
             else:
                 crops.append(self._crop(rng, rng.choice(self.images))[0])
         s = min(c.shape[0] for c in crops)  # crops are square; small sources give smaller ones
-        pairs = [Pair(p.index, p.prev[:s, :s], p.flow[:s, :s], p.confidence[:s, :s]) for p in pairs]
+        pairs = [Pair(p.index, p.prev[:s, :s], Motion(p.motion.flow[:s, :s], p.motion.confidence[:s, :s]))
+                 for p in pairs]
         return np.stack([c[:s, :s] for c in crops]), pairs
 
 
 def _tensor(batch: np.ndarray, device: torch.device) -> torch.Tensor:
     return torch.from_numpy(np.ascontiguousarray(batch)).to(device).permute(0, 3, 1, 2).float().div_(255.0)
-
-
-def _warp(images: torch.Tensor, flows: np.ndarray) -> torch.Tensor:
-    """Warp NxCxHxW images by NxHxWx2 pixel flows (output pixel x samples x + flow(x))."""
-    n, _, h, w = images.shape
-    ys, xs = np.mgrid[0:h, 0:w].astype(np.float32)
-    gx = (xs + flows[..., 0]) * (2.0 / max(w - 1, 1)) - 1.0
-    gy = (ys + flows[..., 1]) * (2.0 / max(h - 1, 1)) - 1.0
-    grid = torch.from_numpy(np.stack([gx, gy], -1)).to(images.device)
-    return F.grid_sample(images, grid, mode="bilinear", padding_mode="border", align_corners=True)
 
 
 class Trainer:
@@ -172,8 +161,11 @@ class Trainer:
             prev = _tensor(np.stack([p.prev for p in pairs]), dev)
             with torch.autocast(dev.type, dtype=self.autocast or torch.float32, enabled=self.autocast is not None):
                 out_prev = self.net(prev, self.style_vec).float()
-            warped = _warp(out_prev, np.stack([p.flow for p in pairs]))
-            conf = torch.from_numpy(np.stack([p.confidence for p in pairs])).to(dev)[:, None]
+            h, w = out_prev.shape[-2:]
+            grids, confs = zip(*(p.motion.at(h, w, (h, w), dev) for p in pairs))
+            warped = F.grid_sample(out_prev, torch.cat(grids), mode="bilinear", padding_mode="border",
+                                   align_corners=True)
+            conf = torch.cat(confs)
             current = out32[[p.index for p in pairs]]
             result["temporal"] = o.temporal_weight * (conf * (current - warped) ** 2).mean()
         return result

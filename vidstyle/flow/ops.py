@@ -6,7 +6,7 @@ import cv2
 import numpy as np
 
 
-def _grid(h: int, w: int) -> tuple[np.ndarray, np.ndarray]:
+def pixel_grid(h: int, w: int) -> tuple[np.ndarray, np.ndarray]:
     ys, xs = np.mgrid[0:h, 0:w].astype(np.float32)
     return xs, ys
 
@@ -14,7 +14,7 @@ def _grid(h: int, w: int) -> tuple[np.ndarray, np.ndarray]:
 def warp(image: np.ndarray, flow: np.ndarray) -> np.ndarray:
     """Sample `image` (frame b) at x + flow(x): with flow from frame a to b, the result lines up with frame a."""
     h, w = flow.shape[:2]
-    xs, ys = _grid(h, w)
+    xs, ys = pixel_grid(h, w)
     return cv2.remap(image, xs + flow[..., 0], ys + flow[..., 1], cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
 
 
@@ -34,7 +34,7 @@ def occlusion(flow_ab: np.ndarray, flow_ba: np.ndarray) -> np.ndarray:
     du[:, :-1] = flow_ab[:, 1:] - flow_ab[:, :-1]  # forward differences, as in the reference code
     dv[:-1] = flow_ab[1:] - flow_ab[:-1]
     boundary = (du**2).sum(-1) + (dv**2).sum(-1) > 0.01 * (flow_ab**2).sum(-1) + 0.002
-    xs, ys = _grid(h, w)
+    xs, ys = pixel_grid(h, w)
     tx, ty = xs + flow_ab[..., 0], ys + flow_ab[..., 1]
     outside = (tx < 0) | (tx > w - 1) | (ty < 0) | (ty > h - 1)
     return disagree | boundary | outside
