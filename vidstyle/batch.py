@@ -1,0 +1,221 @@
+"""Batch jobs: every input times every preset, predictable output names, resumable, one failure stays one.
+
+A job file (TOML), paths relative to it:
+
+    output_dir = "out"                      # default: beside the job file
+    inputs = ["clips/*.mp4", "photo.jpg"]   # files or glob patterns; videos and stills
+    presets = ["fast-mosaic", "adain-starry-night"]
+    jobs = 1                                # clips stylized at once
+    [settings]                              # laid over every preset (any preset key)
+    max_size = 640
+
+Outputs are OUTPUT_DIR/STEM.PRESET.mp4 for clips and OUTPUT_DIR/STEM.PRESET.png for stills. An output that
+exists is finished (outputs are renamed into place only when whole) and is skipped; a clip that was
+interrupted resumes from its last checkpointed frame.
+"""
+
+from __future__ import annotations
+
+import glob
+import logging
+import os
+import time
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from vidstyle.errors import UserError
+from vidstyle.settings import apply, find_preset, preset_values, read_preset, resolve
+
+log = logging.getLogger("vidstyle")
+
+JOB_MEMORY = 3 << 30  # peak memory of one clip job at 1080p with the AdaIN backend is about 2.5 GiB
+
+
+@dataclass
+class Item:
+    source: Path
+    preset: str
+    output: Path
+    status: str = "pending"  # done, skipped, failed
+    seconds: float = 0.0
+    frames: int = 0
+    stylized: int = 0
+    resumed_from: int = 0
+    message: str = ""
+
+
+@dataclass
+class BatchJob:
+    inputs: list[Path]
+    presets: list[str]
+    output_dir: Path
+    jobs: int = 1
+    settings: dict[str, Any] = field(default_factory=dict)
+    presets_dir: Path | None = None
+
+
+def load_job(path: Path) -> BatchJob:
+    table = read_preset(path)  # the same TOML reading and errors as presets
+    base = path.parent
+    unknown = set(table) - {"output_dir", "inputs", "presets", "jobs", "settings", "description"}
+    if unknown:
+        raise UserError(f"unknown keys in the job file: {', '.join(sorted(unknown))}", path)
+    inputs = expand_inputs([str(base / p) for p in table.get("inputs", [])])
+    presets = table.get("presets", [])
+    presets = [str(base / p) if p.endswith(".toml") else p for p in presets]
+    if not inputs or not presets:
+        raise UserError("a job file needs `inputs` and `presets`", path)
+    return BatchJob(inputs, presets, base / table.get("output_dir", "."), int(table.get("jobs", 1)),
+                    dict(table.get("settings", {})))
+
+
+def expand_inputs(patterns: list[str]) -> list[Path]:
+    """Files named or matched by glob patterns, in order, each once; a name that matches nothing is kept so
+    that it fails as a missing file, in the summary."""
+    found: list[Path] = []
+    for pattern in patterns:
+        matches = sorted(glob.glob(os.path.expanduser(pattern))) if glob.has_magic(pattern) else [pattern]
+        if not matches:
+            raise UserError(f"no input matches {pattern!r}")
+        found += [Path(m) for m in matches if Path(m) not in found]
+    return found
+
+
+def plan(job: BatchJob) -> list[Item]:
+    from vidstyle.run import is_image
+
+    items = []
+    names = [Path(p).stem for p in job.presets]
+    for source in job.inputs:
+        for preset, name in zip(job.presets, names):
+            suffix = ".png" if is_image(source) else ".mp4"
+            items.append(Item(source, preset, job.output_dir / f"{source.stem}.{name}{suffix}"))
+    outputs = [i.output for i in items]
+    if len(set(outputs)) != len(outputs):
+        raise UserError("two inputs share a file name (outputs would collide); rename one or run them apart")
+    return items
+
+
+def check_presets(job: BatchJob) -> None:
+    """Fail before any work if a preset is missing or broken (each is resolved once, styles fetched)."""
+    for preset in job.presets:
+        values = preset_values(find_preset(preset, job.presets_dir))
+        apply(apply(resolve(None, {}), values, preset), job.settings, "job settings")
+
+
+def run_item(item: Item, overrides: dict[str, Any], presets_dir: Path | None, quiet: bool,
+             threads: int | None = None) -> Item:
+    """Run one input x preset; errors become the item's status, so that the batch goes on."""
+    from vidstyle.run import is_image, run_image, run_video
+
+    if threads:
+        _share_threads(threads)
+    started = time.perf_counter()
+    try:
+        settings = resolve(item.preset, overrides, presets_dir)
+        if is_image(item.source):
+            run_image(item.source, item.output, settings, quiet=quiet)
+            item.frames = item.stylized = 1
+        else:
+            result = run_video(item.source, item.output, settings, quiet=quiet)
+            item.frames, item.stylized, item.resumed_from = result.frames, result.stylized, result.resumed_from
+        item.status = "done"
+    except UserError as exc:
+        item.status, item.message = "failed", str(exc)
+    except KeyboardInterrupt:
+        raise
+    except Exception as exc:  # noqa: BLE001 - one bad item must not end the batch
+        item.status, item.message = "failed", f"{exc.__class__.__name__}: {exc}"
+    item.seconds = time.perf_counter() - started
+    return item
+
+
+def _share_threads(threads: int) -> None:
+    import cv2
+    import torch
+
+    torch.set_num_threads(threads)
+    cv2.setNumThreads(threads)
+
+
+def cpu_count() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - not Linux
+        return os.cpu_count() or 1
+
+
+def memory_available() -> int | None:
+    try:
+        with open("/proc/meminfo") as f:
+            for line in f:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return None
+
+
+def worker_budget(jobs: int) -> tuple[int, int]:
+    """How many clips at once and how many threads each: the CPU's threads shared out, and no more jobs than
+    the free memory holds."""
+    jobs = max(1, min(jobs, cpu_count()))
+    free = memory_available()
+    if free is not None and jobs > 1 and free // JOB_MEMORY < jobs:
+        fits = max(1, free // JOB_MEMORY)
+        log.warning("--jobs %d lowered to %d: %.1f GiB of memory free, about %.1f GiB per job", jobs, fits,
+                    free / (1 << 30), JOB_MEMORY / (1 << 30))
+        jobs = fits
+    return jobs, max(1, cpu_count() // jobs)
+
+
+def run_batch(job: BatchJob, quiet: bool = False) -> list[Item]:
+    from vidstyle.progress import make_progress
+
+    check_presets(job)
+    job.output_dir.mkdir(parents=True, exist_ok=True)
+    items = plan(job)
+    todo = []
+    for item in items:
+        if item.output.exists():
+            item.status, item.message = "skipped", "output exists"
+        else:
+            todo.append(item)
+    jobs, threads = worker_budget(job.jobs)
+    log.info("%d outputs: %d to make, %d already there; %d at a time, %d threads each", len(items), len(todo),
+             len(items) - len(todo), jobs, threads)
+    if jobs == 1:
+        for item in todo:
+            log.info("%s with %s -> %s", item.source.name, item.preset, item.output)
+            run_item(item, job.settings, job.presets_dir, quiet)
+            _report(item)
+        return items
+    with make_progress(quiet) as progress, \
+            ProcessPoolExecutor(jobs, mp_context=_spawn()) as pool:
+        task = progress.add_task("batch", total=len(todo), unit="items/s")
+        futures = {pool.submit(run_item, item, job.settings, job.presets_dir, True, threads): n
+                   for n, item in enumerate(todo)}
+        for future in as_completed(futures):
+            done = future.result()
+            todo[futures[future]].__dict__.update(done.__dict__)
+            _report(done)
+            progress.advance(task)
+    return items
+
+
+def _spawn():
+    import multiprocessing
+
+    return multiprocessing.get_context("spawn")  # fork would copy torch's thread pools in a broken state
+
+
+def _report(item: Item) -> None:
+    if item.status == "failed":
+        log.error("failed: %s with %s: %s", item.source.name, item.preset, item.message)
+
+
+def summary_rows(items: list[Item]) -> list[tuple[str, ...]]:
+    return [(i.source.name, Path(i.preset).stem, i.status, f"{i.seconds:.1f}", str(i.stylized),
+             str(i.resumed_from or ""), str(i.output) if i.status != "failed" else i.message) for i in items]

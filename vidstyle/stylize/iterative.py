@@ -1,0 +1,249 @@
+"""Iterative style transfer: optimise the pixels of each frame against the normalised VGG-19 (Gatys et al. 2016),
+with the video extensions of Ruder et al. 2016: frame t starts from the previous output warped by the flow
+(disoccluded pixels from the content) and a temporal loss ties it to that warped output where the flow is
+reliable.
+
+Stills and first frames run coarse to fine: the coarsest pass (long side `min_scale`) sets the large strokes
+cheaply and each finer pass, twice the size, refines the upsampled result. Warm-started frames run at full size
+only, starting from an image that already has its strokes.
+
+Losses (activations of the normalised VGG average about 1 at every layer, so no per-layer scaling is needed):
+  content  = mean over content layers of MSE(F(x), F(content))
+  style    = mean over style layers of MSE(G(x), G_target), G = Gram / (H*W), G_target the blend of the styles
+  tv       = mean squared difference of neighbouring pixels
+  temporal = mean of c * (x - warp(prev))^2 over pixels and channels
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from vidstyle.errors import UserError
+from vidstyle.metrics import gram
+from vidstyle.nets import weights
+from vidstyle.nets.vgg import LAYERS, VGGFeatures
+from vidstyle.settings import Settings
+from vidstyle.stylize.tensors import to_tensor
+from vidstyle.temporal import Motion
+
+OPTIMIZERS = ("lbfgs", "adam")
+INITS = ("content", "noise", "warped")
+STALL_WINDOW = 5  # iterations over which the relative loss change is measured for early stopping
+
+
+@dataclass
+class Losses:
+    total: float
+    content: float
+    style: float
+    temporal: float
+
+
+def _luminance(x: torch.Tensor) -> torch.Tensor:
+    return (0.299 * x[:, 0:1] + 0.587 * x[:, 1:2] + 0.114 * x[:, 2:3])
+
+
+def _yiq(x: torch.Tensor) -> torch.Tensor:
+    y = _luminance(x)
+    i = 0.596 * x[:, 0:1] - 0.274 * x[:, 1:2] - 0.322 * x[:, 2:3]
+    q = 0.211 * x[:, 0:1] - 0.523 * x[:, 1:2] + 0.312 * x[:, 2:3]
+    return torch.cat([y, i, q], 1)
+
+
+def _rgb(yiq: torch.Tensor) -> torch.Tensor:
+    y, i, q = yiq[:, 0:1], yiq[:, 1:2], yiq[:, 2:3]
+    return torch.cat([y + 0.956 * i + 0.621 * q, y - 0.272 * i - 0.647 * q, y - 1.106 * i + 1.703 * q], 1)
+
+
+def _resize(x: torch.Tensor, h: int, w: int) -> torch.Tensor:
+    if x.shape[-2:] == (h, w):
+        return x
+    return F.interpolate(x, size=(h, w), mode="bicubic", align_corners=False).clamp(0, 1)
+
+
+class IterativeStylizer:
+    """One frame after another; `on_step(iteration, total, loss)` reports progress within a frame."""
+
+    def __init__(self, styles: list[np.ndarray], style_weights: list[float], settings: Settings,
+                 temporal_weight: float, device: torch.device) -> None:
+        s = settings
+        if s.optimizer not in OPTIMIZERS:
+            raise UserError(f"--optimizer must be one of {', '.join(OPTIMIZERS)}, got {s.optimizer!r}")
+        if s.init not in INITS:
+            raise UserError(f"--init must be one of {', '.join(INITS)}, got {s.init!r}")
+        for name in (*s.content_layers, *s.style_layers):
+            if name not in LAYERS:
+                raise UserError(f"unknown VGG layer {name!r}; choose from {', '.join(LAYERS)}")
+        total = float(sum(style_weights))
+        if total <= 0 or min(style_weights) < 0:
+            raise UserError("--style-weights must be non-negative and not all zero")
+        if s.iterations < 1 or s.iterations_later < 0 or s.scales < 1:
+            raise UserError("--iterations and --scales must be at least 1")
+        self.s = s
+        self.device = device
+        self.styles = styles
+        self.style_weights = [w / total for w in style_weights]
+        self.temporal_weight = temporal_weight
+        vgg = weights.network(weights.VGG, s.vgg_weights, device)
+        self.features = VGGFeatures(vgg, tuple(dict.fromkeys((*s.style_layers, *s.content_layers))))
+        self.autocast = torch.bfloat16 if s.precision == "bf16" else torch.float16 if s.precision == "fp16" else None
+        self.on_step: Callable[[int, int, float], None] | None = None
+        self.last: Losses | None = None  # the last frame's final losses
+        self.last_iterations = 0
+        self._prev: torch.Tensor | None = None  # previous output, 1x3xHxW float32
+        self._targets: dict[tuple[int, int], dict[str, torch.Tensor]] = {}
+        self._generator = torch.Generator().manual_seed(s.seed)
+
+    # --- protocol -------------------------------------------------------------------------------------
+    def state(self) -> dict:
+        return {"prev": self._prev, "rng": self._generator.get_state()}
+
+    def load_state(self, state: dict) -> None:
+        self._prev = state["prev"]
+        self._generator.set_state(state["rng"])
+
+    def stylize(self, rgb: np.ndarray, motion: Motion | None = None) -> np.ndarray:
+        content = to_tensor(rgb, self.device).contiguous()
+        warm = motion is not None and self._prev is not None and self._prev.shape == content.shape
+        try:
+            if warm:
+                out = self._warm(content, motion)
+            else:
+                out = self._coarse_to_fine(content)
+        except (torch.OutOfMemoryError, MemoryError, RuntimeError) as exc:
+            if isinstance(exc, RuntimeError) and "memory" not in str(exc).lower():
+                raise
+            h, w = rgb.shape[:2]
+            raise UserError(f"a {w}x{h} frame does not fit in memory on {self.device} for the iterative backend; "
+                            "use a smaller --max-size (or fewer/lower --style-layers)") from None
+        self._prev = out.detach()
+        return out[0].permute(1, 2, 0).contiguous().cpu().numpy()
+
+    # --- the two schedules --------------------------------------------------------------------------------
+    def _sizes(self, h: int, w: int) -> list[tuple[int, int]]:
+        """Coarse to fine: the last is the frame's size, each earlier one half the next, none below min_scale."""
+        sizes = [(h, w)]
+        while len(sizes) < self.s.scales and max(sizes[0]) / 2 >= self.s.min_scale:
+            ph, pw = sizes[0]
+            sizes.insert(0, (max(1, round(ph / 2)), max(1, round(pw / 2))))
+        return sizes
+
+    def _coarse_to_fine(self, content: torch.Tensor) -> torch.Tensor:
+        h, w = content.shape[-2:]
+        sizes = self._sizes(h, w)
+        per_scale = max(1, self.s.iterations // len(sizes))
+        x = None
+        for i, (sh, sw) in enumerate(sizes):
+            c = _resize(content, sh, sw)
+            if x is None:
+                x = c.clone() if self.s.init != "noise" else torch.rand(c.shape, generator=self._generator).to(c)
+            else:
+                x = _resize(x, sh, sw)
+            iters = self.s.iterations - per_scale * (len(sizes) - 1) if i == len(sizes) - 1 else per_scale
+            x = self._optimise(x, c, iters, None, None)
+        return x
+
+    def _warm(self, content: torch.Tensor, motion: Motion) -> torch.Tensor:
+        h, w = content.shape[-2:]
+        grid, conf = motion.at(h, w, (h, w), self.device)
+        warped = F.grid_sample(self._prev, grid, mode="bicubic", padding_mode="border", align_corners=True).clamp(0, 1)
+        # Disoccluded pixels start from the content (Ruder et al.), the rest from the warped previous output.
+        x = warped * conf + content * (1 - conf) if self.s.init == "warped" or self.s.init == "content" else \
+            torch.rand(content.shape, generator=self._generator).to(content)
+        return self._optimise(x, content, self.s.iterations_later, warped, conf)
+
+    # --- the optimisation ---------------------------------------------------------------------------------
+    def _style_targets(self, h: int, w: int) -> dict[str, torch.Tensor]:
+        """Blended Gram targets for a frame of h x w: each style resized so its long side is style_scale times
+        the frame's (as neural-style does), so strokes keep their size relative to the frame at every scale."""
+        key = (h, w)
+        if key not in self._targets:
+            grams: dict[str, torch.Tensor] = {}
+            for style, weight in zip(self.styles, self.style_weights):
+                scale = self.s.style_scale * max(h, w) / max(style.shape[:2])
+                sh, sw = (max(16, round(d * scale)) for d in style.shape[:2])
+                img = cv2.resize(style, (sw, sh), interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_CUBIC)
+                with torch.no_grad(), self._autocast():
+                    feats = self.features(to_tensor(img, self.device))
+                for name in self.s.style_layers:
+                    g = gram(feats[name].float()) * weight
+                    grams[name] = grams[name] + g if name in grams else g
+            self._targets[key] = grams
+        return self._targets[key]
+
+    def _autocast(self):
+        return torch.autocast(self.device.type, dtype=self.autocast or torch.float32, enabled=self.autocast is not None)
+
+    def _optimise(self, x: torch.Tensor, content: torch.Tensor, iterations: int, warped: torch.Tensor | None,
+                  conf: torch.Tensor | None) -> torch.Tensor:
+        s = self.s
+        h, w = content.shape[-2:]
+        targets = self._style_targets(h, w)
+        luminance_only = s.preserve_color
+        base = _yiq(content) if luminance_only else None
+        with torch.no_grad(), self._autocast():
+            content_feats = {k: v.float() for k, v in self.features(content).items() if k in s.content_layers}
+        if luminance_only:  # optimise luminance only; colour (I, Q) stays the content's (Gatys et al. 2017)
+            param = _yiq(x)[:, 0:1].detach().clone().requires_grad_(True)
+        else:
+            param = x.detach().clone().requires_grad_(True)
+
+        def image() -> torch.Tensor:
+            if luminance_only:
+                return _rgb(torch.cat([param, base[:, 1:]], 1))
+            return param
+
+        def losses() -> tuple[torch.Tensor, Losses]:
+            img = image()
+            with self._autocast():
+                feats = self.features(img.contiguous(memory_format=torch.channels_last))
+            c = sum(F.mse_loss(feats[k].float(), content_feats[k]) for k in s.content_layers) / len(s.content_layers)
+            st = sum(F.mse_loss(gram(feats[k].float()), targets[k]) for k in s.style_layers) / len(s.style_layers)
+            total = s.content_weight * c + s.style_weight * st
+            if s.tv_weight:
+                tv = (img[..., 1:, :] - img[..., :-1, :]).pow(2).mean() + (img[..., 1:] - img[..., :-1]).pow(2).mean()
+                total = total + s.tv_weight * tv
+            t = torch.zeros(())
+            if warped is not None and self.temporal_weight > 0:
+                t = (conf * (img - warped).pow(2)).mean()
+                total = total + self.temporal_weight * t
+            return total, Losses(total.item(), c.item(), st.item(), t.item())
+
+        if s.optimizer == "lbfgs":
+            # One iteration per step() so progress and early stopping see every one; the history carries over.
+            opt: torch.optim.Optimizer = torch.optim.LBFGS([param], lr=1.0, max_iter=1, history_size=100,
+                                                           tolerance_grad=0.0, tolerance_change=0.0)
+        else:
+            opt = torch.optim.Adam([param], lr=s.learning_rate)
+        history: list[float] = []
+        record: list[Losses] = []
+
+        def closure() -> torch.Tensor:
+            opt.zero_grad()
+            total, parts = losses()
+            total.backward()
+            record.append(parts)
+            return total
+
+        done = 0
+        for done in range(1, iterations + 1):
+            opt.step(closure)  # no clamping between steps: it would corrupt L-BFGS's curvature history
+            history.append(record[-1].total)
+            if self.on_step:
+                self.on_step(done, iterations, record[-1].total)
+            if len(history) > STALL_WINDOW and s.tolerance > 0:
+                old = history[-STALL_WINDOW - 1]
+                if abs(old - history[-1]) <= s.tolerance * abs(old):
+                    break
+        with torch.no_grad():
+            final, parts = losses() if iterations else (None, None)
+            out = image().detach().clamp(0, 1)
+        self.last = parts
+        self.last_iterations = done
+        return out
