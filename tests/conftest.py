@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 import subprocess
 import sys
 from pathlib import Path
@@ -76,3 +78,22 @@ def make_stylizer(temporal_weight: float = 0.0, style_size: int = 128, **kw):
 
     opts = AdainOptions(style_size=style_size, temporal_weight=temporal_weight, **kw)
     return AdainStylizer([style_image(128)], [1.0], opts, torch.device("cpu"))
+
+
+@contextmanager
+def raising_on_call(owner: type, name: str, n: int, exc: type[BaseException]) -> Iterator[None]:
+    """`owner.name` raises `exc` on its n-th call: a job stopped at a known frame, as a kill would stop it."""
+    real = getattr(owner, name)
+    calls = {"n": 0}
+
+    def wrapper(*args, **kwargs):
+        calls["n"] += 1
+        if calls["n"] == n:
+            raise exc
+        return real(*args, **kwargs)
+
+    setattr(owner, name, wrapper)
+    try:
+        yield
+    finally:
+        setattr(owner, name, real)

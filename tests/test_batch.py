@@ -16,7 +16,7 @@ import av
 import numpy as np
 import pytest
 
-from conftest import ROOT, media, run_cli
+from conftest import ROOT, media, raising_on_call, run_cli
 from vidstyle.errors import UserError
 from vidstyle.media.synthetic import write_clip
 from vidstyle.settings import Settings, apply, fetch_style, list_presets, preset_values, resolve
@@ -115,24 +115,8 @@ def test_killed_clip_resumes_to_the_same_frames(tmp_path, style_png):
 
     import vidstyle.job as job
 
-    class Killed(Exception):
-        pass
-
-    real = job.OutputBlender.__call__
-    calls = {"n": 0}
-
-    def dies_at_frame_14(self, fresh, motion):
-        calls["n"] += 1
-        if calls["n"] == 14:
-            raise Killed
-        return real(self, fresh, motion)
-
-    job.OutputBlender.__call__ = dies_at_frame_14
-    try:
-        with pytest.raises(Killed):
-            run_video(clip, tmp_path / "again.mp4", settings, quiet=True)
-    finally:
-        job.OutputBlender.__call__ = real
+    with pytest.raises(KeyboardInterrupt), raising_on_call(job.OutputBlender, "__call__", 14, KeyboardInterrupt):
+        run_video(clip, tmp_path / "again.mp4", settings, quiet=True)
     assert not (tmp_path / "again.mp4").exists()
     resumed = run_video(clip, tmp_path / "again.mp4", settings, quiet=True)
     assert resumed.resumed_from == 12 and resumed.stylized == 8  # state saved after frames 3, 7, 11

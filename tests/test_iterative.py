@@ -1,0 +1,110 @@
+"""The iterative backend with the real VGG weights, at tiny sizes and few iterations."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from conftest import raising_on_call, run_cli
+from vidstyle.errors import UserError
+from vidstyle.media.synthetic import scene, style_image, write_clip
+from vidstyle.settings import Settings
+from vidstyle.stylize.iterative import IterativeStylizer, _yiq
+
+
+def make(temporal: float = 0.0, **kw) -> IterativeStylizer:
+    settings = Settings(backend="iterative", **{"iterations": 30, "scales": 2, "min_scale": 32, "tolerance": 0, **kw})
+    return IterativeStylizer([style_image(96)], [1.0], settings, temporal, torch.device("cpu"))
+
+
+def test_style_loss_falls_from_the_content_start():
+    content = scene(64, 48, 0.0)
+    z = make()
+    start = z.measure(content, content)
+    out = (z.stylize(content) * 255 + 0.5).astype(np.uint8)
+    end = z.measure(out, content)
+    assert start.content < 1e-6 < end.content
+    assert end.style < start.style / 5, (start, end)
+
+
+def test_same_seed_same_output_and_another_seed_differs():
+    content = scene(48, 32, 0.0)
+    a = make(init="noise", seed=3, iterations=5).stylize(content)
+    b = make(init="noise", seed=3, iterations=5).stylize(content)
+    c = make(init="noise", seed=4, iterations=5).stylize(content)
+    assert np.array_equal(a, b)
+    assert not np.allclose(a, c)
+
+
+def test_preserve_color_keeps_the_content_chroma():
+    content = scene(48, 32, 0.0)
+    out = make(preserve_color=True, iterations=10).stylize(content)
+    to = lambda x: _yiq(torch.from_numpy(np.ascontiguousarray(x)).permute(2, 0, 1)[None].float())  # noqa: E731
+    before, after = to(content / 255.0), to(out)
+    inside = (after[:, 0] > 0.05) & (after[:, 0] < 0.95)  # where clamping to [0,1] did not bite
+    assert (after[:, 1:] - before[:, 1:]).abs().amax(1)[inside].mean() < 0.02
+    assert (after[:, 0] - before[:, 0]).abs().mean() > 0.02  # the luminance was stylized
+
+
+def test_adam_and_early_stop():
+    content = scene(48, 32, 0.0)
+    z = make(optimizer="adam", iterations=200, tolerance=0.05, scales=1)
+    z.stylize(content)
+    assert 5 < z.last_iterations < 200  # stopped once the loss changed by < 5% over 5 iterations
+
+
+def test_bad_options_are_user_errors():
+    with pytest.raises(UserError, match="optimizer"):
+        make(optimizer="sgd")
+    with pytest.raises(UserError, match="layer"):
+        make(style_layers=["relu9_9"])
+
+
+def test_warm_start_starts_close_and_temporal_loss_is_used(tmp_path):
+    from vidstyle.flow import make_estimator
+    from vidstyle.temporal import estimate_motion
+
+    z = make(temporal=100.0, iterations=20, iterations_later=8)
+    f0, f1 = scene(64, 48, 0.0), scene(64, 48, 0.1)
+    z.stylize(f0)
+    first = z.last
+    z.stylize(f1, estimate_motion(make_estimator("dis"), f0, f1))
+    assert z.last_iterations == 8 and z.last.temporal > 0
+    assert z.last.style < first.style * 2  # 8 warm iterations land near the 20 of the first frame
+
+
+def test_video_cli_resumes_a_killed_iterative_run(tmp_path, style_png):
+    from vidstyle.run import run_video
+
+    clip = tmp_path / "c.mp4"
+    write_clip(clip, 64, 48, frames=5, fps=5, audio=True)
+    settings = Settings(backend="iterative", style=[style_png], iterations=6, iterations_later=3, scales=1)
+    whole = run_video(clip, tmp_path / "whole.mp4", settings, quiet=True)
+    assert whole.stylized == 5
+
+    with pytest.raises(KeyboardInterrupt), raising_on_call(IterativeStylizer, "stylize", 4, KeyboardInterrupt):
+        run_video(clip, tmp_path / "again.mp4", settings, quiet=True)
+    resumed = run_video(clip, tmp_path / "again.mp4", settings, quiet=True)
+    assert resumed.resumed_from == 3 and resumed.stylized == 2  # every frame is checkpointed by default
+
+    import av
+
+    def frames(p):
+        with av.open(str(p)) as c:
+            return [f.to_ndarray(format="rgb24") for f in c.decode(video=0)]
+
+    assert all(np.array_equal(a, b) for a, b in zip(frames(tmp_path / "whole.mp4"), frames(tmp_path / "again.mp4"),
+                                                     strict=True))
+
+
+def test_image_cli_iterative(tmp_path, style_png):
+    from PIL import Image
+
+    photo = tmp_path / "p.png"
+    Image.fromarray(scene(60, 40, 0.0)).save(photo)
+    out = tmp_path / "o.png"
+    proc = run_cli("image", photo, "--backend", "iterative", "-s", style_png, "--iterations", "4", "--scales", "1",
+                   "-o", out)
+    assert proc.returncode == 0, proc.stderr
+    assert Image.open(out).size == (60, 40)
