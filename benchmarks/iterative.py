@@ -59,12 +59,13 @@ def quality(args: argparse.Namespace) -> None:
         t = time.perf_counter()
         out = to_u8(z.stylize(content))
         seconds = time.perf_counter() - t
+        iterations = z.frame_iterations
         end = z.measure(out, content)
         name = OUT / f"iterative_{photo.split('.')[0]}_{painting.split('.')[0]}.png"
         cv2.imwrite(str(name), np.concatenate([content, out], 1)[..., ::-1])
         print(f"{photo} x {painting} at {content.shape[1]}x{content.shape[0]}: style loss {start.style:.4f} -> "
               f"{end.style:.5f} ({start.style / end.style:.0f}x lower; target >= 100x), content loss "
-              f"{end.content:.3f}, {z.last_iterations} iterations in the last pass, {seconds:.0f} s -> {name.name}",
+              f"{end.content:.3f}, {iterations} iterations over all scales, {seconds:.0f} s -> {name.name}",
               flush=True)
 
 

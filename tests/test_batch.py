@@ -187,3 +187,19 @@ def test_batch_goes_on_past_a_bad_clip_and_says_so(tmp_path, style_png):
     assert leftovers(tmp_path / "out") == []
     again = run_cli("batch", job, "--presets-dir", tmp_path / "presets", "-q")
     assert "done 0, skipped 1, failed 1" in again.stdout
+
+
+def test_resume_data_for_other_settings_is_not_used(tmp_path, style_png):
+    from vidstyle.run import run_video
+
+    clip = tmp_path / "c.mp4"
+    write_clip(clip, 96, 64, frames=10, fps=10, audio=False)
+    settings = Settings(style=[style_png], style_size=64, max_size=64, checkpoint_every=2)
+    import vidstyle.job as job
+
+    with pytest.raises(KeyboardInterrupt), raising_on_call(job.OutputBlender, "__call__", 8, KeyboardInterrupt):
+        run_video(clip, tmp_path / "o.mp4", settings, quiet=True)
+    changed = Settings(style=[style_png], style_size=64, max_size=64, checkpoint_every=2, alpha=0.5)
+    result = run_video(clip, tmp_path / "o.mp4", changed, quiet=True)
+    assert result.resumed_from == 0 and result.stylized == 10
+    assert leftovers(tmp_path) == []

@@ -218,4 +218,4 @@ def _report(item: Item) -> None:
 
 def summary_rows(items: list[Item]) -> list[tuple[str, ...]]:
     return [(i.source.name, Path(i.preset).stem, i.status, f"{i.seconds:.1f}", str(i.stylized),
-             str(i.resumed_from or ""), str(i.output) if i.status != "failed" else i.message) for i in items]
+             str(i.resumed_from or ""), i.output.name if i.status != "failed" else i.message) for i in items]

@@ -57,7 +57,7 @@ ContentLayersOpt = Annotated[Optional[str], _opt("--content-layers", help="itera
 StyleLayersOpt = Annotated[Optional[str], _opt("--style-layers", help="iterative: e.g. relu1_1,relu2_1,relu3_1,"
                                                                       "relu4_1,relu5_1.")]
 ContentWOpt = Annotated[Optional[float], _opt("--content-weight", help="iterative (default 1).")]
-StyleWOpt = Annotated[Optional[float], _opt("--style-weight", help="iterative (default 30).")]
+StyleWOpt = Annotated[Optional[float], _opt("--style-weight", help="iterative (default 50).")]
 TvWOpt = Annotated[Optional[float], _opt("--tv-weight", help="iterative: total variation (default 0).")]
 ItersOpt = Annotated[Optional[int], _opt("--iterations", min=1, help="iterative: first frame / stills, all scales "
                                                                      "(default 300).")]

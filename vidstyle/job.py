@@ -2,6 +2,8 @@
 
 Bounded queues between the stages keep memory flat whatever the clip length, and let decoding, flow and
 encoding overlap with network inference. Only the temporal step must go frame by frame, in order.
+With a checkpoint (vidstyle.checkpoint), the encode thread also keeps each finished frame and, every N frames,
+the temporal state, so that a killed job resumes where it stopped.
 """
 
 from __future__ import annotations
@@ -17,14 +19,13 @@ from typing import Any
 
 import av
 import numpy as np
+from rich.progress import Progress
 
 from vidstyle.checkpoint import Checkpoint
 from vidstyle.errors import UserError
 from vidstyle.flow import FlowEstimator
 from vidstyle.media.atomic import atomic_output
 from vidstyle.media.video import EncodeSettings, Frame, VideoSink, VideoSource
-from rich.progress import Progress
-
 from vidstyle.progress import make_progress
 from vidstyle.stylize import Stylizer
 from vidstyle.temporal import OutputBlender, estimate_motion

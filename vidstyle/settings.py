@@ -53,7 +53,7 @@ class Settings:
     content_layers: list[str] = field(default_factory=lambda: ["relu4_2"])
     style_layers: list[str] = field(default_factory=lambda: ["relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu5_1"])
     content_weight: float = 1.0
-    style_weight: float = 30.0
+    style_weight: float = 50.0
     tv_weight: float = 0.0
     iterations: int = 300  # first frame (and stills), over all scales
     iterations_later: int = 100  # later frames of a clip, warm-started

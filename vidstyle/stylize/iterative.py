@@ -209,9 +209,12 @@ class IterativeStylizer:
             param = x.detach().clone().requires_grad_(True)
 
         def image() -> torch.Tensor:
+            # The losses see the image as it will be saved, clamped to [0,1]: unclamped, the optimiser paints
+            # style into values out of range that the saved image loses (kodim03 x wave at 512: 90x lower style
+            # loss in the optimiser, 59x once clamped and saved).
             if luminance_only:
-                return _rgb(torch.cat([param, base[:, 1:]], 1))
-            return param
+                return _rgb(torch.cat([param, base[:, 1:]], 1)).clamp(0, 1)
+            return param.clamp(0, 1)
 
         def losses() -> tuple[torch.Tensor, Losses]:
             img = image()
