@@ -50,7 +50,7 @@ def to_u8(x: np.ndarray) -> np.ndarray:
 
 def quality(args: argparse.Namespace) -> None:
     OUT.mkdir(exist_ok=True)
-    for photo, painting in PAIRS:
+    for photo, painting in [PAIRS[i] for i in args.pairs] if args.pairs else PAIRS:
         content = fit(load_image(need(f"content/{photo}")).rgb, args.size)
         style = load_image(need(f"style/{painting}")).rgb
         z = IterativeStylizer([style], [1.0], Settings(backend="iterative", iterations=args.iterations), 0.0,
@@ -117,7 +117,8 @@ def warmstart(args: argparse.Namespace) -> None:
           f"{wa / wb:.3f} (target <= 0.5)", flush=True)
     OUT.mkdir(exist_ok=True)
     for n in (0, len(src) // 2, len(src) - 1):
-        cv2.imwrite(str(OUT / f"iterative_bunny_{n:02d}.png"), np.concatenate([src[n], a_out[n], b_out[n]], 1)[..., ::-1])
+        row = np.concatenate([src[n], a_out[n], b_out[n]], 1)
+        cv2.imwrite(str(OUT / f"iterative_bunny_{n:02d}.png"), row[..., ::-1])
 
 
 def memory(args: argparse.Namespace) -> None:
@@ -147,6 +148,7 @@ def main() -> None:
     ap.add_argument("--size", type=int)
     ap.add_argument("--iterations", type=int)
     ap.add_argument("--frames", type=int, default=48)
+    ap.add_argument("--pairs", type=int, nargs="*", help="quality: which of the 3 pairs (0-2)")
     args = ap.parse_args()
     defaults = {"quality": (512, 300), "warmstart": (360, 150), "memory": (1280, 9)}[args.what]
     args.size = args.size or defaults[0]

@@ -24,7 +24,7 @@ def only_line(proc: subprocess.CompletedProcess) -> str:
 
 
 def leftovers(folder: Path) -> list[str]:
-    return [p.name for p in folder.iterdir() if "vidstyle-tmp" in p.name]
+    return [p.name for p in folder.rglob("*") if "vidstyle-tmp" in p.name]
 
 
 def test_video_end_to_end_keeps_frames_timing_and_audio(tmp_path, clip, style_png):
@@ -121,13 +121,15 @@ def test_ctrl_c_stops_cleanly(tmp_path, style_png):
     proc = subprocess.Popen([sys.executable, "-m", "vidstyle.cli", "video", str(src), "-s", str(style_png),
                              "-o", str(out), "--quiet"], stderr=subprocess.PIPE, text=True, cwd=ROOT,
                             preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    resume = tmp_path / ".out.mp4.vidstyle-resume"
     deadline = time.time() + 120
-    while not leftovers(tmp_path) and time.time() < deadline and proc.poll() is None:
+    while not list(resume.glob("frames/*.png")) and time.time() < deadline and proc.poll() is None:
         time.sleep(0.05)
-    time.sleep(1.0)  # let it stylize some frames
+    time.sleep(1.0)  # let it stylize some more frames
     assert proc.poll() is None, "the job ended before it could be interrupted"
     proc.send_signal(signal.SIGINT)
     _, err = proc.communicate(timeout=60)
     assert proc.returncode == 130, err
     assert "interrupted" in err and "Traceback" not in err
     assert not out.exists() and leftovers(tmp_path) == []
+    assert list(resume.glob("frames/*.png"))  # the finished frames are kept for the next run to resume from

@@ -21,6 +21,8 @@ import cv2
 import numpy as np
 import torch
 
+from vidstyle.errors import UserError
+
 log = logging.getLogger("vidstyle")
 
 FORMAT = 1
@@ -63,7 +65,10 @@ class Checkpoint:
                 return
             log.info("earlier resume data in %s is for other settings or input; starting afresh", self.folder)
         self.clear()
-        (self.folder / "frames").mkdir(parents=True)
+        try:
+            (self.folder / "frames").mkdir(parents=True)
+        except OSError as exc:
+            raise UserError(f"cannot write in this folder ({exc.strerror})", self.folder.parent) from None
 
     def _remove_temporaries(self) -> None:
         for tmp in self.folder.glob("*.vidstyle-tmp*"):

@@ -218,7 +218,7 @@ def batch(
     output_dir: Annotated[Optional[Path], typer.Option("--output-dir", "-o", help="Where outputs go (default the job "
                                                                                  "file's folder, or .).")] = None,
     jobs: Annotated[Optional[int], typer.Option("--jobs", "-j", min=1, help="Inputs processed at once, threads "
-                                                                            "shared out (default 1).")] = None,
+                                                                            "shared out (default 2).")] = None,
     max_size: MaxSizeOpt = None,
     presets_dir: PresetsDirOpt = None,
     quiet: QuietOpt = False,

@@ -59,7 +59,7 @@ class Settings:
     iterations_later: int = 100  # later frames of a clip, warm-started
     optimizer: str = "lbfgs"  # lbfgs or adam
     learning_rate: float = 0.02  # adam
-    init: str = "warped"  # warped: frame 0 from the content, frame t from output t-1 warped; content, noise: from scratch
+    init: str = "warped"  # warped: frame 0 from the content, frame t from output t-1 warped; content/noise: scratch
     style_scale: float = 1.0
     scales: int = 3  # multi-scale passes, coarse to fine, each 2x the last
     min_scale: int = 128  # long side of the coarsest pass
