@@ -119,7 +119,8 @@ def test_ctrl_c_stops_cleanly(tmp_path, style_png):
     # A shell that starts jobs in the background sets SIGINT to "ignore" for them; give the CLI the default
     # back, as a terminal would, so that the test holds wherever the suite runs.
     proc = subprocess.Popen([sys.executable, "-m", "vidstyle.cli", "video", str(src), "-s", str(style_png),
-                             "-o", str(out), "--quiet"], stderr=subprocess.PIPE, text=True, cwd=ROOT,
+                             "-o", str(out), "--checkpoint-every", "10", "--quiet"], stderr=subprocess.PIPE,
+                            text=True, cwd=ROOT,
                             preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     resume = tmp_path / ".out.mp4.vidstyle-resume"
     deadline = time.time() + 120

@@ -117,7 +117,7 @@ def run_item(item: Item, overrides: dict[str, Any], presets_dir: Path | None, qu
             run_image(item.source, item.output, settings, quiet=quiet)
             item.frames = item.stylized = 1
         else:
-            result = run_video(item.source, item.output, settings, quiet=quiet)
+            result = run_video(item.source, item.output, settings, quiet=quiet, batch=True)
             item.frames, item.stylized, item.resumed_from = result.frames, result.stylized, result.resumed_from
         item.status = "done"
     except UserError as exc:

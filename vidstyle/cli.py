@@ -162,7 +162,7 @@ def video(
     encoder_preset: Annotated[Optional[str], _opt("--encoder-preset",
                                                   help="x264/x265 speed preset (default medium).")] = None,
     checkpoint_every: Annotated[Optional[int], _opt("--checkpoint-every", min=0, help="Save resume data every N "
-                                "frames; 0 = off (default iterative 1, else 30).")] = None,
+                                "frames; 0 = off (default: iterative 1, batch 30, else 0).")] = None,
     resume: Annotated[bool, typer.Option("--resume/--no-resume", help="Continue a killed run of the same job.")] = True,
     content_layers: ContentLayersOpt = None, style_layers: StyleLayersOpt = None, content_weight: ContentWOpt = None,
     style_weight: StyleWOpt = None, tv_weight: TvWOpt = None, iterations: ItersOpt = None,

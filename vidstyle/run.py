@@ -52,7 +52,8 @@ def run_image(photo: Path, output: Path, settings: Settings, sheet: bool = False
     log.info("wrote %s (%dx%d)", output, out.shape[1], out.shape[0])
 
 
-def run_video(clip: Path, output: Path, settings: Settings, quiet: bool = False, resume: bool = True) -> VideoResult:
+def run_video(clip: Path, output: Path, settings: Settings, quiet: bool = False, resume: bool = True,
+              batch: bool = False) -> VideoResult:
     """Stylize `clip` into `output`; with checkpoints on (settings.checkpoints()), a killed run resumes."""
     from vidstyle.checkpoint import Checkpoint, fingerprint
     from vidstyle.device import pick_device
@@ -74,8 +75,9 @@ def run_video(clip: Path, output: Path, settings: Settings, quiet: bool = False,
     encode = EncodeSettings(codec=settings.codec, crf=settings.crf, preset=settings.encoder_preset)
     options = VideoOptions(max_size=settings.max_size, temporal_weight=output_weight, encode=encode, quiet=quiet)
     checkpoint = None
-    if settings.checkpoints() > 0:
-        checkpoint = Checkpoint(output, fingerprint(clip, settings.fingerprint()), settings.checkpoints())
+    every = settings.checkpoints(batch)
+    if every > 0:
+        checkpoint = Checkpoint(output, fingerprint(clip, settings.fingerprint()), every)
         checkpoint.open(resume)
     result = stylize_video(clip, output, stylizer, estimator, options, checkpoint)
     resumed = f", resumed at frame {result.resumed_from}" if result.resumed_from else ""

@@ -71,10 +71,13 @@ class Settings:
             return self.temporal_weight
         return 100.0 if self.backend == "iterative" else 0.8
 
-    def checkpoints(self) -> int:
+    def checkpoints(self, batch: bool = False) -> int:
+        """Frames between saved resume states. By default every frame for the iterative backend (seconds to
+        minutes each), every 30 in batch jobs, and none for a single feed-forward clip: each kept frame is a PNG
+        written beside the encode (65 ms per 640x360 frame measured on a busy 2-core CPU)."""
         if self.checkpoint_every is not None:
             return self.checkpoint_every
-        return 1 if self.backend == "iterative" else 30
+        return 1 if self.backend == "iterative" else 30 if batch else 0
 
     def fingerprint(self) -> dict[str, Any]:
         """The settings a stylized frame depends on (not the quiet/progress kind, nor the encoder's)."""
