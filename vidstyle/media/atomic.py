@@ -44,7 +44,8 @@ def atomic_output(output: Path, folder: Path | None = None) -> Iterator[Path]:
     """
     out = output.expanduser()
     try:
-        fd, tmp_name = tempfile.mkstemp(prefix=f".{out.stem}.", suffix=f".vidstyle-tmp{out.suffix}", dir=folder or out.parent)
+        fd, tmp_name = tempfile.mkstemp(prefix=f".{out.stem}.", suffix=f".vidstyle-tmp{out.suffix}",
+                                        dir=folder or out.parent)
     except OSError as exc:
         raise UserError(f"cannot write in {out.parent} ({exc.strerror})", output) from None
     os.close(fd)
