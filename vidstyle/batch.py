@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from vidstyle.errors import UserError
-from vidstyle.settings import apply, find_preset, preset_values, read_preset, resolve
+from vidstyle.settings import read_preset, resolve
 
 log = logging.getLogger("vidstyle")
 
@@ -102,8 +102,7 @@ def plan(job: BatchJob) -> list[Item]:
 def check_presets(job: BatchJob) -> None:
     """Fail before any work if a preset is missing or broken (each is resolved once, styles fetched)."""
     for preset in job.presets:
-        values = preset_values(find_preset(preset, job.presets_dir))
-        apply(apply(resolve(None, {}), values, preset), job.settings, "job settings")
+        resolve(preset, job.settings, job.presets_dir)
 
 
 def run_item(item: Item, overrides: dict[str, Any], presets_dir: Path | None, quiet: bool) -> Item:
@@ -122,8 +121,6 @@ def run_item(item: Item, overrides: dict[str, Any], presets_dir: Path | None, qu
         item.status = "done"
     except UserError as exc:
         item.status, item.message = "failed", str(exc)
-    except KeyboardInterrupt:
-        raise
     except Exception as exc:  # noqa: BLE001 - one bad item must not end the batch
         item.status, item.message = "failed", f"{exc.__class__.__name__}: {exc}"
     item.seconds = time.perf_counter() - started

@@ -10,7 +10,6 @@ project's presets/ folder.
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import os
 import tomllib
 import urllib.error
@@ -189,18 +188,12 @@ def cached_path(url: str, sha256: str) -> Path:
     return cache_dir() / f"{sha256[:12]}-{name}"
 
 
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
 def fetch_style(url: str, sha256: str) -> Path:
     """The file at `url`, downloaded once into the cache and checked against `sha256`."""
+    from vidstyle.nets.weights import file_sha256  # imports torch: only when a preset names a URL
+
     path = cached_path(url, sha256)
-    if path.is_file() and _sha256(path) == sha256:
+    if path.is_file() and file_sha256(path) == sha256:
         return path
     path.parent.mkdir(parents=True, exist_ok=True)
     part = path.with_name(path.name + ".part")
@@ -213,7 +206,7 @@ def fetch_style(url: str, sha256: str) -> Path:
         reason = getattr(exc, "reason", None) or exc
         raise UserError(f"cannot download style {url} ({reason}); offline, put the file at {path} "
                         f"(sha256 {sha256[:12]}...) or pass --style PATH") from None
-    if _sha256(part) != sha256:
+    if file_sha256(part) != sha256:
         part.unlink(missing_ok=True)
         raise UserError(f"downloaded style {url} does not match its sha256 {sha256[:12]}...; not used")
     os.replace(part, path)

