@@ -9,6 +9,7 @@ import torch
 
 from vidstyle.flow import make_estimator
 from vidstyle.job import VideoOptions, VideoResult, stylize_video
+from vidstyle.malloc import keep_freed_memory
 from vidstyle.media.images import load_image
 from vidstyle.media.video import EncodeSettings
 from vidstyle.stylize.adain import AdainOptions, AdainStylizer
@@ -16,6 +17,8 @@ from vidstyle.stylize.adain import AdainOptions, AdainStylizer
 ROOT = Path(__file__).resolve().parents[1]
 MEDIA = ROOT.parent / "shared" / "media"
 OUT = ROOT / "bench-out"
+
+keep_freed_memory()  # as the CLI does, so in-process figures match what users get
 
 
 def need(rel: str) -> Path:

@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from vidstyle.errors import UserError
+from vidstyle.malloc import keep_freed_memory
 from vidstyle.settings import read_preset, resolve
 
 log = logging.getLogger("vidstyle")
@@ -142,6 +143,7 @@ def _worker_init(threads: int) -> None:
         pass
     torch.set_num_threads(threads)
     cv2.setNumThreads(threads)
+    keep_freed_memory()
 
 
 def cpu_count() -> int:

@@ -12,6 +12,7 @@ from typing import Annotated, Optional
 import typer
 
 from vidstyle.errors import UserError
+from vidstyle.malloc import keep_freed_memory
 from vidstyle.progress import console
 
 try:  # usage errors: Typer vendors click from 0.2x on, older releases use click itself
@@ -82,6 +83,7 @@ SeedOpt = Annotated[Optional[int], _opt("--seed", help="iterative: random seed (
 @app.callback()
 def _main(debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks.")] = False) -> None:
     _state["debug"] = debug
+    keep_freed_memory()
     logging.basicConfig(level=logging.DEBUG if debug else logging.INFO, format="%(message)s",
                         handlers=[_ConsoleHandler()])
 
@@ -156,7 +158,7 @@ def video(
                                                        "(default dis).")] = None,
     raft_weights: Annotated[Optional[Path], _opt("--raft-weights", help="raft_small .pth file.")] = None,
     temporal_weight: Annotated[Optional[float], _opt("--temporal-weight", min=0.0, help="Temporal consistency "
-                               "strength; 0 = off (default adain/fast 0.8, iterative 100).")] = None,
+                               "strength; 0 = off (default adain 0.8, fast 1.6, iterative 100).")] = None,
     codec: Annotated[Optional[str], _opt("--codec", help="Video encoder, e.g. libx264, libx265.")] = None,
     crf: Annotated[Optional[int], _opt("--crf", min=0, max=63, help="Quality: lower is better (default 18).")] = None,
     encoder_preset: Annotated[Optional[str], _opt("--encoder-preset",

