@@ -9,11 +9,16 @@ import numpy as np
 
 
 @lru_cache(maxsize=8)
-def pixel_grid(h: int, w: int) -> tuple[np.ndarray, np.ndarray]:
-    """x and y coordinates of every pixel (made once per size; read-only, as they are shared)."""
-    ys, xs = np.mgrid[0:h, 0:w].astype(np.float32)
-    xs.flags.writeable = ys.flags.writeable = False
-    return xs, ys
+def _grid(h: int, w: int) -> np.ndarray:
+    """HxWx2: each pixel's (x, y), made once per size (read-only, as it is shared)."""
+    grid = np.ascontiguousarray(np.mgrid[0:h, 0:w][::-1].transpose(1, 2, 0), dtype=np.float32)
+    grid.flags.writeable = False
+    return grid
+
+
+def sampling_map(flow: np.ndarray) -> np.ndarray:
+    """HxWx2 float32 absolute positions x + flow(x): one map that cv2.remap takes as it is."""
+    return flow + _grid(*flow.shape[:2])
 
 
 def _sq(v: np.ndarray) -> np.ndarray:
@@ -23,9 +28,7 @@ def _sq(v: np.ndarray) -> np.ndarray:
 
 def warp(image: np.ndarray, flow: np.ndarray) -> np.ndarray:
     """Sample `image` (frame b) at x + flow(x): with flow from frame a to b, the result lines up with frame a."""
-    h, w = flow.shape[:2]
-    xs, ys = pixel_grid(h, w)
-    return cv2.remap(image, xs + flow[..., 0], ys + flow[..., 1], cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    return cv2.remap(image, sampling_map(flow), None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
 
 
 def occlusion(flow_ab: np.ndarray, flow_ba: np.ndarray) -> np.ndarray:
@@ -45,8 +48,8 @@ def occlusion(flow_ab: np.ndarray, flow_ba: np.ndarray) -> np.ndarray:
     du[:, :-1] = flow_ab[:, 1:] - flow_ab[:, :-1]  # forward differences, as in the reference code
     dv[:-1] = flow_ab[1:] - flow_ab[:-1]
     boundary = _sq(du) + _sq(dv) > 0.01 * sq_ab + 0.002
-    xs, ys = pixel_grid(h, w)
-    tx, ty = xs + flow_ab[..., 0], ys + flow_ab[..., 1]
+    target = sampling_map(flow_ab)
+    tx, ty = target[..., 0], target[..., 1]
     outside = (tx < 0) | (tx > w - 1) | (ty < 0) | (ty > h - 1)
     return disagree | boundary | outside
 
