@@ -1,6 +1,6 @@
 """The iterative backend: quality on stills, the warm start on a clip, and memory at 720p.
 
-  python benchmarks/iterative.py quality  [--size 512] [--iterations 300]
+  python benchmarks/iterative.py quality  [--size 512] [--iterations 300] [--pairs 0 1 2] [--precision auto]
       3 photo/painting pairs: the style loss of the content-initialised start and of the result (target: 100x
       lower); images in bench-out/iterative_*.png.
   python benchmarks/iterative.py warmstart [--frames 48] [--size 360] [--iterations 150]
@@ -53,8 +53,8 @@ def quality(args: argparse.Namespace) -> None:
     for photo, painting in [PAIRS[i] for i in args.pairs] if args.pairs else PAIRS:
         content = fit(load_image(need(f"content/{photo}")).rgb, args.size)
         style = load_image(need(f"style/{painting}")).rgb
-        z = IterativeStylizer([style], [1.0], Settings(backend="iterative", iterations=args.iterations), 0.0,
-                              torch.device("cpu"))
+        settings = Settings(backend="iterative", iterations=args.iterations, precision=args.precision)
+        z = IterativeStylizer([style], [1.0], settings, 0.0, torch.device("cpu"))
         start = z.measure(content, content)
         t = time.perf_counter()
         out = to_u8(z.stylize(content))
@@ -149,6 +149,7 @@ def main() -> None:
     ap.add_argument("--iterations", type=int)
     ap.add_argument("--frames", type=int, default=48)
     ap.add_argument("--pairs", type=int, nargs="*", help="quality: which of the 3 pairs (0-2)")
+    ap.add_argument("--precision", default="auto", help="quality: auto, fp32 or bf16")
     args = ap.parse_args()
     defaults = {"quality": (512, 300), "warmstart": (360, 150), "memory": (1280, 9)}[args.what]
     args.size = args.size or defaults[0]
