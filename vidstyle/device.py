@@ -49,4 +49,3 @@ def pick_precision(device: torch.device, name: str = "auto") -> torch.dtype | No
             return torch.float16
         return torch.bfloat16 if device.type == "cpu" and _cpu_has_native_bf16() else None
     return {"fp32": None, "bf16": torch.bfloat16, "fp16": torch.float16}[name]
-
