@@ -72,5 +72,6 @@ def main() -> None:
               f"{statistics.median(ratios):.2f}x (target >= 1.0); warping error {errors[ours] / errors[name]:.2f}x "
               f"(target <= 0.5)")
 
+
 if __name__ == "__main__":
     main()
