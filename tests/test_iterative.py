@@ -10,7 +10,7 @@ from conftest import raising_on_call, run_cli
 from vidstyle.errors import UserError
 from vidstyle.media.synthetic import scene, style_image, write_clip
 from vidstyle.settings import Settings
-from vidstyle.stylize.iterative import IterativeStylizer, _yiq
+from vidstyle.stylize.iterative import IterativeStylizer, _clamp_back, _yiq
 
 
 def make(temporal: float = 0.0, **kw) -> IterativeStylizer:
@@ -26,6 +26,16 @@ def test_style_loss_falls_from_the_content_start():
     end = z.measure(out, content)
     assert start.content < 1e-6 < end.content
     assert end.style < start.style / 5, (start, end)
+
+
+def test_clamped_pixels_get_the_gradient_that_brings_them_back():
+    """Forward the saved image (clamped); backward, an out-of-range pixel gets its gradient only when descent
+    moves it back into range (the stuck pixels of a plain clamp come back; none is pushed further out)."""
+    x = torch.tensor([-0.5, -0.5, 0.25, 1.5, 1.5], requires_grad=True)
+    y = _clamp_back(x)
+    assert y.tolist() == [0.0, 0.0, 0.25, 1.0, 1.0]
+    (y * torch.tensor([-1.0, 1.0, 2.0, 3.0, -3.0])).sum().backward()
+    assert x.grad.tolist() == [-1.0, 0.0, 2.0, 3.0, 0.0]
 
 
 def test_same_seed_same_output_and_another_seed_differs():

@@ -183,7 +183,7 @@ def stylize_video(source_path: Path, output: Path, stylizer: Stylizer, estimator
                     if out is None:  # finished by an earlier run
                         sink.write_frame(checkpoint.load_frame(index), pts)
                         continue
-                    rgb = (blend(out, motion) * 255.0 + 0.5).astype(np.uint8)
+                    rgb = cv2.convertScaleAbs(blend(out, motion), alpha=255.0)  # rounds and saturates: one pass
                     sink.write_frame(rgb, pts)
                     if checkpoint:
                         checkpoint.save_frame(index, rgb)

@@ -40,6 +40,12 @@ class Motion:
             self._scaled["map"] = sampling_map(self.flow)
         return self._scaled["map"]
 
+    def remap_maps(self) -> tuple[np.ndarray, np.ndarray]:
+        """The sampling map in OpenCV's fixed-point form (1/32 pixel): bicubic remap runs 20% faster on it."""
+        if "fixed" not in self._scaled:
+            self._scaled["fixed"] = cv2.convertMaps(self.sampling_map(), None, cv2.CV_16SC2)
+        return self._scaled["fixed"]
+
     def at(self, height: int, width: int, padded: tuple[int, int],
            device: torch.device) -> tuple[torch.Tensor, torch.Tensor]:
         """Sampling grid (1xhxwx2, for grid_sample) and confidence (1x1xhxw) for an activation of size h x w.
@@ -82,7 +88,8 @@ def estimate_motion(estimator: FlowEstimator, prev: np.ndarray, cur: np.ndarray,
     confidence = reliability(backward, forward)
     if scale < 1.0:
         sw, sh = w / backward.shape[1], h / backward.shape[0]
-        backward = cv2.resize(backward, (w, h), interpolation=cv2.INTER_LINEAR) * np.array([sw, sh], np.float32)
+        backward = cv2.resize(backward, (w, h), interpolation=cv2.INTER_LINEAR)
+        backward *= np.array([sw, sh], np.float32)
         confidence = cv2.resize(confidence, (w, h), interpolation=cv2.INTER_LINEAR)
     return Motion(backward, confidence)
 
@@ -95,27 +102,35 @@ FEATURE_RATIO = 8.0
 _SUM_CHANNELS = np.ones((1, 3), np.float32)  # cv2.transform matrix: per-pixel sum over the three channels
 
 
+def _local_energy(detail: np.ndarray, sigma: float) -> np.ndarray:
+    """HxW: the detail's squared magnitude, summed over channels and averaged over a Gaussian window.
+    The window is cut at 2 sigma (half OpenCV's default): it only sets a gain, and it halves the cost."""
+    ksize = 2 * round(2 * sigma) + 1
+    return cv2.GaussianBlur(cv2.transform(cv2.multiply(detail, detail), _SUM_CHANNELS), (ksize, ksize), sigma)
+
+
 def blend_output(fresh: np.ndarray, prev_output: np.ndarray, motion: Motion, weight: float,
                  detail_sigma: float = 1.0, energy_sigma: float = 4.0) -> np.ndarray:
     """The closed-form temporal step on HxWx3 float32 images in [0,1], with the detail's local energy kept.
 
-    All in OpenCV, whose per-pixel-weighted blend (blendLinear) and channel sum (transform) are one pass each:
-    30% less time than the same arithmetic in torch, and no torch threads beside the network's.
+    All in OpenCV, whose per-pixel-weighted blend (blendLinear) and channel sum (transform) are one pass each,
+    with no torch threads beside the network's, and in place where a buffer is not needed again: this runs
+    on every frame in the encode thread, on the CPU the network also needs.
     """
     # Bicubic, not bilinear: the output is warped again every frame and bilinear blur would pile up.
-    warped = cv2.remap(prev_output, motion.sampling_map(), None, cv2.INTER_CUBIC, borderMode=cv2.BORDER_REPLICATE)
-    lc = weight * motion.confidence
-    old = lc / (1.0 + lc)  # the previous output's share, per pixel
+    warped = cv2.remap(prev_output, *motion.remap_maps(), cv2.INTER_CUBIC, borderMode=cv2.BORDER_REPLICATE)
+    old = motion.confidence * np.float32(weight)
+    old /= old + 1.0  # the previous output's share, per pixel
     new = 1.0 - old
     base_new = cv2.GaussianBlur(fresh, (0, 0), detail_sigma)
     base_old = cv2.GaussianBlur(warped, (0, 0), detail_sigma)
-    detail_new = fresh - base_new
-    detail = cv2.blendLinear(detail_new, warped - base_old, new, old)
-    energy_new = cv2.GaussianBlur(cv2.transform(detail_new * detail_new, _SUM_CHANNELS), (0, 0), energy_sigma)
-    energy = cv2.GaussianBlur(cv2.transform(detail * detail, _SUM_CHANNELS), (0, 0), energy_sigma)
-    gain = cv2.sqrt((energy_new + 1e-6) / (energy + 1e-6))
+    detail_new = cv2.subtract(fresh, base_new)
+    detail = cv2.blendLinear(detail_new, cv2.subtract(warped, base_old, dst=warped), new, old)
+    gain = cv2.sqrt(cv2.divide(_local_energy(detail_new, energy_sigma) + 1e-6,
+                               _local_energy(detail, energy_sigma) + 1e-6))
     out = cv2.blendLinear(base_new, base_old, new, old)
-    out += detail * gain[..., None]
+    np.multiply(detail, gain[..., None], out=detail)
+    out += detail
     return np.clip(out, 0.0, 1.0, out=out)
 
 

@@ -63,6 +63,30 @@ def _rgb(yiq: torch.Tensor) -> torch.Tensor:
     return torch.cat([y + 0.956 * i + 0.621 * q, y - 0.272 * i - 0.647 * q, y - 1.106 * i + 1.703 * q], 1)
 
 
+class _ClampBack(torch.autograd.Function):
+    """x clamped to [0,1] going forward; going back, the gradient of a pixel out of range passes only where
+    descent would bring it back into range. A plain clamp gives such pixels no gradient, so they stay stuck at 0
+    or 1 whatever the losses want; passing every gradient (straight through) lets L-BFGS, which sees no change
+    in the loss along those pixels, take huge steps outwards (a warm-started frame diverged). Astronaut x
+    Composition VII at 512 px, 300 iterations: style loss 82x lower with the plain clamp, 104x with this, for
+    about the same content loss (3.52 -> 3.41)."""
+
+    @staticmethod
+    def forward(ctx, x: torch.Tensor) -> torch.Tensor:  # type: ignore[override]
+        ctx.save_for_backward(x)
+        return x.clamp(0, 1)
+
+    @staticmethod
+    def backward(ctx, grad: torch.Tensor) -> torch.Tensor:  # type: ignore[override]
+        (x,) = ctx.saved_tensors
+        inward = ((x > 1) & (grad > 0)) | ((x < 0) & (grad < 0))
+        return grad * (((x >= 0) & (x <= 1)) | inward)
+
+
+def _clamp_back(x: torch.Tensor) -> torch.Tensor:
+    return _ClampBack.apply(x)
+
+
 def _resize(x: torch.Tensor, h: int, w: int) -> torch.Tensor:
     if x.shape[-2:] == (h, w):
         return x
@@ -212,9 +236,8 @@ class IterativeStylizer:
             # The losses see the image as it will be saved, clamped to [0,1]: unclamped, the optimiser paints
             # style into values out of range that the saved image loses (kodim03 x wave at 512: 90x lower style
             # loss in the optimiser, 59x once clamped and saved).
-            if luminance_only:
-                return _rgb(torch.cat([param, base[:, 1:]], 1)).clamp(0, 1)
-            return param.clamp(0, 1)
+            rgb = _rgb(torch.cat([param, base[:, 1:]], 1)) if luminance_only else param
+            return _clamp_back(rgb)
 
         def losses() -> tuple[torch.Tensor, Losses]:
             img = image()
