@@ -166,7 +166,9 @@ class FeatureBlender:
             grid, conf = motion.at(act.shape[-2], act.shape[-1], padded, act.device)
             warped = F.grid_sample(prev, grid.to(act.dtype), mode="bilinear", padding_mode="border", align_corners=True)
             lc = self.weight * conf.to(act.dtype)
-            act = (act + lc * warped) / (1.0 + lc)
+            # (act + lc * warped) / (1 + lc), with the per-pixel weight formed on one channel, not 512:
+            # one pass over the activation instead of four (6.6 -> 0.6 ms at 640x360, on the network's path).
+            act = torch.lerp(act, warped, lc / (1.0 + lc))
         self._prev[key] = act
         return act
 
