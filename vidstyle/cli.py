@@ -162,7 +162,7 @@ def video(
     codec: Annotated[Optional[str], _opt("--codec", help="Video encoder, e.g. libx264, libx265.")] = None,
     crf: Annotated[Optional[int], _opt("--crf", min=0, max=63, help="Quality: lower is better (default 18).")] = None,
     encoder_preset: Annotated[Optional[str], _opt("--encoder-preset",
-                                                  help="x264/x265 speed preset (default medium).")] = None,
+                                                  help="x264/x265 speed preset (default faster).")] = None,
     checkpoint_every: Annotated[Optional[int], _opt("--checkpoint-every", min=0, help="Save resume data every N "
                                 "frames; 0 = off (default: iterative 1, batch 30, else 0).")] = None,
     resume: Annotated[bool, typer.Option("--resume/--no-resume", help="Continue a killed run of the same job.")] = True,

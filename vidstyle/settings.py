@@ -46,7 +46,7 @@ class Settings:
     temporal_weight: float | None = None  # None: the backend's default
     codec: str | None = None
     crf: int = 18
-    encoder_preset: str = "medium"
+    encoder_preset: str = "faster"  # why: vidstyle.media.video.EncodeSettings
     checkpoint_every: int | None = None  # frames between saved states; None: the backend's default, 0: off
     # iterative (Gatys et al. 2016 / Ruder et al. 2016)
     content_layers: list[str] = field(default_factory=lambda: ["relu4_2"])

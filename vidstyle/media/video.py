@@ -96,7 +96,8 @@ class VideoSource:
                     yield Frame(index, self._to_rgb(vf, max_size), pts)
                     index += 1
         except av.error.FFmpegError as exc:
-            raise UserError(f"corrupt or undecodable video data after frame {index} ({_ffmpeg_reason(exc)})", self.path) from None
+            reason = _ffmpeg_reason(exc)
+            raise UserError(f"corrupt or undecodable video data after frame {index} ({reason})", self.path) from None
         if index == 0:
             raise UserError("has no decodable video frames", self.path)
 
@@ -141,7 +142,10 @@ CRF_CODECS = {"libx264", "libx265", "libvpx-vp9", "libvpx", "libaom-av1", "libsv
 class EncodeSettings:
     codec: str | None = None  # None: the container's usual choice (H.264 for MP4, MOV, MKV)
     crf: int = 18
-    preset: str = "medium"
+    # x264 "faster", not ffmpeg's "medium": the encoder shares the CPU with the network, and on stylized 640x360
+    # clips at CRF 18 it took 40-60% less CPU for Y-PSNR within 0.2 dB and files 1-2.5% smaller (3 clip x style
+    # pairs, 60 frames each; RGB-PSNR 0.3-0.45 dB lower, from chroma). --encoder-preset medium gives that back.
+    preset: str = "faster"
     pix_fmt: str | None = None  # None: yuv420p, or yuv444p for 4:4:4 sources and odd sizes
 
 
