@@ -143,8 +143,8 @@ class EncodeSettings:
     codec: str | None = None  # None: the container's usual choice (H.264 for MP4, MOV, MKV)
     crf: int = 18
     # x264 "faster", not ffmpeg's "medium": the encoder shares the CPU with the network, and on stylized 640x360
-    # clips at CRF 18 it took 40-60% less CPU for Y-PSNR within 0.2 dB and files 1-2.5% smaller (3 clip x style
-    # pairs, 60 frames each; RGB-PSNR 0.3-0.45 dB lower, from chroma). --encoder-preset medium gives that back.
+    # clips at CRF 18 it took 43-49% less CPU for Y-PSNR within 0.15 dB and files 1-2.5% smaller (RGB-PSNR 0.35-0.45
+    # dB lower, from chroma; benchmarks/encoder_presets.py, 3 clip x style pairs). --encoder-preset medium: as before.
     preset: str = "faster"
     pix_fmt: str | None = None  # None: yuv420p, or yuv444p for 4:4:4 sources and odd sizes
 
