@@ -60,7 +60,8 @@ def test_eval_json_has_a_row_per_pair(tmp_path, clip):
 
 
 @pytest.mark.parametrize("case", ["missing", "text", "audio_only", "zero_frames", "bad_style", "same_path",
-                                  "no_folder", "unwritable", "bad_weights", "bad_codec", "bad_container"])
+                                  "no_folder", "unwritable", "bad_weights", "bad_codec", "bad_encoder_preset",
+                                  "bad_container"])
 def test_bad_input_is_one_line_and_exit_2(tmp_path, clip, style_png, case):
     out = tmp_path / "out.mp4"
     src, style = clip, style_png
@@ -92,6 +93,8 @@ def test_bad_input_is_one_line_and_exit_2(tmp_path, clip, style_png, case):
         extra, expect = ["--vgg-weights", str(bad)], "not a normalised VGG-19 state_dict"
     elif case == "bad_codec":
         extra, expect = ["--codec", "nosuchcodec"], "not in this PyAV build"
+    elif case == "bad_encoder_preset":
+        extra, expect = ["--encoder-preset", "nosuch"], "unknown --encoder-preset 'nosuch'"
     elif case == "bad_container":
         out, expect = tmp_path / "out.notacontainer", "unknown video container"
     proc = run_cli("video", src, "--style", style, "-o", out, "--quiet", *extra)

@@ -180,6 +180,11 @@ def can_copy_audio(stream: av.audio.AudioStream, fmt: str) -> bool:
         return False
 
 
+# The speed presets x264 and x265 share, fastest first.
+X264_PRESETS = ("ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower", "veryslow",
+                "placebo")
+
+
 class VideoSink:
     """Encodes upright RGB frames at the given timestamps and muxes the source's audio beside them."""
 
@@ -189,6 +194,9 @@ class VideoSink:
         self.codec = settings.codec or DEFAULT_CODECS.get(self.fmt, "libx264")
         if self.codec not in av.codecs_available:
             raise UserError(f"video codec {self.codec!r} is not in this PyAV build", fmt_path)
+        if self.codec in ("libx264", "libx265") and settings.preset not in X264_PRESETS:
+            raise UserError(f"unknown --encoder-preset {settings.preset!r} for {self.codec}; "
+                            f"use one of {', '.join(X264_PRESETS)}", fmt_path)
         self.source = source
         # Keep source timestamps as they are: no shifting to make B-frame decode times non-negative.
         self.container = av.open(str(path), "w", format=self.fmt, options={"avoid_negative_ts": "disabled"})
