@@ -69,15 +69,17 @@ def clip(tmp_path_factory) -> Path:
     return path
 
 
-def make_stylizer(temporal_weight: float = 0.0, style_size: int = 128, **kw):
+def make_stylizer(temporal_weight: float = 0.0, style_size: int = 128, alpha: float = 1.0, **common):
     """AdaIN with the real packaged weights (cached per process) and the project's own stroke style."""
     import torch
 
     from vidstyle.media.synthetic import style_image
-    from vidstyle.stylize.adain import AdainOptions, AdainStylizer
+    from vidstyle.backends.adain import AdainOptions
+    from vidstyle.options import CommonOptions
+    from vidstyle.stylize.adain import AdainStylizer
 
-    opts = AdainOptions(style_size=style_size, temporal_weight=temporal_weight, **kw)
-    return AdainStylizer([style_image(128)], [1.0], opts, torch.device("cpu"))
+    return AdainStylizer([style_image(128)], [1.0], CommonOptions(**common),
+                         AdainOptions(alpha=alpha, style_size=style_size), temporal_weight, torch.device("cpu"))
 
 
 @contextmanager

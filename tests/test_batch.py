@@ -19,7 +19,7 @@ import pytest
 from conftest import ROOT, media, raising_on_call, run_cli
 from vidstyle.errors import UserError
 from vidstyle.media.synthetic import write_clip
-from vidstyle.settings import Settings, apply, fetch_style, list_presets, preset_values, resolve
+from vidstyle.settings import BUILTIN_PRESETS, fetch_style, list_presets, resolve
 
 
 def decoded(path: Path) -> list[np.ndarray]:
@@ -41,27 +41,30 @@ def write_presets(folder: Path, style_png: Path) -> Path:
 
 
 def test_shipped_presets_are_complete_and_cover_every_backend():
-    presets = {name: path for name, path in list_presets().items() if path.parent == ROOT / "presets"}
+    from vidstyle.backends import names
+
+    presets = {name: path for name, path in list_presets().items() if path.parent == BUILTIN_PRESETS}
     assert len(presets) >= 8
     backends = set()
     for name, path in presets.items():
-        values = preset_values(path, fetch=False)  # offline: URL styles resolve to their cache path
-        settings = apply(Settings(), values, name)
+        settings = resolve(name, fetch=False)  # checked; offline, URL styles resolve to their cache path
         backends.add(settings.backend)
-        assert values, name
-        assert settings.style or settings.style_id or settings.backend == "fast", name
-    assert backends == {"adain", "fast", "iterative"}
+    assert backends == set(names())
 
 
 def test_flags_override_preset_values(tmp_path, style_png):
     folder = write_presets(tmp_path / "p", style_png)
     settings = resolve("tiny-adain", {"max_size": 200, "alpha": None}, folder)
-    assert settings.max_size == 200 and settings.style == [style_png] and settings.alpha == 1.0
-    # a built-in style id on the command line replaces the preset's style image
-    switched = resolve("tiny-adain", {"backend": "fast", "style_id": [3]}, folder)
-    assert switched.style == [] and switched.style_id == [3]
-    with pytest.raises(UserError, match="unknown setting"):
+    assert settings.common.max_size == 200 and settings.common.style == [style_png] and settings.options.alpha == 1.0
+    assert settings.origins["max_size"] == "command line" and settings.origins["style"] == "preset tiny-adain"
+    # a built-in style id on the command line replaces the preset's style image, and picks its backend
+    switched = resolve("tiny-adain", {"style_id": [3]}, folder)
+    assert switched.backend == "fast" and switched.common.style == [] and switched.options.style_id == [3]
+    with pytest.raises(UserError, match="no_such_flag is not a known setting"):
         resolve("tiny-adain", {"no_such_flag": 1}, folder)
+    with pytest.raises(UserError, match=r"alpha 2.0 is above the maximum 1.0 \(preset tiny-adain\)"):
+        (folder / "bad.toml").write_text(f'style = ["{style_png}"]\nalpha = 2.0\n')
+        resolve("bad", {}, folder)
 
 
 def test_user_preset_folder_wins_over_shipped(tmp_path, monkeypatch, style_png):
@@ -69,7 +72,7 @@ def test_user_preset_folder_wins_over_shipped(tmp_path, monkeypatch, style_png):
     user.mkdir(parents=True)
     (user / "fast-quick.toml").write_text('backend = "fast"\nstyle_id = [7]\n')
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
-    assert resolve("fast-quick", {}).style_id == [7]
+    assert resolve("fast-quick", {}).options.style_id == [7]
 
 
 def test_style_by_url_is_fetched_once_and_checked(tmp_path, monkeypatch, style_png):
@@ -109,7 +112,7 @@ def test_killed_clip_resumes_to_the_same_frames(tmp_path, style_png):
 
     clip = tmp_path / "c.mp4"
     write_clip(clip, 96, 64, frames=20, fps=10, audio=True)
-    settings = Settings(style=[style_png], style_size=64, max_size=64, checkpoint_every=4)
+    settings = resolve(None, {"style": [style_png], "style_size": 64, "max_size": 64, "checkpoint_every": 4})
     whole = run_video(clip, tmp_path / "whole.mp4", settings, quiet=True)
     assert whole.stylized == 20
 
@@ -194,12 +197,13 @@ def test_resume_data_for_other_settings_is_not_used(tmp_path, style_png):
 
     clip = tmp_path / "c.mp4"
     write_clip(clip, 96, 64, frames=10, fps=10, audio=False)
-    settings = Settings(style=[style_png], style_size=64, max_size=64, checkpoint_every=2)
+    settings = resolve(None, {"style": [style_png], "style_size": 64, "max_size": 64, "checkpoint_every": 2})
     import vidstyle.job as job
 
     with pytest.raises(KeyboardInterrupt), raising_on_call(job.OutputBlender, "__call__", 8, KeyboardInterrupt):
         run_video(clip, tmp_path / "o.mp4", settings, quiet=True)
-    changed = Settings(style=[style_png], style_size=64, max_size=64, checkpoint_every=2, alpha=0.5)
+    changed = resolve(None, {"style": [style_png], "style_size": 64, "max_size": 64, "checkpoint_every": 2,
+                             "alpha": 0.5})
     result = run_video(clip, tmp_path / "o.mp4", changed, quiet=True)
     assert result.resumed_from == 0 and result.stylized == 10
     assert leftovers(tmp_path) == []

@@ -94,7 +94,7 @@ def test_bad_input_is_one_line_and_exit_2(tmp_path, clip, style_png, case):
     elif case == "bad_codec":
         extra, expect = ["--codec", "nosuchcodec"], "not in this PyAV build"
     elif case == "bad_encoder_preset":
-        extra, expect = ["--encoder-preset", "nosuch"], "unknown --encoder-preset 'nosuch'"
+        extra, expect = ["--encoder-preset", "nosuch"], "encoder_preset 'nosuch' is not one of ultrafast"
     elif case == "bad_container":
         out, expect = tmp_path / "out.notacontainer", "unknown video container"
     proc = run_cli("video", src, "--style", style, "-o", out, "--quiet", *extra)

@@ -12,7 +12,10 @@ from vidstyle.errors import UserError
 from vidstyle.media.images import load_image
 from vidstyle.media.synthetic import scene
 from vidstyle.nets.multistyle import load_multistyle, onnx_path
-from vidstyle.stylize.fast import FastOptions, FastStylizer, contact_sheet, style_vector
+from vidstyle.backends.fast import FastOptions
+from vidstyle.options import CommonOptions
+from vidstyle.settings import resolve
+from vidstyle.stylize.fast import FastStylizer, contact_sheet, style_vector
 
 
 def photo() -> np.ndarray:
@@ -36,23 +39,24 @@ def test_port_matches_onnxruntime():
 def test_style_vector_blends_and_checks():
     v = style_vector((3, 19), (0.3, 0.7))
     assert abs(float(v.sum()) - 1) < 1e-6 and abs(float(v[19]) - 0.7) < 1e-6
-    with pytest.raises(UserError, match="0 to 25"):
-        style_vector((26,), None)
-    with pytest.raises(UserError, match="style-weights"):
-        style_vector((1, 2), (1.0,))
+    with pytest.raises(UserError, match=r"style_id 26 is out of range 0..25 \(--style-id\)"):
+        resolve(None, {"style_id": [26]}, origin=lambda k: "--" + k.replace("_", "-"))
+    with pytest.raises(UserError, match="style_weights has 1 values for 2 style ids"):
+        resolve(None, {"style_id": [1, 2], "style_weights": [1.0]})
 
 
 def test_odd_sizes_and_distinct_styles():
     img = scene(101, 67, 0.0)
-    a = FastStylizer(FastOptions((1,), precision="fp32"), torch.device("cpu")).stylize(img)
-    b = FastStylizer(FastOptions((17,), precision="fp32"), torch.device("cpu")).stylize(img)
+    fp32 = CommonOptions(precision="fp32")
+    a = FastStylizer(fp32, FastOptions([1]), 0.0, torch.device("cpu")).stylize(img)
+    b = FastStylizer(fp32, FastOptions([17]), 0.0, torch.device("cpu")).stylize(img)
     assert a.shape == (67, 101, 3)
     assert np.abs(a - b).mean() > 0.05
 
 
 def test_contact_sheet_has_every_style():
     img = scene(40, 32, 0.0)
-    sheet = contact_sheet(img, FastStylizer(FastOptions(), torch.device("cpu")), columns=7)
+    sheet = contact_sheet(img, FastStylizer(CommonOptions(), FastOptions(), 0.0, torch.device("cpu")), columns=7)
     assert sheet.shape == (4 * 32, 7 * 40, 3)  # the photo and 26 styles, in rows of 7
 
 
@@ -63,4 +67,4 @@ def test_fast_video_cli(tmp_path, clip):
     assert proc.returncode == 0, proc.stderr
     assert out.stat().st_size > 0
     proc = run_cli("video", clip, "--backend", "fast", "--style-id", "40", "-o", tmp_path / "bad.mp4", "--quiet")
-    assert proc.returncode == 2 and "0 to 25" in proc.stderr
+    assert proc.returncode == 2 and "style_id 40 is out of range 0..25 (--style-id)" in proc.stderr

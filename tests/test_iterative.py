@@ -9,13 +9,16 @@ import torch
 from conftest import raising_on_call, run_cli
 from vidstyle.errors import UserError
 from vidstyle.media.synthetic import scene, style_image, write_clip
-from vidstyle.settings import Settings
+from vidstyle.backends.iterative import IterativeOptions
+from vidstyle.options import CommonOptions
+from vidstyle.settings import resolve
 from vidstyle.stylize.iterative import IterativeStylizer, _clamp_back, _yiq
 
 
-def make(temporal: float = 0.0, **kw) -> IterativeStylizer:
-    settings = Settings(backend="iterative", **{"iterations": 30, "scales": 2, "min_scale": 32, "tolerance": 0, **kw})
-    return IterativeStylizer([style_image(96)], [1.0], settings, temporal, torch.device("cpu"))
+def make(temporal: float = 0.0, preserve_color: bool = False, **kw) -> IterativeStylizer:
+    options = IterativeOptions(**{"iterations": 30, "scales": 2, "min_scale": 32, "tolerance": 0, **kw})
+    return IterativeStylizer([style_image(96)], [1.0], CommonOptions(preserve_color=preserve_color), options,
+                             temporal, torch.device("cpu"))
 
 
 def test_style_loss_falls_from_the_content_start():
@@ -65,10 +68,13 @@ def test_adam_and_early_stop():
 
 
 def test_bad_options_are_user_errors():
-    with pytest.raises(UserError, match="optimizer"):
-        make(optimizer="sgd")
-    with pytest.raises(UserError, match="layer"):
-        make(style_layers=["relu9_9"])
+    base = {"backend": "iterative", "style": ["s.png"]}
+    with pytest.raises(UserError, match="optimizer 'sgd' is not one of lbfgs, adam"):
+        resolve(None, {**base, "optimizer": "sgd"})
+    with pytest.raises(UserError, match=r"style_layers 'relu9_9' is not a VGG layer.*\(preset p\)"):
+        resolve(None, {**base, "style_layers": ["relu9_9"]}, origin="preset p")
+    with pytest.raises(UserError, match="iterations must be a whole number"):
+        resolve(None, {**base, "iterations": "many"})
 
 
 def test_warm_start_starts_close_and_temporal_loss_is_used(tmp_path):
@@ -89,7 +95,8 @@ def test_video_cli_resumes_a_killed_iterative_run(tmp_path, style_png):
 
     clip = tmp_path / "c.mp4"
     write_clip(clip, 64, 48, frames=5, fps=5, audio=True)
-    settings = Settings(backend="iterative", style=[style_png], iterations=6, iterations_later=3, scales=1)
+    settings = resolve(None, {"backend": "iterative", "style": [style_png], "iterations": 6, "iterations_later": 3,
+                              "scales": 1})
     whole = run_video(clip, tmp_path / "whole.mp4", settings, quiet=True)
     assert whole.stylized == 5
 

@@ -13,7 +13,11 @@ from vidstyle.media.images import load_image
 from vidstyle.media.synthetic import scene, style_image
 from vidstyle.metrics import StyleDistance, warping_error
 from vidstyle.nets import weights
-from vidstyle.stylize.adain import AdainOptions, AdainStylizer, resize_short_side
+from vidstyle.backends.adain import AdainOptions
+from vidstyle.media.images import resize_short_side
+from vidstyle.options import CommonOptions
+from vidstyle.settings import resolve
+from vidstyle.stylize.adain import AdainStylizer
 from vidstyle.temporal import OutputBlender, estimate_motion
 
 
@@ -32,7 +36,7 @@ def test_output_keeps_odd_sizes_and_range():
 def test_stylized_photo_is_much_closer_to_the_style():
     photo = resize_short_side(load_image(media("content/imageio_chelsea.png")).rgb, 160)
     style = load_image(media("style/neuralstyle_starry_night.jpg")).rgb
-    st = AdainStylizer([style], [1.0], AdainOptions(style_size=256), torch.device("cpu"))
+    st = AdainStylizer([style], [1.0], CommonOptions(), AdainOptions(style_size=256), 0.0, torch.device("cpu"))
     out = to_u8(st.stylize(photo))
     dist = StyleDistance(resize_short_side(style, 256))
     assert dist(out) < dist(photo) / 3
@@ -49,14 +53,14 @@ def test_alpha_zero_reconstructs_content():
 def test_style_interpolation_weights():
     img = scene(64, 48, 0.0)
     a, b = style_image(96, seed=1), style_image(96, seed=7)[..., ::-1].copy()
-    opts = AdainOptions(style_size=96)
-    only_a = AdainStylizer([a], [1.0], opts, torch.device("cpu")).stylize(img)
-    mix_a = AdainStylizer([a, b], [1.0, 0.0], opts, torch.device("cpu")).stylize(img)
-    half = AdainStylizer([a, b], [0.5, 0.5], opts, torch.device("cpu")).stylize(img)
+    common, opts, cpu = CommonOptions(), AdainOptions(style_size=96), torch.device("cpu")
+    only_a = AdainStylizer([a], [1.0], common, opts, 0.0, cpu).stylize(img)
+    mix_a = AdainStylizer([a, b], [1.0, 0.0], common, opts, 0.0, cpu).stylize(img)
+    half = AdainStylizer([a, b], [0.5, 0.5], common, opts, 0.0, cpu).stylize(img)
     assert np.abs(only_a - mix_a).max() < 1e-5
     assert np.abs(only_a - half).mean() > 0.01
-    with pytest.raises(UserError, match="style-weights"):
-        AdainStylizer([a, b], [1.0], opts, torch.device("cpu"))
+    with pytest.raises(UserError, match=r"style_weights has 1 values for 2 style images \(preset"):
+        resolve(None, {"style": ["a.png", "b.png"], "style_weights": [1.0]}, origin="preset x")
 
 
 def test_preserve_color_keeps_the_content_palette():

@@ -11,7 +11,9 @@ from conftest import run_cli
 from vidstyle.errors import UserError
 from vidstyle.media.synthetic import scene, write_clip
 from vidstyle.nets.multistyle import load_model
-from vidstyle.stylize.fast import FastOptions, FastStylizer
+from vidstyle.backends.fast import FastOptions
+from vidstyle.options import CommonOptions
+from vidstyle.stylize.fast import FastStylizer
 from vidstyle.train import TrainOptions, Trainer, train
 
 
@@ -37,7 +39,7 @@ def test_train_saves_a_model_that_stylizes(tmp_path, style_png, data):
     assert not (tmp_path / "model.pt.ckpt").exists()  # removed once the model is written
     net = load_model(tmp_path / "model.pt")
     assert net.width == 8 and net.styles == 1
-    out = FastStylizer(FastOptions(model=tmp_path / "model.pt"), torch.device("cpu")).stylize(scene(50, 30, 0.0))
+    out = FastStylizer(CommonOptions(), FastOptions(model=tmp_path / "model.pt"), 0.0, torch.device("cpu")).stylize(scene(50, 30, 0.0))
     assert out.shape == (30, 50, 3) and np.isfinite(out).all()
 
 

@@ -31,6 +31,7 @@ from vidstyle.settings import read_preset, resolve
 
 log = logging.getLogger("vidstyle")
 
+JOB_SETTINGS = "the batch's settings"  # where values laid over every preset come from, in messages
 JOB_MEMORY = 3 << 30  # peak memory of one clip job at 1080p with the AdaIN backend is about 2.5 GiB
 
 
@@ -86,7 +87,7 @@ def expand_inputs(patterns: list[str]) -> list[Path]:
 
 
 def plan(job: BatchJob) -> list[Item]:
-    from vidstyle.run import is_image
+    from vidstyle.media.images import is_image
 
     items = []
     names = [Path(p).stem for p in job.presets]
@@ -103,16 +104,17 @@ def plan(job: BatchJob) -> list[Item]:
 def check_presets(job: BatchJob) -> None:
     """Fail before any work if a preset is missing or broken (each is resolved once, styles fetched)."""
     for preset in job.presets:
-        resolve(preset, job.settings, job.presets_dir)
+        resolve(preset, job.settings, job.presets_dir, JOB_SETTINGS)
 
 
 def run_item(item: Item, overrides: dict[str, Any], presets_dir: Path | None, quiet: bool) -> Item:
     """Run one input x preset; errors become the item's status, so that the batch goes on."""
-    from vidstyle.run import is_image, run_image, run_video
+    from vidstyle.media.images import is_image
+    from vidstyle.run import run_image, run_video
 
     started = time.perf_counter()
     try:
-        settings = resolve(item.preset, overrides, presets_dir)
+        settings = resolve(item.preset, overrides, presets_dir, JOB_SETTINGS)
         if is_image(item.source):
             run_image(item.source, item.output, settings, quiet=quiet)
             item.frames = item.stylized = 1

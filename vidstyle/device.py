@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
+from contextlib import AbstractContextManager
+
 import torch
 
-from vidstyle.errors import UserError
-
-DEVICES = ("auto", "cpu", "cuda", "mps")
+from vidstyle.errors import SettingError
+from vidstyle.options import DEVICES, PRECISIONS
 
 
 def pick_device(name: str = "auto") -> torch.device:
     if name not in DEVICES:
-        raise UserError(f"unknown device {name!r}; choose one of {', '.join(DEVICES)}")
+        raise SettingError("device", f"{name!r} is not one of {', '.join(DEVICES)}")
     if name == "auto":
         if torch.cuda.is_available():
             return torch.device("cuda")
@@ -19,13 +20,10 @@ def pick_device(name: str = "auto") -> torch.device:
             return torch.device("mps")
         return torch.device("cpu")
     if name == "cuda" and not torch.cuda.is_available():
-        raise UserError("--device cuda was asked for, but no CUDA device is available")
+        raise SettingError("device", "cuda was asked for, but no CUDA device is available")
     if name == "mps" and not (getattr(torch.backends, "mps", None) and torch.backends.mps.is_available()):
-        raise UserError("--device mps was asked for, but MPS is not available")
+        raise SettingError("device", "mps was asked for, but MPS is not available")
     return torch.device(name)
-
-
-PRECISIONS = ("auto", "fp32", "bf16", "fp16")
 
 
 def _cpu_has_native_bf16() -> bool:
@@ -43,9 +41,14 @@ def pick_precision(device: torch.device, name: str = "auto") -> torch.dtype | No
     2x faster there, mean output change under 1/255), float32 elsewhere.
     """
     if name not in PRECISIONS:
-        raise UserError(f"unknown precision {name!r}; choose one of {', '.join(PRECISIONS)}")
+        raise SettingError("precision", f"{name!r} is not one of {', '.join(PRECISIONS)}")
     if name == "auto":
         if device.type == "cuda":
             return torch.float16
         return torch.bfloat16 if device.type == "cpu" and _cpu_has_native_bf16() else None
     return {"fp32": None, "bf16": torch.bfloat16, "fp16": torch.float16}[name]
+
+
+def autocast(device: torch.device, dtype: torch.dtype | None) -> AbstractContextManager:
+    """Mixed precision in `dtype` (from pick_precision) on `device`; None runs in float32 as written."""
+    return torch.autocast(device.type, dtype=dtype or torch.float32, enabled=dtype is not None)

@@ -22,8 +22,7 @@ def evaluate_clip(original: Path, stylized: Path, flow: str = "dis", raft_weight
     estimator = make_estimator(flow, raft_weights)
     distance = None
     if style is not None:
-        from vidstyle.media.images import load_image
-        from vidstyle.stylize.adain import resize_short_side
+        from vidstyle.media.images import load_image, resize_short_side
 
         distance = StyleDistance(resize_short_side(load_image(style).rgb, 512))
     rows: list[dict[str, Any]] = []

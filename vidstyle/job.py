@@ -23,14 +23,14 @@ import cv2
 import numpy as np
 from rich.progress import Progress
 
-from vidstyle.checkpoint import Checkpoint
+from vidstyle.checkpoint import Checkpoint, Saved
 from vidstyle.errors import UserError
 from vidstyle.flow import FlowEstimator
 from vidstyle.media.atomic import atomic_output
 from vidstyle.media.video import EncodeSettings, Frame, VideoSink, VideoSource
 from vidstyle.progress import make_progress
 from vidstyle.stylize import Stylizer
-from vidstyle.temporal import OutputBlender, estimate_motion
+from vidstyle.temporal import Motion, OutputBlender, estimate_motion
 
 QUEUE_DEPTH = 8
 _DONE = object()
@@ -38,10 +38,30 @@ _DONE = object()
 
 @dataclass
 class VideoOptions:
-    max_size: int | None = None
-    temporal_weight: float = 0.8  # the output-level temporal term (used when there is an estimator)
+    max_size: int | None
+    temporal_weight: float  # the output-level temporal term (used when there is an estimator); 0 = off
     encode: EncodeSettings = field(default_factory=EncodeSettings)
     quiet: bool = False
+
+
+@dataclass
+class Decoded:
+    """Decode thread -> network: a frame and its motion from the previous one (None: no temporal term)."""
+
+    frame: Frame
+    motion: Motion | None
+
+
+@dataclass
+class Stylized:
+    """Network -> encode thread: a frame's output (None: finished by an earlier run, read from the checkpoint),
+    its motion for the output temporal term, and the stylizer's state after it when a checkpoint is due."""
+
+    index: int
+    pts: int
+    out: np.ndarray | None
+    motion: Motion | None = None
+    state: dict[str, Any] | None = None
 
 
 @dataclass
@@ -150,8 +170,8 @@ def stylize_video(source_path: Path, output: Path, stylizer: Stylizer, estimator
     started = time.perf_counter()
     stop = threading.Event()
     skip = checkpoint.resume_from if checkpoint else 0
-    if checkpoint and checkpoint.state:
-        stylizer.load_state(checkpoint.state["stylizer"])
+    if checkpoint and checkpoint.saved:
+        stylizer.load_state(checkpoint.saved.stylizer)
     tmp_dir = checkpoint.folder if checkpoint else None
     with _opencv_single_threaded(), VideoSource(source_path) as source, atomic_output(output, tmp_dir) as tmp:
         sink = VideoSink(tmp, output, source, options.encode)
@@ -166,29 +186,28 @@ def stylize_video(source_path: Path, output: Path, stylizer: Stylizer, estimator
                     if estimator and prev is not None and item.index >= skip:
                         motion = estimate_motion(estimator, prev, item.rgb)
                     prev = item.rgb
-                    item = (item, motion)
+                    item = Decoded(item, motion)
                 if not _put(decoded, item, stop):
                     return
 
         def consume() -> None:
             blend = OutputBlender(options.temporal_weight if estimator else 0.0)
-            if checkpoint and checkpoint.state:
-                blend.load_state(checkpoint.state["blender"])
+            if checkpoint and checkpoint.saved:
+                blend.load_state(checkpoint.saved.blender)
             try:
                 for item in _drain(encoded, stop):
                     if isinstance(item, av.Packet):
                         sink.write_audio(item)
                         continue
-                    index, pts, out, motion, state = item
-                    if out is None:  # finished by an earlier run
-                        sink.write_frame(checkpoint.load_frame(index), pts)
+                    if item.out is None:  # finished by an earlier run
+                        sink.write_frame(checkpoint.load_frame(item.index), item.pts)
                         continue
-                    rgb = cv2.convertScaleAbs(blend(out, motion), alpha=255.0)  # rounds and saturates: one pass
-                    sink.write_frame(rgb, pts)
+                    rgb = cv2.convertScaleAbs(blend(item.out, item.motion), alpha=255.0)  # rounds, saturates: one pass
+                    sink.write_frame(rgb, item.pts)
                     if checkpoint:
-                        checkpoint.save_frame(index, rgb)
-                        if state is not None:
-                            checkpoint.save_state(index, state, blend.state())
+                        checkpoint.save_frame(item.index, rgb)
+                        if item.state is not None:
+                            checkpoint.save_state(Saved(item.index, item.state, blend.state()))
                 if not stop.is_set():
                     sink.close()
             except BaseException:
@@ -209,13 +228,13 @@ def stylize_video(source_path: Path, output: Path, stylizer: Stylizer, estimator
                     if isinstance(item, av.Packet):
                         _put(encoded, item, stop)
                         continue
-                    frame, motion = item
+                    frame = item.frame
                     if frame.index < skip:
-                        entry = (frame.index, frame.pts, None, None, None)
+                        entry = Stylized(frame.index, frame.pts, None)
                     else:
-                        out = stylizer.stylize(frame.rgb, motion)
+                        out = stylizer.stylize(frame.rgb, item.motion)
                         state = stylizer.state() if checkpoint and checkpoint.is_due(frame.index) else None
-                        entry = (frame.index, frame.pts, out, motion, state)
+                        entry = Stylized(frame.index, frame.pts, out, item.motion, state)
                         stylized += 1
                     if not _put(encoded, entry, stop):
                         break

@@ -12,9 +12,10 @@ import torch
 
 from vidstyle.flow import FlowEstimator
 from vidstyle.flow.ops import occlusion, warp
+from vidstyle.losses import gram, style_loss
 from vidstyle.nets import weights
 from vidstyle.nets.vgg import STYLE_LAYERS, VGGFeatures
-from vidstyle.stylize.tensors import to_tensor
+from vidstyle.tensors import to_tensor
 
 
 def warping_error(src_t: np.ndarray, src_next: np.ndarray, out_t: np.ndarray, out_next: np.ndarray,
@@ -30,13 +31,6 @@ def warping_error(src_t: np.ndarray, src_next: np.ndarray, out_t: np.ndarray, ou
     return float(err.sum() / (count if count > 0 else mask.size * 3))
 
 
-def gram(feat: torch.Tensor) -> torch.Tensor:
-    """Gram matrix over space, divided by H*W so the value does not depend on the image size."""
-    n, c, h, w = feat.shape
-    flat = feat.reshape(n, c, h * w)
-    return flat @ flat.transpose(1, 2) / (h * w)
-
-
 class StyleDistance:
     """Mean over relu1_1..relu4_1 of the MSE between Gram matrices of an image and of the style."""
 
@@ -49,4 +43,4 @@ class StyleDistance:
     @torch.inference_mode()
     def __call__(self, rgb: np.ndarray) -> float:
         feats = self.features(to_tensor(rgb, self.device))
-        return float(sum(((gram(feats[k]) - self.targets[k]) ** 2).mean() for k in STYLE_LAYERS) / len(STYLE_LAYERS))
+        return float(style_loss(feats, self.targets, STYLE_LAYERS))

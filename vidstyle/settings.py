@@ -1,109 +1,185 @@
-"""One job's settings, presets (TOML files) that fill them, and the command-line flags that override them.
+"""One job's settings, presets (TOML files) that fill them, and the values given on top (flags, job files).
 
-A preset is a TOML file whose keys are the fields of `Settings` (the long option names with underscores) plus a
-`description`. Its styles are paths (relative to the preset file), or tables `{url = "...", sha256 = "..."}`
-fetched once into a cache folder. Presets are looked up, first match wins, in: `--presets-dir`,
+Settings are the backend's name, the options every backend shares (vidstyle.options.CommonOptions), the
+backend's own (its description in vidstyle.backends) and how the clip is written (OutputOptions). A preset is a
+TOML file whose keys are those fields' names plus a `description`. Its styles are paths (relative to the preset
+file), `{url = "...", sha256 = "..."}` tables fetched once into a cache folder, or `{builtin = "strokes"}`, the
+brush-stroke pattern vidstyle paints itself. Presets are looked up, first match wins, in: `--presets-dir`,
 $VIDSTYLE_PRESETS_DIR, the per-user folder ($XDG_CONFIG_HOME or ~/.config, then vidstyle/presets), and the
-project's presets/ folder.
+presets shipped inside the package (vidstyle/presets).
 """
 
 from __future__ import annotations
 
 import dataclasses
+import logging
 import os
 import tomllib
 import urllib.error
 import urllib.request
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from vidstyle.errors import UserError
+from vidstyle import backends
+from vidstyle.backends import Backend
+from vidstyle.errors import SettingError, UserError
+from vidstyle.options import CommonOptions, OutputOptions, check_bounds, coerce, fields_of, types_of
 
-BUILTIN_PRESETS = Path(__file__).resolve().parents[1] / "presets"
+log = logging.getLogger("vidstyle")
+
+BUILTIN_PRESETS = Path(__file__).resolve().parent / "presets"
 
 
 @dataclass
 class Settings:
-    """Everything a stylization job needs besides its input and output. The defaults are the CLI's."""
+    """Everything a stylization job needs besides its input and output. Make one with `resolve`."""
 
-    backend: str = "adain"  # adain, fast or iterative
-    style: list[Path] = field(default_factory=list)  # style images (adain, iterative)
-    style_id: list[int] = field(default_factory=list)  # built-in styles (fast)
-    model: Path | None = None  # a network from `vidstyle train` (fast)
-    style_weights: list[float] | None = None  # blend weights, one per style or style id
-    alpha: float = 1.0
-    preserve_color: bool = False
-    style_size: int = 512  # adain: style short side; iterative: the style scale is relative to the frame
-    max_size: int | None = None
-    device: str = "auto"
-    precision: str = "auto"
-    vgg_weights: Path | None = None
-    decoder_weights: Path | None = None
-    # video
-    flow: str = "dis"
-    raft_weights: Path | None = None
-    temporal_weight: float | None = None  # None: the backend's default
-    codec: str | None = None
-    crf: int = 18
-    encoder_preset: str = "faster"  # why: vidstyle.media.video.EncodeSettings
-    checkpoint_every: int | None = None  # frames between saved states; None: the backend's default, 0: off
-    # iterative (Gatys et al. 2016 / Ruder et al. 2016)
-    content_layers: list[str] = field(default_factory=lambda: ["relu4_2"])
-    style_layers: list[str] = field(default_factory=lambda: ["relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu5_1"])
-    content_weight: float = 1.0
-    style_weight: float = 50.0
-    tv_weight: float = 0.0
-    iterations: int = 300  # first frame (and stills), over all scales
-    iterations_later: int = 100  # later frames of a clip, warm-started
-    optimizer: str = "lbfgs"  # lbfgs or adam
-    learning_rate: float = 0.02  # adam
-    init: str = "warped"  # warped: frame 0 from the content, frame t from output t-1 warped; content/noise: scratch
-    style_scale: float = 1.0
-    scales: int = 3  # multi-scale passes, coarse to fine, each 2x the last
-    min_scale: int = 128  # long side of the coarsest pass
-    tolerance: float = 1e-4  # stop a pass when the loss changes by less than this, relatively, over 5 iterations
-    seed: int = 0
+    backend: str = backends.DEFAULT
+    common: CommonOptions = field(default_factory=CommonOptions)
+    options: Any = None  # the backend's options dataclass; None: its defaults
+    output: OutputOptions = field(default_factory=OutputOptions)
+    origins: dict[str, str] = field(default_factory=dict, compare=False, repr=False)  # key -> "--flag", "preset X"
 
-    def temporal(self) -> float:
-        """The backend's default, measured on mdn_flower at 640 px: the fast network's finer texture needs a
-        firmer hold than AdaIN's (1.6: warping error 0.0019 against 0.0025 at 0.8, for 10% less Laplacian energy)."""
-        if self.temporal_weight is not None:
-            return self.temporal_weight
-        return {"iterative": 100.0, "fast": 1.6}.get(self.backend, 0.8)
+    def __post_init__(self) -> None:
+        if self.options is None:
+            self.options = self.describe().options()
 
-    def checkpoints(self, batch: bool = False) -> int:
-        """Frames between saved resume states. By default every frame for the iterative backend (seconds to
-        minutes each), every 30 in batch jobs, and none for a single feed-forward clip: each kept frame is a PNG
-        written beside the encode (65 ms per 640x360 frame measured on a busy 2-core CPU)."""
-        if self.checkpoint_every is not None:
-            return self.checkpoint_every
-        return 1 if self.backend == "iterative" else 30 if batch else 0
+    def describe(self) -> Backend:
+        return backends.get(self.backend)
+
+    def build(self, temporal_weight: float = 0.0, device: Any = None) -> Any:
+        """The backend's stylizer (vidstyle.stylize.Stylizer) on `device` (default: the settings' device);
+        `temporal_weight` 0 for stills or where there is no flow."""
+        from vidstyle.device import pick_device
+
+        with self.explaining():
+            device = device if device is not None else pick_device(self.common.device)
+            return self.describe().build(self.common, self.options, device, temporal_weight)
+
+    def temporal_weight(self) -> float:
+        weight = self.common.temporal_weight
+        return self.describe().temporal_weight if weight is None else weight
+
+    def checkpoint_every(self, batch: bool = False) -> int:
+        """Frames between saved resume states: the user's, else the backend's, else in batch jobs every 30
+        (each kept frame is a PNG written beside the encode: 65 ms per 640x360 frame on a busy 2-core CPU)."""
+        if self.output.checkpoint_every is not None:
+            return self.output.checkpoint_every
+        return self.describe().checkpoint_every or (backends.BATCH_CHECKPOINT_EVERY if batch else 0)
+
+    def values(self) -> dict[str, Any]:
+        """Every setting by its key, as a preset would write it."""
+        return {"backend": self.backend, **dataclasses.asdict(self.common), **dataclasses.asdict(self.options),
+                **dataclasses.asdict(self.output)}
 
     def fingerprint(self) -> dict[str, Any]:
-        """The settings a stylized frame depends on (not the quiet/progress kind, nor the encoder's)."""
-        data = dataclasses.asdict(self)
+        """The settings a stylized frame depends on (not the encoder's, nor how often it is saved)."""
+        data = self.values()
         for key in ("codec", "crf", "encoder_preset", "checkpoint_every"):
             data.pop(key)
         return data
 
+    def explain(self, exc: SettingError) -> SettingError:
+        """`exc` with where its setting's value came from."""
+        return exc.from_origin(self.origins.get(exc.key))
 
-FIELDS = {f.name: f for f in dataclasses.fields(Settings)}
-_PATH_FIELDS = {"model", "vgg_weights", "decoder_weights", "raft_weights"}
+    @contextmanager
+    def explaining(self) -> Iterator[None]:
+        """A SettingError raised inside says where the setting's value came from."""
+        try:
+            yield
+        except SettingError as exc:
+            raise self.explain(exc) from None
 
 
-def apply(settings: Settings, values: dict[str, Any], origin: str) -> Settings:
-    """`settings` with `values` (preset keys or CLI flags) laid over it; unknown keys are an error."""
-    changes = {}
-    for key, value in values.items():
-        name = key.replace("-", "_")
-        if name not in FIELDS:
-            raise UserError(f"{origin}: unknown setting {key!r}")
-        changes[name] = value
+# --- the keys -----------------------------------------------------------------------------------------
+
+def namespace() -> dict[str, tuple[dataclasses.Field, Any]]:
+    """Every setting key with its field and type: the shared ones, then each backend's, then the output's.
+    A key that several backends declare (none do today) takes the first declaration's type."""
+    keys: dict[str, tuple[dataclasses.Field, Any]] = {}
+    for cls in (CommonOptions, *(b.options for b in backends.registry().values()), OutputOptions):
+        types = types_of(cls)
+        for name, f in fields_of(cls).items():
+            keys.setdefault(name, (f, types[name]))
+    return keys
+
+
+def owners(key: str) -> list[str]:
+    """The backends that declare `key` among their own options (empty for shared and output settings)."""
+    return [b.name for b in backends.registry().values() if key in fields_of(b.options)]
+
+
+Origin = str | Callable[[str], str]
+
+
+def resolve(preset: str | None = None, overrides: dict[str, Any] | None = None, presets_dir: Path | None = None,
+            origin: Origin = "command line", fetch: bool = True) -> Settings:
+    """Defaults, then the preset's values, then `overrides` (those not None/empty), checked.
+
+    `origin` says where the overrides came from, for messages: a label, or a function of the key (the CLI's
+    flag names). Settings of another backend than the chosen one are ignored (a preset's backend can be
+    switched from the command line), with a warning where the user typed them as flags. Without `fetch`, a
+    preset's styles given by URL are not downloaded (their cache path stands in).
+    """
+    layers: list[tuple[dict[str, Any], Origin]] = []
+    if preset:
+        path = find_preset(preset, presets_dir)
+        layers.append((preset_values(path, fetch), f"preset {path.stem}"))
+    given = {k.replace("-", "_"): v for k, v in (overrides or {}).items() if v is not None and v != []}
+    layers.append((given, origin))
+    return _merge(layers)
+
+
+def _merge(layers: list[tuple[dict[str, Any], Origin]]) -> Settings:
+    keys = namespace()
+    values: dict[str, Any] = {}
+    origins: dict[str, str] = {}
+    for layer, origin in layers:
+        label = origin if callable(origin) else (lambda _k, o=origin: o)
+        for key in layer:
+            if key != "backend" and key not in keys:
+                raise SettingError(key, "is not a known setting").from_origin(label(key))
+        # A style named in a later layer replaces an earlier one of any kind (images, built-in ids, a model).
+        if any(keys[k][0].metadata["style_source"] for k in layer if k in keys):
+            for k in [k for k in values if k in keys and keys[k][0].metadata["style_source"]]:
+                del values[k], origins[k]
+        for key, value in layer.items():
+            values[key], origins[key] = value, label(key)
+        # A setting only one backend takes picks that backend, unless the same layer names one (--style-id: fast).
+        picked = {o: k for k in layer if k in keys and keys[k][0].metadata["selects"] for o in owners(k)}
+        if "backend" not in layer and len(picked) == 1:
+            (values["backend"], key), = picked.items()
+            origins["backend"] = origins[key]
+    name = values.get("backend", backends.DEFAULT)
     try:
-        return dataclasses.replace(settings, **changes)
-    except TypeError as exc:
-        raise UserError(f"{origin}: {exc}") from None
+        backend = backends.get(coerce("backend", name, str))
+    except SettingError as exc:
+        raise exc.from_origin(origins.get("backend")) from None
+    parts: dict[type, dict[str, Any]] = {CommonOptions: {}, backend.options: {}, OutputOptions: {}}
+    for key, value in values.items():
+        if key == "backend":
+            continue
+        cls = next((c for c in parts if key in fields_of(c)), None)
+        if cls is None:
+            if origins[key].startswith("--"):
+                log.warning("%s does not apply to the %s backend; ignored", origins[key], backend.name)
+            continue
+        try:
+            parts[cls][key] = coerce(key, value, types_of(cls)[key])
+        except SettingError as exc:
+            raise exc.from_origin(origins[key]) from None
+    settings = Settings(backend.name, CommonOptions(**parts[CommonOptions]), backend.options(**parts[backend.options]),
+                        OutputOptions(**parts[OutputOptions]), origins)
+    try:
+        backends.check(backend, settings.common, settings.options)
+        check_bounds(settings.output)
+    except SettingError as exc:
+        raise settings.explain(exc) from None
+    return settings
 
 
 # --- presets ------------------------------------------------------------------------------------------
@@ -161,10 +237,10 @@ def preset_values(path: Path, fetch: bool = True) -> dict[str, Any]:
     if "style" in values:
         styles = values["style"] if isinstance(values["style"], list) else [values["style"]]
         values["style"] = [_style_path(s, path, fetch) for s in styles]
-    if isinstance(values.get("style_id"), int):
-        values["style_id"] = [values["style_id"]]
-    for key in _PATH_FIELDS & values.keys():
-        values[key] = (path.parent / Path(values[key]).expanduser())
+    path_keys = {k for k, (_, tp) in namespace().items() if tp in (Path, Path | None)}
+    for key in path_keys & values.keys():
+        if isinstance(values[key], str):
+            values[key] = path.parent / Path(values[key]).expanduser()
     return values
 
 
@@ -175,14 +251,35 @@ def _style_path(entry: Any, preset: Path, fetch: bool) -> Path:
         return preset.parent / Path(entry).expanduser()
     if isinstance(entry, dict) and "url" in entry and "sha256" in entry:
         return fetch_style(entry["url"], entry["sha256"]) if fetch else cached_path(entry["url"], entry["sha256"])
-    raise UserError(f"style entries are paths or {{url, sha256}} tables, got {entry!r}", preset)
+    if isinstance(entry, dict) and entry.get("builtin") in BUILTIN_STYLES:
+        return builtin_style(entry["builtin"])
+    raise UserError(f"style entries are paths, {{url, sha256}} or {{builtin = \"{'|'.join(BUILTIN_STYLES)}\"}} "
+                    f"tables, got {entry!r}", preset)
 
 
-# --- styles fetched by URL ----------------------------------------------------------------------------
+# --- styles: painted by vidstyle, or fetched by URL ----------------------------------------------------
+
+BUILTIN_STYLES = ("strokes",)  # vidstyle.media.synthetic.style_image, the README example's style
+
 
 def cache_dir() -> Path:
     base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
     return Path(os.environ.get("VIDSTYLE_CACHE", Path(base) / "vidstyle")) / "styles"
+
+
+def builtin_style(name: str) -> Path:
+    """A style image vidstyle paints itself, written once into the cache (nothing to download or ship)."""
+    from PIL import Image
+
+    from vidstyle.media.atomic import atomic_output
+    from vidstyle.media.synthetic import style_image
+
+    path = cache_dir() / f"builtin-{name}.png"
+    if not path.is_file():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with atomic_output(path) as tmp:
+            Image.fromarray(style_image(512)).save(tmp, format="PNG")
+    return path
 
 
 def cached_path(url: str, sha256: str) -> Path:
@@ -207,24 +304,9 @@ def fetch_style(url: str, sha256: str) -> Path:
         part.unlink(missing_ok=True)
         reason = getattr(exc, "reason", None) or exc
         raise UserError(f"cannot download style {url} ({reason}); offline, put the file at {path} "
-                        f"(sha256 {sha256[:12]}...) or pass --style PATH") from None
+                        f"(sha256 {sha256[:12]}...) or give another style image") from None
     if file_sha256(part) != sha256:
         part.unlink(missing_ok=True)
         raise UserError(f"downloaded style {url} does not match its sha256 {sha256[:12]}...; not used")
     os.replace(part, path)
     return path
-
-
-def resolve(preset: str | None, overrides: dict[str, Any], presets_dir: Path | None = None) -> Settings:
-    """Defaults, then the preset's values, then the flags the user gave (those not None/empty)."""
-    settings = Settings()
-    if preset:
-        path = find_preset(preset, presets_dir)
-        settings = apply(settings, preset_values(path), str(path))
-    given = {k: v for k, v in overrides.items() if v is not None and v != []}
-    # A style given on the command line replaces the preset's, of either kind (image or built-in id).
-    if "style" in given:
-        given.setdefault("style_id", [])
-    if "style_id" in given:
-        given.setdefault("style", [])
-    return apply(settings, given, "command line")

@@ -14,21 +14,19 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from vidstyle.device import pick_precision
+from vidstyle.device import autocast, pick_precision
 from vidstyle.errors import UserError
 from vidstyle.flow.opencv import OpenCVFlow
+from vidstyle.losses import content_loss, gram, style_loss, temporal_loss, total_variation
 from vidstyle.media.atomic import atomic_output, check_output_path
-from vidstyle.media.images import load_image, save_image
+from vidstyle.media.images import is_image, load_image, resize_short_side, save_image
 from vidstyle.media.video import Frame, VideoSource
-from vidstyle.metrics import gram
 from vidstyle.nets import weights
 from vidstyle.nets.multistyle import MultiStyleNet, save_model
 from vidstyle.nets.vgg import STYLE_LAYERS, VGGFeatures
 from vidstyle.progress import make_progress
-from vidstyle.stylize.adain import resize_short_side
 from vidstyle.temporal import Motion, estimate_motion
 
-IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".bmp", ".tif", ".tiff", ".ppm"}
 VIDEO_SUFFIXES = {".mp4", ".mov", ".mkv", ".webm", ".avi", ".m4v"}
 CONTENT_LAYER = "relu3_1"
 
@@ -79,10 +77,9 @@ class TrainingData:
                 raise UserError("training data not found", root)
             files = sorted(p for p in root.rglob("*") if p.is_file()) if root.is_dir() else [root]
             for f in files:
-                suffix = f.suffix.lower()
-                if suffix in IMAGE_SUFFIXES:
+                if is_image(f):
                     self.images.append(resize_short_side(load_image(f).rgb, size))
-                elif suffix in VIDEO_SUFFIXES:
+                elif f.suffix.lower() in VIDEO_SUFFIXES:
                     with VideoSource(f) as src:
                         frames = []
                         for item in src.frames(with_audio=False):
@@ -139,7 +136,7 @@ class Trainer:
         style = resize_short_side(load_image(opts.style).rgb, opts.style_size)
         with torch.no_grad():
             feats = self.vgg(_tensor(style[None], opts.device))
-            self.style_grams = {k: gram(feats[k].float()) for k in STYLE_LAYERS}
+            self.style_grams = {k: gram(feats[k]) for k in STYLE_LAYERS}
         self.step = 0
         self.checkpoint = opts.output.with_name(opts.output.name + ".ckpt")
         self.preview_source = (self.data.images or [self.data.clips[0][0]])[0]
@@ -147,19 +144,17 @@ class Trainer:
     def losses(self, content: np.ndarray, pairs: list[Pair]) -> dict[str, torch.Tensor]:
         o, dev = self.opts, self.opts.device
         x = _tensor(content, dev)
-        with torch.autocast(dev.type, dtype=self.autocast or torch.float32, enabled=self.autocast is not None):
+        with autocast(dev, self.autocast):
             out = self.net(x, self.style_vec)
             f_out, f_in = self.vgg(out), self.vgg(x)
-        content_loss = F.mse_loss(f_out[CONTENT_LAYER].float(), f_in[CONTENT_LAYER].float())
-        style_loss = sum(F.mse_loss(gram(f_out[k].float()), self.style_grams[k].expand(len(x), -1, -1))
-                         for k in STYLE_LAYERS)
         out32 = out.float()
-        tv = (out32[..., 1:, :] - out32[..., :-1, :]).abs().mean() + (out32[..., 1:] - out32[..., :-1]).abs().mean()
-        result = {"content": o.content_weight * content_loss, "style": o.style_weight * style_loss,
-                  "tv": o.tv_weight * tv}
+        # The style loss summed over its layers (not averaged, as elsewhere): the default weights were tuned so.
+        result = {"content": o.content_weight * content_loss(f_out, f_in, (CONTENT_LAYER,)),
+                  "style": o.style_weight * len(STYLE_LAYERS) * style_loss(f_out, self.style_grams, STYLE_LAYERS),
+                  "tv": o.tv_weight * total_variation(out32, power=1)}
         if pairs and o.temporal_weight > 0:
             prev = _tensor(np.stack([p.prev for p in pairs]), dev)
-            with torch.autocast(dev.type, dtype=self.autocast or torch.float32, enabled=self.autocast is not None):
+            with autocast(dev, self.autocast):
                 out_prev = self.net(prev, self.style_vec).float()
             h, w = out_prev.shape[-2:]
             grids, confs = zip(*(p.motion.at(h, w, (h, w), dev) for p in pairs))
@@ -167,7 +162,7 @@ class Trainer:
                                    align_corners=True)
             conf = torch.cat(confs)
             current = out32[[p.index for p in pairs]]
-            result["temporal"] = o.temporal_weight * (conf * (current - warped) ** 2).mean()
+            result["temporal"] = o.temporal_weight * temporal_loss(current, warped, conf)
         return result
 
     def save_checkpoint(self) -> None:

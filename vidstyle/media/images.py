@@ -10,7 +10,24 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 
 from vidstyle.errors import UserError
 
+IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".webp", ".tif", ".tiff", ".bmp", ".ppm"}  # read as stills
 ALPHA_FORMATS = {".png", ".webp", ".tif", ".tiff"}
+
+
+def is_image(path: Path) -> bool:
+    return path.suffix.lower() in IMAGE_SUFFIXES
+
+
+def resize_short_side(rgb: np.ndarray, size: int) -> np.ndarray:
+    """`rgb` with its shorter side `size` px (area filter down, bicubic up); 0 or the same size: as is."""
+    import cv2
+
+    h, w = rgb.shape[:2]
+    if not size or min(h, w) == size:
+        return rgb
+    scale = size / min(h, w)
+    interp = cv2.INTER_AREA if scale < 1 else cv2.INTER_CUBIC
+    return cv2.resize(rgb, (max(1, round(w * scale)), max(1, round(h * scale))), interpolation=interp)
 
 
 @dataclass

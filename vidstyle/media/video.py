@@ -12,7 +12,8 @@ from pathlib import Path
 import av
 import numpy as np
 
-from vidstyle.errors import UserError
+from vidstyle.errors import SettingError, UserError
+from vidstyle.options import OutputOptions
 
 log = logging.getLogger("vidstyle")
 
@@ -140,12 +141,11 @@ CRF_CODECS = {"libx264", "libx265", "libvpx-vp9", "libvpx", "libaom-av1", "libsv
 
 @dataclass
 class EncodeSettings:
-    codec: str | None = None  # None: the container's usual choice (H.264 for MP4, MOV, MKV)
-    crf: int = 18
-    # x264 "faster", not ffmpeg's "medium": the encoder shares the CPU with the network, and on stylized 640x360
-    # clips at CRF 18 it took 43-49% less CPU for Y-PSNR within 0.15 dB and files 1-2.5% smaller (RGB-PSNR 0.35-0.45
-    # dB lower, from chroma; benchmarks/encoder_presets.py, 3 clip x style pairs). --encoder-preset medium: as before.
-    preset: str = "faster"
+    """The encoder's settings; the defaults (and why) are the output options' (vidstyle.options.OutputOptions)."""
+
+    codec: str | None = OutputOptions.codec  # None: the container's usual choice (H.264 for MP4, MOV, MKV)
+    crf: int = OutputOptions.crf
+    preset: str = OutputOptions.encoder_preset  # x264/x265 speed preset (checked with the settings)
     pix_fmt: str | None = None  # None: yuv420p, or yuv444p for 4:4:4 sources and odd sizes
 
 
@@ -180,11 +180,6 @@ def can_copy_audio(stream: av.audio.AudioStream, fmt: str) -> bool:
         return False
 
 
-# The speed presets x264 and x265 share, fastest first.
-X264_PRESETS = ("ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower", "veryslow",
-                "placebo")
-
-
 class VideoSink:
     """Encodes upright RGB frames at the given timestamps and muxes the source's audio beside them."""
 
@@ -193,10 +188,7 @@ class VideoSink:
         self.settings = settings
         self.codec = settings.codec or DEFAULT_CODECS.get(self.fmt, "libx264")
         if self.codec not in av.codecs_available:
-            raise UserError(f"video codec {self.codec!r} is not in this PyAV build", fmt_path)
-        if self.codec in ("libx264", "libx265") and settings.preset not in X264_PRESETS:
-            raise UserError(f"unknown --encoder-preset {settings.preset!r} for {self.codec}; "
-                            f"use one of {', '.join(X264_PRESETS)}", fmt_path)
+            raise SettingError("codec", f"{self.codec!r} is not in this PyAV build")
         self.source = source
         # Keep source timestamps as they are: no shifting to make B-frame decode times non-negative.
         self.container = av.open(str(path), "w", format=self.fmt, options={"avoid_negative_ts": "disabled"})
@@ -255,7 +247,7 @@ class VideoSink:
         if "yuv420p" in formats or not formats:
             if width % 2 or height % 2:
                 raise UserError(f"{self.codec} cannot encode odd frame size {width}x{height} in 4:2:0; "
-                                "pass --max-size or --codec libx264", self.source.path)
+                                "use another max_size, or the libx264 codec", self.source.path)
             return "yuv420p"
         return sorted(formats)[0]
 

@@ -7,44 +7,25 @@ before decoding).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
 
-from vidstyle.device import pick_precision
-from vidstyle.errors import UserError
+from vidstyle.device import autocast, pick_precision
+from vidstyle.media.images import resize_short_side
 from vidstyle.nets import weights
 from vidstyle.nets.adain import adain, mean_std
-from vidstyle.stylize.tensors import pad_to_multiple, to_tensor
 from vidstyle.temporal import FeatureBlender, Motion
+from vidstyle.tensors import pad_to_multiple, to_tensor
+
+if TYPE_CHECKING:
+    from vidstyle.backends.adain import AdainOptions
+    from vidstyle.options import CommonOptions
 
 # Decoder layers whose *input* gets the temporal term: the AdaIN output, 1/8 of the frame. Finer maps
 # average textures and wash out the style (measured while tuning, see benchmarks/temporal.py).
 TEMPORAL_LAYERS = (0,)
-
-
-@dataclass
-class AdainOptions:
-    alpha: float = 1.0
-    style_size: int = 512  # shorter side of each style image; 0 keeps its size
-    preserve_color: bool = False
-    temporal_weight: float = 0.0  # lambda of the temporal term on features (vidstyle.temporal); 0 = off
-    precision: str = "auto"  # see vidstyle.device.pick_precision
-    vgg_weights: Path | None = None
-    decoder_weights: Path | None = None
-
-
-def resize_short_side(rgb: np.ndarray, size: int) -> np.ndarray:
-    import cv2
-
-    h, w = rgb.shape[:2]
-    if not size or min(h, w) == size:
-        return rgb
-    scale = size / min(h, w)
-    interp = cv2.INTER_AREA if scale < 1 else cv2.INTER_CUBIC
-    return cv2.resize(rgb, (max(1, round(w * scale)), max(1, round(h * scale))), interpolation=interp)
 
 
 def coral(source: np.ndarray, target: np.ndarray) -> np.ndarray:
@@ -63,22 +44,20 @@ def coral(source: np.ndarray, target: np.ndarray) -> np.ndarray:
 
 
 class AdainStylizer:
-    def __init__(self, styles: list[np.ndarray], style_weights: list[float], options: AdainOptions,
-                 device: torch.device) -> None:
-        if not 0.0 <= options.alpha <= 1.0:
-            raise UserError(f"--alpha must be between 0 and 1, got {options.alpha}")
-        total = float(sum(style_weights))
-        if len(style_weights) != len(styles) or total <= 0 or min(style_weights) < 0:
-            raise UserError("--style-weights needs one non-negative weight per --style, not all zero")
+    """`style_weights` sum to 1; `temporal_weight` is the feature term's lambda (vidstyle.temporal), 0 = off."""
+
+    def __init__(self, styles: list[np.ndarray], style_weights: list[float], common: CommonOptions,
+                 options: AdainOptions, temporal_weight: float, device: torch.device) -> None:
         self.styles = [resize_short_side(s, options.style_size) for s in styles]
-        self.weights = [w / total for w in style_weights]
-        self.options = options
+        self.weights = style_weights
+        self.alpha = options.alpha
+        self.preserve_color = common.preserve_color
         self.device = device
-        self.encoder = weights.network(weights.VGG, options.vgg_weights, device)[:31]
+        self.encoder = weights.network(weights.VGG, common.vgg_weights, device)[:31]
         self.decoder = weights.network(weights.DECODER, options.decoder_weights, device)
-        self.autocast = pick_precision(device, options.precision)
+        self.autocast = pick_precision(device, common.precision)
         self._target: tuple[torch.Tensor, torch.Tensor] | None = None
-        self.blender = FeatureBlender(options.temporal_weight)
+        self.blender = FeatureBlender(temporal_weight)
 
     @torch.inference_mode()
     def _style_stats(self, reference: np.ndarray) -> tuple[torch.Tensor, torch.Tensor]:
@@ -89,7 +68,7 @@ class AdainStylizer:
         """
         means, stds = [], []
         for style in self.styles:
-            if self.options.preserve_color:
+            if self.preserve_color:
                 style = coral(style, reference)
             m, s = mean_std(self.encoder(to_tensor(style, self.device)))
             means.append(m)
@@ -105,10 +84,10 @@ class AdainStylizer:
             self._target = self._style_stats(rgb)
         h, w = rgb.shape[:2]
         x, padded = pad_to_multiple(to_tensor(rgb, self.device), 8)  # three 2x poolings, three 2x upsamplings
-        with torch.autocast(self.device.type, dtype=self.autocast or torch.float32, enabled=self.autocast is not None):
+        with autocast(self.device, self.autocast):
             feat = self.encoder(x).float()  # statistics and the temporal term in float32
             t = adain(feat, *self._target)
-            alpha = self.options.alpha
+            alpha = self.alpha
             if alpha < 1.0:
                 t = alpha * t + (1 - alpha) * feat
             for i, layer in enumerate(self.decoder):

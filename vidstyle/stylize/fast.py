@@ -5,40 +5,26 @@ The feature-level temporal term goes on the network's 1/4-size map after its res
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from functools import lru_cache
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
 
 from vidstyle.device import pick_precision
-from vidstyle.errors import UserError
 from vidstyle.nets.multistyle import NUM_STYLES, MultiStyleNet, load_model, load_multistyle
-from vidstyle.stylize.tensors import pad_to_multiple, to_tensor
 from vidstyle.temporal import FeatureBlender, Motion
+from vidstyle.tensors import pad_to_multiple, to_tensor
+
+if TYPE_CHECKING:
+    from vidstyle.backends.fast import FastOptions
+    from vidstyle.options import CommonOptions
 
 
-@dataclass
-class FastOptions:
-    style_ids: tuple[int, ...] = (0,)
-    style_weights: tuple[float, ...] | None = None  # one per style id; None = equal
-    temporal_weight: float = 0.0
-    precision: str = "auto"
-    model: Path | None = None  # a network from `vidstyle train` instead of the 26 built-in styles
-
-
-def style_vector(ids: tuple[int, ...], weights: tuple[float, ...] | None) -> torch.Tensor:
-    """The network's 26-long style mix, normalised to sum to 1."""
-    weights = weights if weights is not None else (1.0,) * len(ids)
-    if len(weights) != len(ids):
-        raise UserError(f"--style-weights has {len(weights)} values for {len(ids)} --style-id values")
-    if min(weights) < 0 or sum(weights) <= 0:
-        raise UserError("--style-weights must be non-negative and not all zero")
+def style_vector(ids: list[int] | tuple[int, ...], weights: list[float] | None) -> torch.Tensor:
+    """The network's 26-long style mix, normalised to sum to 1 (ids and weights checked with the settings)."""
     vec = torch.zeros(NUM_STYLES)
-    for i, w in zip(ids, weights):
-        if not 0 <= i < NUM_STYLES:
-            raise UserError(f"--style-id must be 0 to {NUM_STYLES - 1}, got {i}")
+    for i, w in zip(ids, weights if weights is not None else [1.0] * len(ids)):
         vec[i] += w
     return vec / vec.sum()
 
@@ -53,16 +39,17 @@ class FastStylizer:
     autocast's casts around every conv cost more than the bf16 convs saved. A 640x360 frame on a 2-core AMX
     CPU: autocast 165 ms, fp32 105 ms, bf16 40 ms (mean output change 0.006, not visible)."""
 
-    def __init__(self, options: FastOptions, device: torch.device) -> None:
-        self.dtype = pick_precision(device, options.precision) or torch.float32
+    def __init__(self, common: CommonOptions, options: FastOptions, temporal_weight: float,
+                 device: torch.device) -> None:
+        self.dtype = pick_precision(device, common.precision) or torch.float32
         if options.model is not None:
             self.net = load_model(options.model).to(device=device, dtype=self.dtype)
             self.weights = torch.ones(self.net.styles, device=device) / self.net.styles
         else:
-            self.weights = style_vector(options.style_ids, options.style_weights).to(device)
+            self.weights = style_vector(options.style_id, common.style_weights).to(device)
             self.net = _network(str(device), self.dtype)
         self.device = device
-        self.blender = FeatureBlender(options.temporal_weight)
+        self.blender = FeatureBlender(temporal_weight)
 
     @torch.inference_mode()
     def stylize(self, rgb: np.ndarray, motion: Motion | None = None) -> np.ndarray:
@@ -86,7 +73,7 @@ def contact_sheet(rgb: np.ndarray, stylizer: FastStylizer, columns: int = 7) -> 
 
     tiles = [rgb]
     for i in range(NUM_STYLES):
-        stylizer.weights = style_vector((i,), None).to(stylizer.device)
+        stylizer.weights = style_vector([i], None).to(stylizer.device)
         tile = (stylizer.stylize(rgb) * 255.0 + 0.5).astype(np.uint8)
         cv2.putText(tile, str(i), (6, 24), cv2.FONT_HERSHEY_SIMPLEX, 0.8, (0, 0, 0), 4, cv2.LINE_AA)
         cv2.putText(tile, str(i), (6, 24), cv2.FONT_HERSHEY_SIMPLEX, 0.8, (255, 255, 255), 2, cv2.LINE_AA)

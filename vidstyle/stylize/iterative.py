@@ -7,34 +7,33 @@ Stills and first frames run coarse to fine: the coarsest pass (long side `min_sc
 cheaply and each finer pass, twice the size, refines the upsampled result. Warm-started frames run at full size
 only, starting from an image that already has its strokes.
 
-Losses (activations of the normalised VGG average about 1 at every layer, so no per-layer scaling is needed):
-  content  = mean over content layers of MSE(F(x), F(content))
-  style    = mean over style layers of MSE(G(x), G_target), G = Gram / (H*W), G_target the blend of the styles
-  tv       = mean squared difference of neighbouring pixels
-  temporal = mean of c * (x - warp(prev))^2 over pixels and channels
+Losses (vidstyle.losses): content and Gram style on the normalised VGG-19, the target Grams a blend of the
+styles'; squared total variation; the temporal loss against the warped previous output.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import cv2
 import numpy as np
 import torch
 import torch.nn.functional as F
 
-from vidstyle.device import pick_precision
+from vidstyle.device import autocast, pick_precision
 from vidstyle.errors import UserError
-from vidstyle.metrics import gram
+from vidstyle.losses import content_loss, gram, style_loss, temporal_loss, total_variation
 from vidstyle.nets import weights
-from vidstyle.nets.vgg import LAYERS, VGGFeatures
-from vidstyle.settings import Settings
-from vidstyle.stylize.tensors import to_tensor
+from vidstyle.nets.vgg import VGGFeatures
 from vidstyle.temporal import Motion
+from vidstyle.tensors import to_tensor
 
-OPTIMIZERS = ("lbfgs", "adam")
-INITS = ("content", "noise", "warped")
+if TYPE_CHECKING:
+    from vidstyle.backends.iterative import IterativeOptions
+    from vidstyle.options import CommonOptions
+
 STALL_WINDOW = 5  # iterations over which the relative loss change is measured for early stopping
 
 
@@ -96,31 +95,21 @@ def _resize(x: torch.Tensor, h: int, w: int) -> torch.Tensor:
 class IterativeStylizer:
     """One frame after another; `on_step(iteration, total, loss)` reports progress within a frame."""
 
-    def __init__(self, styles: list[np.ndarray], style_weights: list[float], settings: Settings,
-                 temporal_weight: float, device: torch.device) -> None:
-        s = settings
-        if s.optimizer not in OPTIMIZERS:
-            raise UserError(f"--optimizer must be one of {', '.join(OPTIMIZERS)}, got {s.optimizer!r}")
-        if s.init not in INITS:
-            raise UserError(f"--init must be one of {', '.join(INITS)}, got {s.init!r}")
-        for name in (*s.content_layers, *s.style_layers):
-            if name not in LAYERS:
-                raise UserError(f"unknown VGG layer {name!r}; choose from {', '.join(LAYERS)}")
-        total = float(sum(style_weights))
-        if total <= 0 or min(style_weights) < 0:
-            raise UserError("--style-weights must be non-negative and not all zero")
-        if s.iterations < 1 or s.iterations_later < 0 or s.scales < 1:
-            raise UserError("--iterations and --scales must be at least 1")
+    def __init__(self, styles: list[np.ndarray], style_weights: list[float], common: CommonOptions,
+                 options: IterativeOptions, temporal_weight: float, device: torch.device) -> None:
+        """`style_weights` sum to 1; the options are checked by the backend's description."""
+        s = options
         self.s = s
+        self.preserve_color = common.preserve_color
         self.device = device
         self.styles = styles
-        self.style_weights = [w / total for w in style_weights]
+        self.style_weights = style_weights
         self.temporal_weight = temporal_weight
-        vgg = weights.network(weights.VGG, s.vgg_weights, device)
+        vgg = weights.network(weights.VGG, common.vgg_weights, device)
         self.features = VGGFeatures(vgg, tuple(dict.fromkeys((*s.style_layers, *s.content_layers))))
         # bf16 on AMX CPUs: twice the iterations per second for a slightly slower descent per iteration
         # (30 iterations at 360x270: 0.45 vs 0.92 s each, style loss 0.42 vs 0.36); losses stay in float32.
-        self.autocast = pick_precision(device, s.precision)
+        self.autocast = pick_precision(device, common.precision)
         self.on_step: Callable[[int, int, float], None] | None = None
         self.last: Losses | None = None  # the last frame's final losses
         self.last_iterations = 0
@@ -154,7 +143,7 @@ class IterativeStylizer:
                 raise
             h, w = rgb.shape[:2]
             raise UserError(f"a {w}x{h} frame does not fit in memory on {self.device} for the iterative backend; "
-                            "use a smaller --max-size (or fewer/lower --style-layers)") from None
+                            "use a smaller max_size (or fewer or lower style_layers)") from None
         self._prev = out.detach()
         return out[0].permute(1, 2, 0).contiguous().cpu().numpy()
 
@@ -207,25 +196,22 @@ class IterativeStylizer:
                 scale = self.s.style_scale * max(h, w) / max(style.shape[:2])
                 sh, sw = (max(16, round(d * scale)) for d in style.shape[:2])
                 img = cv2.resize(style, (sw, sh), interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_CUBIC)
-                with torch.no_grad(), self._autocast():
+                with torch.no_grad(), autocast(self.device, self.autocast):
                     feats = self.features(to_tensor(img, self.device))
                 for name in self.s.style_layers:
-                    g = gram(feats[name].float()) * weight
+                    g = gram(feats[name]) * weight
                     grams[name] = grams[name] + g if name in grams else g
             self._targets[key] = grams
         return self._targets[key]
-
-    def _autocast(self):
-        return torch.autocast(self.device.type, dtype=self.autocast or torch.float32, enabled=self.autocast is not None)
 
     def _optimise(self, x: torch.Tensor, content: torch.Tensor, iterations: int, warped: torch.Tensor | None,
                   conf: torch.Tensor | None, final_pass: bool = True) -> torch.Tensor:
         s = self.s
         h, w = content.shape[-2:]
         targets = self._style_targets(h, w)
-        luminance_only = s.preserve_color
+        luminance_only = self.preserve_color
         base = _yiq(content) if luminance_only else None
-        with torch.no_grad(), self._autocast():
+        with torch.no_grad(), autocast(self.device, self.autocast):
             content_feats = {k: v.float() for k, v in self.features(content).items() if k in s.content_layers}
         if luminance_only:  # optimise luminance only; colour (I, Q) stays the content's (Gatys et al. 2017)
             param = _yiq(x)[:, 0:1].detach().clone().requires_grad_(True)
@@ -241,18 +227,17 @@ class IterativeStylizer:
 
         def losses() -> tuple[torch.Tensor, Losses]:
             img = image()
-            with self._autocast():
+            with autocast(self.device, self.autocast):
                 feats = self.features(img.contiguous(memory_format=torch.channels_last))
-            c = sum(F.mse_loss(feats[k].float(), content_feats[k]) for k in s.content_layers) / len(s.content_layers)
-            st = sum(F.mse_loss(gram(feats[k].float()), targets[k]) for k in s.style_layers) / len(s.style_layers)
+            c = content_loss(feats, content_feats, s.content_layers)
+            st = style_loss(feats, targets, s.style_layers)
             total = s.content_weight * c + s.style_weight * st
             if s.tv_weight:
-                tv = (img[..., 1:, :] - img[..., :-1, :]).pow(2).mean() + (img[..., 1:] - img[..., :-1]).pow(2).mean()
-                total = total + s.tv_weight * tv
+                total = total + s.tv_weight * total_variation(img)
             fit = total
             t = torch.zeros(())
             if warped is not None and self.temporal_weight > 0:
-                t = (conf * (img - warped).pow(2)).mean()
+                t = temporal_loss(img, warped, conf)
                 total = total + self.temporal_weight * t
             return total, Losses(total.item(), c.item(), st.item(), t.item(), fit.item())
 

@@ -1,0 +1,113 @@
+"""The style backends, each described once: its name, its typed options, its defaults and how to build it.
+
+A backend is one module that defines `BACKEND = Backend(...)`: the CLI's flags and help, preset and batch
+validation, and the video job's temporal and resume defaults all come from these descriptions. The built-in
+ones are listed in BUILTIN; more are added, without editing vidstyle, by naming their modules in
+$VIDSTYLE_BACKENDS (comma-separated, importable from the Python path).
+
+The descriptions import no torch: `vidstyle --help` and the setting checks run before any network loads.
+Each `build` imports its implementation (vidstyle.stylize.*) when called.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import importlib
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import cache
+from typing import TYPE_CHECKING, Any
+
+from vidstyle.errors import SettingError, UserError
+from vidstyle.options import CommonOptions
+
+if TYPE_CHECKING:
+    import numpy as np
+    import torch
+
+    from vidstyle.stylize import Stylizer
+
+BUILTIN = ("vidstyle.backends.adain", "vidstyle.backends.fast", "vidstyle.backends.iterative")
+DEFAULT = "adain"
+PLUGINS_ENV = "VIDSTYLE_BACKENDS"
+# Resume data in batch jobs for backends that keep none by default: a kill then costs at most this many frames.
+BATCH_CHECKPOINT_EVERY = 30
+
+
+@dataclass(frozen=True)
+class Backend:
+    name: str
+    summary: str  # one line for --help and `presets list`
+    options: type  # a dataclass of vidstyle.options.setting() fields: what this backend alone takes
+    # build(common, options, device, temporal_weight) -> Stylizer; temporal_weight 0 for stills or without flow
+    build: Callable[[CommonOptions, Any, torch.device, float], Stylizer]
+    temporal_weight: float  # default strength of the temporal term, measured per backend
+    # Where the temporal term lives. True: on the network's features (inside the stylizer) and on the output,
+    # which the video job applies (vidstyle.temporal.OutputBlender); False: wholly inside the stylizer.
+    output_temporal: bool = True
+    checkpoint_every: int = 0  # resume data every N frames of a single clip by default; 0: only in batch jobs
+    style_images: bool = True  # takes `style` images (else refuses them: its styles come from its options)
+    check: Callable[[CommonOptions, Any], None] | None = None  # checks across fields, SettingError if wrong
+    # A contact sheet of everything the backend offers on one photo (`vidstyle image --sheet`).
+    contact_sheet: Callable[[np.ndarray, CommonOptions, Any, torch.device], np.ndarray] | None = None
+    models: Callable[[], list[str]] | None = None  # lines for `vidstyle models`: its weights and styles
+
+
+@cache
+def registry() -> dict[str, Backend]:
+    modules = [*BUILTIN, *(m.strip() for m in os.environ.get(PLUGINS_ENV, "").split(",") if m.strip())]
+    found: dict[str, Backend] = {}
+    for name in modules:
+        try:
+            backend = importlib.import_module(name).BACKEND
+        except (ImportError, AttributeError) as exc:
+            raise UserError(f"${PLUGINS_ENV}: cannot load a backend from {name!r} ({exc})") from None
+        found[backend.name] = backend
+    return found
+
+
+def names() -> tuple[str, ...]:
+    return tuple(registry())
+
+
+def get(name: str) -> Backend:
+    try:
+        return registry()[name]
+    except KeyError:
+        raise SettingError("backend", f"{name!r} is not one of {', '.join(names())}") from None
+
+
+def check(backend: Backend, common: CommonOptions, options: Any) -> None:
+    """Every check a backend's settings get before anything loads; SettingError names the setting."""
+    from vidstyle.options import check_bounds
+
+    check_bounds(common)
+    check_bounds(options)
+    if backend.style_images:
+        if not common.style:
+            raise SettingError("style", f"needs at least one image for the {backend.name} backend")
+        weights = common.style_weights
+        if weights is not None and len(weights) != len(common.style):
+            raise SettingError("style_weights", f"has {len(weights)} values for {len(common.style)} style images")
+    elif common.style:
+        raise SettingError("style", f"images are not used by the {backend.name} backend")
+    if common.style_weights is not None and (min(common.style_weights, default=0) < 0
+                                             or sum(common.style_weights) <= 0):
+        raise SettingError("style_weights", "must be non-negative and not all zero")
+    if backend.check:
+        backend.check(common, options)
+
+
+def load_styles(common: CommonOptions) -> tuple[list[np.ndarray], list[float]]:
+    """The style images (HxWx3 uint8) and their blend weights, normalised to sum to 1."""
+    from vidstyle.media.images import load_image
+
+    images = [load_image(p).rgb for p in common.style]
+    weights = list(common.style_weights) if common.style_weights is not None else [1.0] * len(images)
+    total = float(sum(weights))
+    return images, [w / total for w in weights]
+
+
+def option_fields(backend: Backend) -> dict[str, dataclasses.Field]:
+    return {f.name: f for f in dataclasses.fields(backend.options)}

