@@ -62,7 +62,7 @@ def test_flags_override_preset_values(tmp_path, style_png):
     assert switched.backend == "fast" and switched.common.style == [] and switched.options.style_id == [3]
     with pytest.raises(UserError, match="no_such_flag is not a known setting"):
         resolve("tiny-adain", {"no_such_flag": 1}, folder)
-    with pytest.raises(UserError, match=r"alpha 2.0 is above the maximum 1.0 \(preset tiny-adain\)"):
+    with pytest.raises(UserError, match=r"alpha 2.0 is above the maximum 1.0 \(preset bad\)"):
         (folder / "bad.toml").write_text(f'style = ["{style_png}"]\nalpha = 2.0\n')
         resolve("bad", {}, folder)
 

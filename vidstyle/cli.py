@@ -100,27 +100,33 @@ def _setting_params(video: bool) -> list[inspect.Parameter]:
     return params
 
 
-def with_setting_flags(video: bool):
-    """Give a command a flag per setting; it receives those given as `flags` (key -> value)."""
+class _WithSettingFlags:
+    """A command with a flag per setting; it receives those given as `flags` (key -> value). Typer reads the
+    signature when the command line is parsed, inside main(), so a backend that fails to load is one line."""
 
-    def wrap(func):
-        hints = typing.get_type_hints(func, include_extras=True)
-        fixed = [p.replace(annotation=hints[p.name]) for p in inspect.signature(func).parameters.values()
+    def __init__(self, func, video: bool) -> None:
+        self.func, self.video = func, video
+        self.__name__, self.__doc__ = func.__name__, func.__doc__
+
+    @property
+    def __signature__(self) -> inspect.Signature:
+        hints = typing.get_type_hints(self.func, include_extras=True)
+        fixed = [p.replace(annotation=hints[p.name]) for p in inspect.signature(self.func).parameters.values()
                  if p.name != "flags"]
-        extra = _setting_params(video)
-        names = {p.name for p in extra}
+        return inspect.Signature([*fixed, *_setting_params(self.video)])
 
-        def command(**kwargs):
-            flags = {k: kwargs.pop(k) for k in list(kwargs) if k in names}
-            return func(**kwargs, flags=flags)
+    @property
+    def __annotations__(self) -> dict[str, Any]:
+        return {p.name: p.annotation for p in self.__signature__.parameters.values()}
 
-        params = [*fixed, *extra]
-        command.__signature__ = inspect.Signature(params)
-        command.__annotations__ = {p.name: p.annotation for p in params}
-        command.__name__, command.__doc__ = func.__name__, func.__doc__
-        return command
+    def __call__(self, **kwargs):
+        fixed = inspect.signature(self.func).parameters
+        flags = {k: kwargs.pop(k) for k in list(kwargs) if k not in fixed}
+        return self.func(**kwargs, flags=flags)
 
-    return wrap
+
+def with_setting_flags(video: bool):
+    return lambda func: _WithSettingFlags(func, video)
 
 
 def _settings(preset: str | None, presets_dir: Path | None, flags: dict[str, Any]):

@@ -21,8 +21,7 @@ from vidstyle.errors import SettingError
 DEVICES = ("auto", "cpu", "cuda", "mps")
 PRECISIONS = ("auto", "fp32", "bf16", "fp16")
 FLOW_METHODS = ("dis", "farneback", "raft", "none")
-X264_PRESETS = ("ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower", "veryslow",
-                "placebo")
+X264_PRESETS = tuple("ultrafast superfast veryfast faster fast medium slow slower veryslow placebo".split())
 
 
 def setting(default: Any = None, help: str = "", *, factory: Any = None, choices: tuple[str, ...] | None = None,
