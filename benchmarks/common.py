@@ -5,14 +5,10 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-import torch
-
-from vidstyle.flow import make_estimator
-from vidstyle.job import VideoOptions, VideoResult, stylize_video
+from vidstyle.job import VideoResult
 from vidstyle.malloc import keep_freed_memory
-from vidstyle.media.images import load_image
-from vidstyle.media.video import EncodeSettings
-from vidstyle.stylize.adain import AdainOptions, AdainStylizer
+from vidstyle.run import run_video
+from vidstyle.settings import Settings, resolve
 
 ROOT = Path(__file__).resolve().parents[1]
 MEDIA = ROOT.parent / "shared" / "media"
@@ -28,12 +24,14 @@ def need(rel: str) -> Path:
     return path
 
 
+def adain_settings(style: Path, max_size: int | None = None, temporal_weight: float | None = None,
+                   flow: str = "dis") -> Settings:
+    """The settings `vidstyle video CLIP --style STYLE` gives, with these values (None: the default)."""
+    return resolve(None, {"style": [style], "max_size": max_size, "temporal_weight": temporal_weight, "flow": flow})
+
+
 def stylize(clip: Path, style: Path, out: Path, max_size: int, temporal_weight: float, flow: str = "dis",
             quiet: bool = True) -> VideoResult:
-    opts = AdainOptions(temporal_weight=temporal_weight)
-    stylizer = AdainStylizer([load_image(style).rgb], [1.0], opts, torch.device("cpu"))
-    estimator = make_estimator(flow) if temporal_weight > 0 else None
+    """What `vidstyle video CLIP --style STYLE --max-size N --temporal-weight W --flow F` runs (AdaIN)."""
     out.parent.mkdir(parents=True, exist_ok=True)
-    return stylize_video(clip, out, stylizer, estimator,
-                         VideoOptions(max_size=max_size, temporal_weight=temporal_weight, encode=EncodeSettings(),
-                                      quiet=quiet))
+    return run_video(clip, out, adain_settings(style, max_size, temporal_weight, flow), quiet=quiet)

@@ -16,14 +16,11 @@ import time
 import av
 import cv2
 import numpy as np
-import torch
-from common import need
+from common import adain_settings, need
 from throughput import excerpt
 
 from vidstyle.flow import make_estimator
-from vidstyle.media.images import load_image
 from vidstyle.media.video import Frame, VideoSource
-from vidstyle.stylize.adain import AdainOptions, AdainStylizer
 from vidstyle.temporal import OutputBlender, estimate_motion
 
 PAIRS = [("mdn_flower.mp4", "neuralstyle_starry_night.jpg"), ("adain_cutBunny.mp4", "pytorch_fns_mosaic.jpg"),
@@ -34,9 +31,10 @@ PRESETS = ["medium", "fast", "faster", "veryfast"]
 def stylized_frames(clip: str, style: str, frames: int, max_size: int) -> list[np.ndarray]:
     with VideoSource(excerpt(need(f"video/{clip}"), frames)) as src:
         source = [f.rgb for f in src.frames(max_size) if isinstance(f, Frame)][:frames]
-    stylizer = AdainStylizer([load_image(need(f"style/{style}")).rgb], [1.0], AdainOptions(temporal_weight=0.8),
-                             torch.device("cpu"))
-    estimator, blender, out, prev = make_estimator("dis"), OutputBlender(0.8), [], None
+    settings = adain_settings(need(f"style/{style}"), max_size)
+    weight = settings.temporal_weight()
+    stylizer = settings.build(weight)
+    estimator, blender, out, prev = make_estimator("dis"), OutputBlender(weight), [], None
     for rgb in source:
         motion = estimate_motion(estimator, prev, rgb) if prev is not None else None
         out.append(cv2.convertScaleAbs(blender(stylizer.stylize(rgb, motion), motion), alpha=255.0))

@@ -30,7 +30,8 @@ from vidstyle.flow import make_estimator
 from vidstyle.media.images import load_image
 from vidstyle.media.video import Frame, VideoSource
 from vidstyle.metrics import warping_error
-from vidstyle.settings import Settings
+from vidstyle.backends.iterative import IterativeOptions
+from vidstyle.options import CommonOptions
 from vidstyle.stylize.iterative import IterativeStylizer
 from vidstyle.temporal import estimate_motion
 
@@ -54,9 +55,10 @@ def quality(args: argparse.Namespace) -> None:
     for photo, painting in [PAIRS[i] for i in args.pairs] if args.pairs else PAIRS:
         content = fit(load_image(need(f"content/{photo}")).rgb, args.size)
         style = load_image(need(f"style/{painting}")).rgb
-        settings = Settings(backend="iterative", iterations=args.iterations, precision=args.precision,
-                            **({"style_weight": args.style_weight} if args.style_weight else {}))
-        z = IterativeStylizer([style], [1.0], settings, 0.0, torch.device("cpu"))
+        options = IterativeOptions(iterations=args.iterations,
+                                   **({"style_weight": args.style_weight} if args.style_weight else {}))
+        z = IterativeStylizer([style], [1.0], CommonOptions(precision=args.precision), options, 0.0,
+                              torch.device("cpu"))
         start = z.measure(content, content)
         t = time.perf_counter()
         out = to_u8(z.stylize(content))
@@ -88,13 +90,13 @@ def warmstart(args: argparse.Namespace) -> None:
     src = frames(clip, args.frames, args.size)
     dis = make_estimator("dis")
     motions = [None] + [estimate_motion(dis, a, b) for a, b in zip(src, src[1:])]
-    settings = Settings(backend="iterative", iterations=args.iterations, iterations_later=args.iterations // 3,
-                        tolerance=0)
+    options = IterativeOptions(iterations=args.iterations, iterations_later=args.iterations // 3, tolerance=0)
     print(f"{len(src)} frames of {clip.name} at {src[0].shape[1]}x{src[0].shape[0]}, frame 0: {args.iterations} "
           f"iterations coarse to fine", flush=True)
 
     def run(video_mode: bool) -> tuple[list[np.ndarray], list[int], float, float, int]:
-        z = IterativeStylizer([style], [1.0], settings, 100.0 if video_mode else 0.0, torch.device("cpu"))
+        z = IterativeStylizer([style], [1.0], CommonOptions(), options, 100.0 if video_mode else 0.0,
+                              torch.device("cpu"))
         outs, iters = [], []
         reached = 0  # later frames that got down to frame 0's loss within their iterations
         started = time.perf_counter()
@@ -128,9 +130,10 @@ def warmstart(args: argparse.Namespace) -> None:
 
 
 def memory(args: argparse.Namespace) -> None:
-    code = (f"import resource, numpy as np, torch; from vidstyle.settings import Settings; "
+    code = (f"import resource, numpy as np, torch; from vidstyle.options import CommonOptions; "
+            f"from vidstyle.backends.iterative import IterativeOptions; "
             f"from vidstyle.stylize.iterative import IterativeStylizer; from vidstyle.media.synthetic import scene, "
-            f"style_image; z = IterativeStylizer([style_image(512)], [1.0], Settings(backend='iterative', "
+            f"style_image; z = IterativeStylizer([style_image(512)], [1.0], CommonOptions(), IterativeOptions("
             f"iterations=9, scales=3, tolerance=0), 0.0, torch.device('cpu')); "
             f"t = __import__('time').perf_counter(); z.stylize(scene({args.size}, {args.size * 9 // 16}, 0.0)); "
             f"print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024, "

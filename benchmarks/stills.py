@@ -18,9 +18,8 @@ import numpy as np
 from common import MEDIA, OUT, ROOT
 from PIL import Image
 
-from vidstyle.media.images import load_image
+from vidstyle.media.images import load_image, resize_short_side
 from vidstyle.metrics import StyleDistance
-from vidstyle.stylize.adain import resize_short_side
 
 
 def main() -> None:

@@ -2,14 +2,14 @@
 
 Prints, per clip, the warping error (Lai et al. 2018, DIS flow on the source) and the Gram style distance
 (relu1_1..relu4_1 of the normalised VGG, every 10th frame) for both runs, and their ratios.
-Usage: python benchmarks/temporal.py [--max-size 640] [--weight 0.8] [CLIP ...]
+Usage: python benchmarks/temporal.py [--max-size 640] [--weight W] [CLIP ...]
 """
 
 from __future__ import annotations
 
 import argparse
 
-from common import OUT, need, stylize
+from common import OUT, adain_settings, need, stylize
 
 from vidstyle.evaluate import evaluate_clip
 
@@ -18,10 +18,11 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("clips", nargs="*", default=["mdn_flower.mp4", "adain_cutBunny.mp4"])
     ap.add_argument("--max-size", type=int, default=640)
-    ap.add_argument("--weight", type=float, default=0.8)
+    ap.add_argument("--weight", type=float, help="default: the backend's")
     ap.add_argument("--style", default="neuralstyle_starry_night.jpg")
     args = ap.parse_args()
     style = need(f"style/{args.style}")
+    args.weight = adain_settings(style).temporal_weight() if args.weight is None else args.weight
     for name in args.clips:
         clip = need(f"video/{name}")
         rows = {}

@@ -20,11 +20,9 @@ import time
 
 import av
 import torch
-from common import OUT, need, stylize
+from common import OUT, adain_settings, need, stylize
 
-from vidstyle.media.images import load_image
 from vidstyle.media.video import Frame, VideoSource
-from vidstyle.stylize.adain import AdainOptions, AdainStylizer
 
 
 def excerpt(clip, frames: int):
@@ -67,19 +65,19 @@ def main() -> None:
         frames = [f.rgb for f in src.frames(args.max_size) if isinstance(f, Frame)]
     print(f"{clip.name}: {len(frames)} frames at {frames[0].shape[1]}x{frames[0].shape[0]}, "
           f"torch threads {torch.get_num_threads()}", flush=True)
-    style = load_image(style_path).rgb
-    AdainStylizer([style], [1.0], AdainOptions(), torch.device("cpu")).stylize(frames[0])  # warm-up
+    settings = adain_settings(style_path, args.max_size)
+    settings.build().stylize(frames[0])  # warm-up
 
     def network_alone() -> float:
-        """Seconds for the frames."""
-        stylizer = AdainStylizer([style], [1.0], AdainOptions(), torch.device("cpu"))
+        """Seconds for the frames (a new stylizer each time: the job also pays for the style statistics)."""
+        stylizer = settings.build()
         start = time.perf_counter()
         for rgb in frames:
             stylizer.stylize(rgb)
         return time.perf_counter() - start
 
     def end_to_end() -> float:
-        result = stylize(clip, style_path, OUT / "throughput.mp4", args.max_size, temporal_weight=0.8)
+        result = stylize(clip, style_path, OUT / "throughput.mp4", args.max_size, settings.temporal_weight())
         assert result.frames == len(frames), (result.frames, len(frames))
         return result.seconds
 

@@ -39,7 +39,8 @@ def test_train_saves_a_model_that_stylizes(tmp_path, style_png, data):
     assert not (tmp_path / "model.pt.ckpt").exists()  # removed once the model is written
     net = load_model(tmp_path / "model.pt")
     assert net.width == 8 and net.styles == 1
-    out = FastStylizer(CommonOptions(), FastOptions(model=tmp_path / "model.pt"), 0.0, torch.device("cpu")).stylize(scene(50, 30, 0.0))
+    stylizer = FastStylizer(CommonOptions(), FastOptions(model=tmp_path / "model.pt"), 0.0, torch.device("cpu"))
+    out = stylizer.stylize(scene(50, 30, 0.0))
     assert out.shape == (30, 50, 3) and np.isfinite(out).all()
 
 
