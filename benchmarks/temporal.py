@@ -1,7 +1,8 @@
 """Temporal consistency vs style strength, AdaIN at 640 px: --temporal-weight 0 against the default.
 
-Prints, per clip, the warping error (Lai et al. 2018, DIS flow on the source) and the Gram style distance
-(relu1_1..relu4_1 of the normalised VGG, every 10th frame) for both runs, and their ratios.
+Prints, per clip, the warping error (Lai et al. 2018, DIS flow on the source), the Gram style distance
+(relu1_1..relu4_1 of the normalised VGG) and the content distance (relu4_1, output vs source frame), both every
+10th frame, for both runs, and their ratios.
 Usage: python benchmarks/temporal.py [--max-size 640] [--weight W] [CLIP ...]
 """
 
@@ -29,15 +30,17 @@ def main() -> None:
         for weight in (0.0, args.weight):
             out = OUT / f"temporal_{clip.stem}_w{weight:g}.mp4"
             result = stylize(clip, style, out, args.max_size, weight)
-            report = evaluate_clip(clip, out, style=style, quiet=True)
+            report = evaluate_clip(clip, out, style=style, quiet=True, content=True)
             rows[weight] = report
             print(f"{name} weight {weight:g}: {result.frames} frames, {result.fps:.2f} fps, "
-                  f"warping error {report['warping_error']:.6f}, style distance {report['style_distance']:.4f}",
+                  f"warping error {report['warping_error']:.6f}, style distance {report['style_distance']:.4f}, "
+                  f"content distance {report['content_distance']:.4f}",
                   flush=True)
         off, on = rows[0.0], rows[args.weight]
         print(f"{name}: warping error ratio {on['warping_error'] / off['warping_error']:.3f} (target <= 0.5), "
               f"style distance change {100 * (on['style_distance'] / off['style_distance'] - 1):+.1f}% "
-              f"(target <= +15%)", flush=True)
+              f"(target <= +15%), content distance ratio {on['content_distance'] / off['content_distance']:.3f} "
+              "(target <= 1.10)", flush=True)
 
 
 if __name__ == "__main__":

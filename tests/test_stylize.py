@@ -81,13 +81,13 @@ def test_weight_files_are_checked(tmp_path, monkeypatch):
         weights.load_into(torch.nn.Linear(1, 1), weights.VGG, bad)
     monkeypatch.setenv("VIDSTYLE_DECODER_WEIGHTS", str(bad))
     assert weights.locate(weights.DECODER) == (bad, False)
-    fake = weights.WeightFile("x", "X", "x", "0" * 64, bad.stat().st_size)
+    fake = weights.WeightFile("x", "X", "x", "x.pth", "0" * 64, bad.stat().st_size, "x")
     with pytest.raises(UserError, match="sha256"):
         weights._verified(bad, fake.sha256, fake.size)
 
 
 def test_packaged_weights_pass_their_checksums():
-    for w in (weights.VGG, weights.DECODER):
+    for w in (weights.VGG, weights.DECODER, weights.TRANSNET):
         path, packaged = weights.locate(w)
         assert packaged
         weights._verified(path, w.sha256, w.size)

@@ -15,7 +15,7 @@ import json
 import logging
 import os
 import shutil
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +37,7 @@ class Saved:
     frame: int  # frames up to this one are on disk
     stylizer: dict[str, Any]  # Stylizer.state()
     blender: Any  # OutputBlender.state()
+    boundaries: list[Any] = field(default_factory=list)  # the shot boundaries up to `frame` (vidstyle.shots)
 
 
 def folder_for(output: Path) -> Path:

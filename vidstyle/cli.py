@@ -62,7 +62,7 @@ def _setting_params(video: bool) -> list[inspect.Parameter]:
     prefixed with the backends that take it), then the output's (video only). Every one defaults to None, "not
     given", so that a preset's value stands unless the flag is on the command line."""
     from vidstyle.backends import DEFAULT, registry
-    from vidstyle.options import default_of
+    from vidstyle.options import default_of, required
     from vidstyle.settings import namespace, owners
 
     choices = "; ".join(f"{b.name}: {b.summary}" for b in registry().values())
@@ -87,8 +87,7 @@ def _setting_params(video: bool) -> list[inspect.Parameter]:
         if default not in (None, ""):
             text += f" (default {default})"
         decls = [_flag(key)] + ([meta["short"]] if meta["short"] else [])
-        base = typing.get_args(tp)[0] if type(None) in typing.get_args(tp) else tp
-        extra = {}
+        base, extra = required(tp), {}
         if base is bool:
             decls = [f"{_flag(key)}/--no-{_flag(key)[2:]}"]
         elif meta["csv"]:
@@ -131,6 +130,7 @@ def with_setting_flags(video: bool):
 
 def _settings(preset: str | None, presets_dir: Path | None, flags: dict[str, Any]):
     """The job's settings: defaults < preset < the flags given."""
+    from vidstyle.options import split_list
     from vidstyle.settings import namespace, resolve
 
     keys = namespace()
@@ -138,14 +138,11 @@ def _settings(preset: str | None, presets_dir: Path | None, flags: dict[str, Any
     for key, value in flags.items():
         if value is None or value == []:
             continue
-        if key in keys and keys[key][0].metadata["csv"]:  # "0.3,0.7" -> [0.3, 0.7]
-            kind = next((a for a in typing.get_args(keys[key][1]) if typing.get_origin(a) is list), keys[key][1])
-            item = typing.get_args(kind)[0]
+        if key in keys and keys[key][0].metadata["csv"]:
             try:
-                value = [item(v.strip()) for v in value.split(",") if v.strip()]
-            except ValueError:
-                raise SettingError(key, f"must be {item.__name__} values separated by commas, got {value!r}"
-                                   ).from_origin(_flag(key)) from None
+                value = split_list(key, value, keys[key][1])
+            except SettingError as exc:
+                raise exc.from_origin(_flag(key)) from None
         given[key] = value
     return resolve(preset, given, presets_dir, origin=_flag)
 
@@ -309,6 +306,38 @@ def models() -> None:
             typer.echo(f"{backend.name}: {line}")
 
 
+@app.command()
+def shots(
+    clip: Annotated[Path, typer.Argument(help="Video clip.")],
+    cuts: Annotated[str, typer.Option("--cuts", help="auto (detected with TransNetV2) or a file listing the cuts.")
+                    ] = "auto",
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    sheet: Annotated[Optional[Path], typer.Option("--sheet", help="Write each shot's first frame, with its time, "
+                                                                  "to this image.")] = None,
+) -> None:
+    """The shots of a clip, as `vidstyle video` will cut it: number, first frame, start and end time, frames."""
+    import dataclasses
+
+    from vidstyle.device import pick_device
+    from vidstyle.media.atomic import atomic_output, check_output_path
+    from vidstyle.media.images import save_image
+    from vidstyle.shots import clock, contact_sheet, list_shots
+
+    if sheet is not None:
+        check_output_path(sheet, [clip])
+    found, firsts = list_shots(clip, cuts, str(pick_device("auto")))
+    if as_json:
+        sys.stdout.write(json.dumps([dataclasses.asdict(s) for s in found], indent=1) + "\n")
+    else:
+        typer.echo(f"{'shot':>4}  {'first frame':>11}  {'start':>12}  {'end':>12}  {'frames':>6}  began")
+        for s in found:
+            typer.echo(f"{s.number:>4}  {s.first:>11}  {clock(s.start):>12}  {clock(s.end):>12}  {s.frames:>6}  {s.kind}")
+    if sheet is not None:
+        with atomic_output(sheet) as tmp:
+            save_image(tmp, contact_sheet(found, firsts), fmt_hint=sheet)
+        log.info("wrote %s (%d shots)", sheet, len(found))
+
+
 @app.command("eval")
 def eval_(
     original: Annotated[Path, typer.Argument(help="The source clip.")],
@@ -316,19 +345,23 @@ def eval_(
     flow: Annotated[str, typer.Option("--flow", help="Flow for the measure: dis, farneback or raft.")] = "dis",
     raft_weights: Annotated[Optional[Path], typer.Option("--raft-weights")] = None,
     style: Annotated[Optional[Path], typer.Option("--style", help="Also report the Gram style distance.")] = None,
+    content: Annotated[bool, typer.Option("--content", help="Also report the content distance (relu4_1) to the "
+                                                             "source.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON with a per-frame table.")] = False,
     quiet: QuietOpt = False,
 ) -> None:
     """Temporal warping error (Lai et al. 2018) of a stylized clip against its source."""
     from vidstyle.evaluate import evaluate_clip
 
-    report = evaluate_clip(original, stylized, flow, raft_weights, style, quiet=quiet or as_json)
+    report = evaluate_clip(original, stylized, flow, raft_weights, style, quiet=quiet or as_json, content=content)
     if as_json:
         sys.stdout.write(json.dumps(report, indent=1) + "\n")
         return
     typer.echo(f"warping error: {report['warping_error']:.6f}  ({report['pairs']} frame pairs, flow {flow})")
     if report.get("style_distance") is not None:
         typer.echo(f"style distance: {report['style_distance']:.6f}")
+    if report.get("content_distance") is not None:
+        typer.echo(f"content distance: {report['content_distance']:.6f}")
 
 
 def main() -> None:

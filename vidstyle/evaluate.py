@@ -10,13 +10,16 @@ import cv2
 from vidstyle.errors import UserError
 from vidstyle.flow import make_estimator
 from vidstyle.media.video import Frame, VideoSource
-from vidstyle.metrics import StyleDistance, warping_error
+from vidstyle.metrics import ContentDistance, StyleDistance, warping_error
 from vidstyle.progress import make_progress
 
 
 def evaluate_clip(original: Path, stylized: Path, flow: str = "dis", raft_weights: Path | None = None,
-                  style: Path | None = None, style_every: int = 10, quiet: bool = False) -> dict[str, Any]:
-    """Both clips are decoded upright, the source scaled to the stylized size; they must have as many frames."""
+                  style: Path | None = None, style_every: int = 10, quiet: bool = False, content: bool = False
+                  ) -> dict[str, Any]:
+    """Both clips are decoded upright, the source scaled to the stylized size; they must have as many frames.
+    With `style`, the Gram style distance to it, and with `content` the content distance to the source
+    (vidstyle.metrics), on every `style_every`-th frame."""
     if flow == "none":
         raise UserError("eval needs a flow method: dis, farneback or raft")
     estimator = make_estimator(flow, raft_weights)
@@ -25,8 +28,10 @@ def evaluate_clip(original: Path, stylized: Path, flow: str = "dis", raft_weight
         from vidstyle.media.images import load_image, resize_short_side
 
         distance = StyleDistance(resize_short_side(load_image(style).rgb, 512))
+    contents = ContentDistance() if content else None
     rows: list[dict[str, Any]] = []
     styles: list[float] = []
+    kept: list[float] = []
     with VideoSource(original) as src, VideoSource(stylized) as out, make_progress(quiet) as progress:
         task = progress.add_task("eval " + stylized.name, total=out.estimated_frames())
         src_frames = (f for f in src.frames() if isinstance(f, Frame))
@@ -44,6 +49,8 @@ def evaluate_clip(original: Path, stylized: Path, flow: str = "dis", raft_weight
                 s_rgb = cv2.resize(s_rgb, (w, h), interpolation=cv2.INTER_AREA)
             if distance is not None and count % style_every == 0:
                 styles.append(distance(frame.rgb))
+            if contents is not None and count % style_every == 0:
+                kept.append(contents(frame.rgb, s_rgb))
             if prev is not None:
                 err = warping_error(prev[0], s_rgb, prev[1], frame.rgb, estimator)
                 rows.append({"frame": count, "time": float(frame.pts * out.time_base), "warping_error": err})
@@ -58,5 +65,6 @@ def evaluate_clip(original: Path, stylized: Path, flow: str = "dis", raft_weight
         "original": str(original), "stylized": str(stylized), "flow": flow, "pairs": len(rows),
         "warping_error": sum(r["warping_error"] for r in rows) / len(rows),
         "style_distance": sum(styles) / len(styles) if styles else None,
+        "content_distance": sum(kept) / len(kept) if kept else None,
         "per_frame": rows,
     }

@@ -29,8 +29,10 @@ from vidstyle.flow import FlowEstimator
 from vidstyle.media.atomic import atomic_output
 from vidstyle.media.video import EncodeSettings, Frame, VideoSink, VideoSource
 from vidstyle.progress import make_progress
+from vidstyle.shots import Boundary, Framing, ShotStage
 from vidstyle.stylize import Stylizer
 from vidstyle.temporal import Motion, OutputBlender, estimate_motion
+from vidstyle.timecode import TimePoint
 
 QUEUE_DEPTH = 8
 _DONE = object()
@@ -42,25 +44,32 @@ class VideoOptions:
     temporal_weight: float  # the output-level temporal term (used when there is an estimator); 0 = off
     encode: EncodeSettings = field(default_factory=EncodeSettings)
     quiet: bool = False
+    start: TimePoint | None = None  # the segment to stylize; None: from the clip's start
+    end: TimePoint | None = None
+    shots: Callable[[], ShotStage] = ShotStage  # a new shot stage for the run: boundaries, bars, fades
 
 
 @dataclass
 class Decoded:
-    """Decode thread -> network: a frame and its motion from the previous one (None: no temporal term)."""
+    """Decode thread -> network: a frame, the picture to stylize (inside any bars), its motion from the
+    previous frame (None: no temporal term, as at a shot's first frame) and how it is framed."""
 
     frame: Frame
+    picture: np.ndarray
     motion: Motion | None
+    framing: Framing
 
 
 @dataclass
 class Stylized:
     """Network -> encode thread: a frame's output (None: finished by an earlier run, read from the checkpoint),
-    its motion for the output temporal term, and the stylizer's state after it when a checkpoint is due."""
+    its motion for the output temporal term, its framing, and the stylizer's state after it when a checkpoint
+    is due."""
 
-    index: int
-    pts: int
+    frame: Frame
     out: np.ndarray | None
     motion: Motion | None = None
+    framing: Framing | None = None
     state: dict[str, Any] | None = None
 
 
@@ -70,6 +79,7 @@ class VideoResult:
     seconds: float
     stylized: int = 0  # frames stylized by this run (the rest came from a checkpoint)
     resumed_from: int = 0
+    boundaries: list[Boundary] = field(default_factory=list)  # where shots started, after the first
 
     @property
     def fps(self) -> float:
@@ -178,15 +188,20 @@ def stylize_video(source_path: Path, output: Path, stylizer: Stylizer, estimator
         decoded: queue.Queue = queue.Queue(QUEUE_DEPTH)
         encoded: queue.Queue = queue.Queue(QUEUE_DEPTH)
 
+        shots = options.shots()
+
         def produce() -> None:
             prev: np.ndarray | None = None
-            for item in source.frames(options.max_size, with_audio=True):
-                if isinstance(item, Frame):
+            frames = source.frames(options.max_size, with_audio=True, start=options.start, end=options.end)
+            for item in shots.run(frames, lambda f: source.offset + float(f.pts * source.time_base)):
+                if not isinstance(item, av.Packet):
+                    frame, framing = item
+                    picture = framing.picture(frame.rgb)
                     motion = None
-                    if estimator and prev is not None and item.index >= skip:
-                        motion = estimate_motion(estimator, prev, item.rgb)
-                    prev = item.rgb
-                    item = Decoded(item, motion)
+                    if estimator and prev is not None and framing.boundary is None and frame.index >= skip:
+                        motion = estimate_motion(estimator, prev, picture)
+                    prev = picture
+                    item = Decoded(frame, picture, motion, framing)
                 if not _put(decoded, item, stop):
                     return
 
@@ -199,15 +214,18 @@ def stylize_video(source_path: Path, output: Path, stylizer: Stylizer, estimator
                     if isinstance(item, av.Packet):
                         sink.write_audio(item)
                         continue
+                    index = item.frame.index
                     if item.out is None:  # finished by an earlier run
-                        sink.write_frame(checkpoint.load_frame(item.index), item.pts)
+                        sink.write_frame(checkpoint.load_frame(index), item.frame.pts)
                         continue
-                    rgb = cv2.convertScaleAbs(blend(item.out, item.motion), alpha=255.0)  # rounds, saturates: one pass
-                    sink.write_frame(rgb, item.pts)
+                    # The envelope's gain and the rounding in one pass; the temporal state stays undimmed.
+                    picture = cv2.convertScaleAbs(blend(item.out, item.motion), alpha=255.0 * item.framing.gain)
+                    rgb = item.framing.place(picture, item.frame.rgb)
+                    sink.write_frame(rgb, item.frame.pts)
                     if checkpoint:
-                        checkpoint.save_frame(item.index, rgb)
+                        checkpoint.save_frame(index, rgb)
                         if item.state is not None:
-                            checkpoint.save_state(Saved(item.index, item.state, blend.state()))
+                            checkpoint.save_state(Saved(index, item.state, blend.state(), list(shots.boundaries)))
                 if not stop.is_set():
                     sink.close()
             except BaseException:
@@ -220,7 +238,7 @@ def stylize_video(source_path: Path, output: Path, stylizer: Stylizer, estimator
         frames = stylized = 0
         try:
             with make_progress(options.quiet) as progress:
-                task = progress.add_task(source_path.name, total=source.estimated_frames())
+                task = progress.add_task(source_path.name, total=source.estimated_frames(options.start, options.end))
                 watch_iterations(stylizer, progress)
                 producer.start()
                 writer.start()
@@ -230,11 +248,11 @@ def stylize_video(source_path: Path, output: Path, stylizer: Stylizer, estimator
                         continue
                     frame = item.frame
                     if frame.index < skip:
-                        entry = Stylized(frame.index, frame.pts, None)
+                        entry = Stylized(frame, None)
                     else:
-                        out = stylizer.stylize(frame.rgb, item.motion)
+                        out = stylizer.stylize(item.picture, item.motion)
                         state = stylizer.state() if checkpoint and checkpoint.is_due(frame.index) else None
-                        entry = Stylized(frame.index, frame.pts, out, item.motion, state)
+                        entry = Stylized(frame, out, item.motion, item.framing, state)
                         stylized += 1
                     if not _put(encoded, entry, stop):
                         break
@@ -257,4 +275,4 @@ def stylize_video(source_path: Path, output: Path, stylizer: Stylizer, estimator
             raise
     if checkpoint:
         checkpoint.clear()
-    return VideoResult(frames, time.perf_counter() - started, stylized, skip)
+    return VideoResult(frames, time.perf_counter() - started, stylized, skip, shots.boundaries)

@@ -12,7 +12,7 @@ import torch
 
 from vidstyle.flow import FlowEstimator
 from vidstyle.flow.ops import occlusion, warp
-from vidstyle.losses import gram, style_loss
+from vidstyle.losses import content_loss, gram, style_loss
 from vidstyle.nets import weights
 from vidstyle.nets.vgg import STYLE_LAYERS, VGGFeatures
 from vidstyle.tensors import to_tensor
@@ -44,3 +44,19 @@ class StyleDistance:
     def __call__(self, rgb: np.ndarray) -> float:
         feats = self.features(to_tensor(rgb, self.device))
         return float(style_loss(feats, self.targets, STYLE_LAYERS))
+
+
+class ContentDistance:
+    """MSE between relu4_1 activations of the normalised VGG-19 of an image and of its source frame: how far the
+    stylization strayed from the content (the layer AdaIN works on)."""
+
+    LAYER = ("relu4_1",)
+
+    def __init__(self, device: torch.device = torch.device("cpu")) -> None:
+        self.device = device
+        self.features = VGGFeatures(weights.network(weights.VGG, device=device), self.LAYER)
+
+    @torch.inference_mode()
+    def __call__(self, rgb: np.ndarray, source: np.ndarray) -> float:
+        return float(content_loss(self.features(to_tensor(rgb, self.device)),
+                                  self.features(to_tensor(source, self.device)), self.LAYER))

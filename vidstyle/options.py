@@ -72,6 +72,15 @@ class OutputOptions:
     # clips at CRF 18 it took 43-49% less CPU for Y-PSNR within 0.15 dB and files 1-2.5% smaller (RGB-PSNR
     # 0.35-0.45 dB lower, from chroma; benchmarks/encoder_presets.py, 3 clip x style pairs).
     encoder_preset: str = setting("faster", "x264/x265 speed preset.", choices=X264_PRESETS, video=True)
+    cuts: str = setting("auto", "Shot boundaries, where the temporal state resets: auto (detected with TransNetV2), "
+                                "off, or a file listing where shots start (a time per line, or the CSV "
+                                "`scenedetect list-scenes` writes).", video=True)
+    start: str | None = setting(help="Stylize from this time: seconds, HH:MM:SS.mmm, or a frame number as 120f.",
+                                video=True, default_text="the clip's start")
+    end: str | None = setting(help="Stop before this time (same forms as start).", video=True,
+                              default_text="the clip's end")
+    bars: str = setting("keep", "Black letterbox or pillarbox bars: keep them black and stylize the picture inside, "
+                                "or paint them with the rest.", choices=("keep", "paint"), video=True)
     checkpoint_every: int | None = setting(help="Save resume data every N frames; 0 = off (batch jobs: every 30 "
                                                 "where the backend's default is 0).", min=0, video=True,
                                            default_text="per backend")
@@ -91,14 +100,27 @@ def default_of(f: dataclasses.Field) -> Any:
     return f.default_factory() if f.default_factory is not dataclasses.MISSING else f.default
 
 
+def required(tp: Any) -> Any:
+    """X for Optional[X], else `tp`."""
+    args = typing.get_args(tp)
+    return next(a for a in args if a is not type(None)) if type(None) in args else tp
+
+
+def split_list(key: str, text: str, tp: Any) -> list[Any]:
+    """A list setting given as one comma-separated value: "0.3,0.7" -> [0.3, 0.7]."""
+    item = typing.get_args(required(tp))[0]
+    try:
+        return [item(v.strip()) for v in text.split(",") if v.strip()]
+    except ValueError:
+        raise SettingError(key, f"must be {item.__name__} values separated by commas, got {text!r}") from None
+
+
 def coerce(key: str, value: Any, tp: Any) -> Any:
     """`value` (from TOML or the command line) as a field of type `tp`, or a SettingError saying why not."""
+    if value is None and required(tp) is not tp:
+        return None
+    tp = required(tp)
     args = typing.get_args(tp)
-    if type(None) in args:  # Optional[X]
-        if value is None:
-            return None
-        tp = next(a for a in args if a is not type(None))
-        args = typing.get_args(tp)
     origin = typing.get_origin(tp)
     if origin is list:
         items = value if isinstance(value, (list, tuple)) else [value]
@@ -116,6 +138,8 @@ def coerce(key: str, value: Any, tp: Any) -> Any:
             raise SettingError(key, f"must be a file path, got {value!r}")
         return Path(value).expanduser()
     if tp is str:
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            return str(value)  # a time written as a TOML number
         if not isinstance(value, str):
             raise SettingError(key, f"must be text, got {value!r}")
         return value
@@ -136,3 +160,16 @@ def check_bounds(options: Any) -> None:
                     raise SettingError(f.name, f"{v} is below the minimum {meta['min']}")
                 if meta.get("max") is not None and v > meta["max"]:
                     raise SettingError(f.name, f"{v} is above the maximum {meta['max']}")
+
+
+def check_output(options: OutputOptions) -> None:
+    """What the output options' fields cannot check alone: the cut list and the segment."""
+    from vidstyle.timecode import parse_time
+
+    if options.cuts not in ("auto", "off") and not Path(options.cuts).expanduser().is_file():
+        raise SettingError("cuts", f"{options.cuts!r} is not auto, off, or an existing file")
+    start = parse_time(options.start, "start") if options.start is not None else None
+    end = parse_time(options.end, "end") if options.end is not None else None
+    if start and end and (start.frame is None) == (end.frame is None) and \
+            (start.frame or start.seconds or 0) >= (end.frame or end.seconds or 0):
+        raise SettingError("end", f"{end} is not after the start, {start}")

@@ -58,26 +58,54 @@ def run_video(clip: Path, output: Path, settings: Settings, quiet: bool = False,
     from vidstyle.job import VideoOptions, stylize_video
     from vidstyle.media.atomic import check_output_path
     from vidstyle.media.video import EncodeSettings, VideoSource, output_format
+    from vidstyle.shots import ShotStage, TransNetDetector
 
     backend, common, out = settings.describe(), settings.common, settings.output
     check_output_path(output, [clip, *common.style])
     output_format(output)
-    VideoSource(clip).close()  # a bad input fails now, before weights load
+    with VideoSource(clip) as source:  # a bad input fails now, before weights load
+        rate, duration = float(source.rate), source.duration()
+    points = _cut_list(Path(out.cuts).expanduser(), duration) if out.cuts not in ("auto", "off") else None
     with settings.explaining():
         device = pick_device(common.device)
         weight = settings.temporal_weight()
         estimator = make_estimator(out.flow, out.raft_weights, str(device)) if weight > 0 else None
         stylizer = settings.build(weight if estimator else 0.0, device)
         encode = EncodeSettings(codec=out.codec, crf=out.crf, preset=out.encoder_preset)
+
+        def shot_stage() -> ShotStage:
+            detector = TransNetDetector(str(device)) if out.cuts == "auto" else None
+            return ShotStage(detector, points, bars=out.bars == "keep", half_frame=0.5 / rate)
+
         options = VideoOptions(max_size=common.max_size, temporal_weight=weight if backend.output_temporal else 0.0,
-                               encode=encode, quiet=quiet)
+                               encode=encode, quiet=quiet, start=_time(out.start, "start"),
+                               end=_time(out.end, "end"), shots=shot_stage)
         checkpoint = None
         every = settings.checkpoint_every(batch)
         if every > 0:
-            checkpoint = Checkpoint(output, fingerprint(clip, settings.fingerprint()), every)
+            listed = [str(p) for p in points] if points is not None else None
+            checkpoint = Checkpoint(output, fingerprint(clip, {**settings.fingerprint(), "cut_list": listed}), every)
             checkpoint.open(resume)
         result = stylize_video(clip, output, stylizer, estimator, options, checkpoint)
     resumed = f", resumed at frame {result.resumed_from}" if result.resumed_from else ""
-    log.info("wrote %s: %d frames (%d stylized in this run%s) in %.1f s (%.2f fps)", output, result.frames,
+    shots = f", {len(result.boundaries) + 1} shots" if result.boundaries else ""
+    log.info("wrote %s: %d frames%s (%d stylized in this run%s) in %.1f s (%.2f fps)", output, result.frames, shots,
              result.stylized, resumed, result.seconds, result.stylized / result.seconds if result.seconds else 0.0)
     return result
+
+
+def _time(text: str | None, key: str):
+    from vidstyle.timecode import parse_time
+
+    return parse_time(text, key) if text is not None else None
+
+
+def _cut_list(path: Path, duration: float | None):
+    """The user's list of shot starts, each inside the clip."""
+    from vidstyle.shots import read_cut_file
+
+    points = read_cut_file(path)
+    for point in points:
+        if point.seconds is not None and duration is not None and point.seconds > duration:
+            raise UserError(f"the cut at {point} is past the end of the clip ({duration:.3f} s)", path)
+    return points

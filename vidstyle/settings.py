@@ -26,7 +26,8 @@ from typing import Any
 from vidstyle import backends
 from vidstyle.backends import Backend
 from vidstyle.errors import SettingError, UserError
-from vidstyle.options import CommonOptions, OutputOptions, check_bounds, coerce, fields_of, types_of
+from vidstyle.options import (CommonOptions, OutputOptions, check_bounds, check_output, coerce, fields_of,
+                              types_of)
 
 log = logging.getLogger("vidstyle")
 
@@ -177,6 +178,7 @@ def _merge(layers: list[tuple[dict[str, Any], Origin]]) -> Settings:
     try:
         backends.check(backend, settings.common, settings.options)
         check_bounds(settings.output)
+        check_output(settings.output)
     except SettingError as exc:
         raise settings.explain(exc) from None
     return settings

@@ -10,9 +10,9 @@ from typing import Protocol
 
 import numpy as np
 
-from vidstyle.errors import UserError
+from vidstyle.errors import SettingError
+from vidstyle.options import FLOW_METHODS
 
-METHODS = ("dis", "farneback", "raft", "none")
 
 
 class FlowEstimator(Protocol):
@@ -32,4 +32,4 @@ def make_estimator(method: str, raft_weights: Path | None = None, device: str = 
         from vidstyle.flow.raft import RaftFlow
 
         return RaftFlow(raft_weights, device)
-    raise UserError(f"unknown flow method {method!r}; choose one of {', '.join(METHODS)}")
+    raise SettingError("flow", f"{method!r} is not one of {', '.join(FLOW_METHODS)}")

