@@ -13,7 +13,7 @@ import pytest
 from conftest import media, run_cli
 from vidstyle.errors import UserError
 from vidstyle.media.synthetic import join_shots, read_frames, write_clip
-from vidstyle.shots import ShotMarker, ShotStage, TimePoint, picture_area, read_cut_file
+from vidstyle.shots import ShotMarker, ShotStage, TimePoint, brightness_gain, picture_area, read_cut_file
 from vidstyle.timecode import parse_time
 
 
@@ -77,7 +77,14 @@ def test_stage_keeps_packets_in_order_and_marks_listed_cuts(clip):
     assert [f.index for f, _ in frames] == list(range(12))
     assert [b.frame for b in stage.boundaries] == [6, 9]
     assert len(items) > len(frames)  # the audio packets came through too
-    assert all(framing.gain == 1.0 and framing.area is None for _, framing in frames)
+    assert all(framing.area is None for _, framing in frames)
+
+
+def test_brightness_gain_keeps_dark_frames_dark():
+    grey = np.full((8, 8, 3), 100, np.uint8)
+    assert brightness_gain(grey, np.full((8, 8, 3), 0.45, np.float32)) == 1.0  # within LIFT of the source: as is
+    assert abs(brightness_gain(grey, np.full((8, 8, 3), 0.8, np.float32)) * 0.8 - (100 / 255 + 0.1)) < 1e-6
+    assert brightness_gain(np.zeros((8, 8, 3), np.uint8), np.full((8, 8, 3), 0.6, np.float32)) == 0.0
 
 
 def two_shots(tmp_path: Path, size=(128, 72), n=20) -> tuple[Path, int]:

@@ -331,7 +331,8 @@ def shots(
     else:
         typer.echo(f"{'shot':>4}  {'first frame':>11}  {'start':>12}  {'end':>12}  {'frames':>6}  began")
         for s in found:
-            typer.echo(f"{s.number:>4}  {s.first:>11}  {clock(s.start):>12}  {clock(s.end):>12}  {s.frames:>6}  {s.kind}")
+            typer.echo(f"{s.number:>4}  {s.first:>11}  {clock(s.start):>12}  {clock(s.end):>12}  {s.frames:>6}  "
+                       f"{s.kind}")
     if sheet is not None:
         with atomic_output(sheet) as tmp:
             save_image(tmp, contact_sheet(found, firsts), fmt_hint=sheet)

@@ -29,7 +29,7 @@ from vidstyle.flow import FlowEstimator
 from vidstyle.media.atomic import atomic_output
 from vidstyle.media.video import EncodeSettings, Frame, VideoSink, VideoSource
 from vidstyle.progress import make_progress
-from vidstyle.shots import Boundary, Framing, ShotStage
+from vidstyle.shots import Boundary, Framing, ShotStage, brightness_gain
 from vidstyle.stylize import Stylizer
 from vidstyle.temporal import Motion, OutputBlender, estimate_motion
 from vidstyle.timecode import TimePoint
@@ -218,8 +218,10 @@ def stylize_video(source_path: Path, output: Path, stylizer: Stylizer, estimator
                     if item.out is None:  # finished by an earlier run
                         sink.write_frame(checkpoint.load_frame(index), item.frame.pts)
                         continue
-                    # The envelope's gain and the rounding in one pass; the temporal state stays undimmed.
-                    picture = cv2.convertScaleAbs(blend(item.out, item.motion), alpha=255.0 * item.framing.gain)
+                    source = item.framing.picture(item.frame.rgb)
+                    out = blend(item.out, item.motion)
+                    # Dimmed where the source is dark, and rounded, in one pass; the temporal state stays undimmed.
+                    picture = cv2.convertScaleAbs(out, alpha=255.0 * brightness_gain(source, out))
                     rgb = item.framing.place(picture, item.frame.rgb)
                     sink.write_frame(rgb, item.frame.pts)
                     if checkpoint:

@@ -174,18 +174,28 @@ class ShotMarker:
 # --- the shot stage of the video job -------------------------------------------------------------------
 
 BAR_LEVEL = 24  # a row or column whose brightest pixel stays at or below this (of 255) is a bar, as in cropdetect
-KNEE = 0.8  # frames at least this bright, relative to their shot, are stylized at full brightness
-DARK = 0.08  # a shot's reference brightness is at least this (mean luminance): a black shot stays black
+LIFT = 0.1  # the most a stylized frame's mean brightness may exceed its source's (of full scale)
+_LUMA = np.array([0.299, 0.587, 0.114])
+
+
+def brightness_gain(source: np.ndarray, output: np.ndarray) -> float:
+    """The factor that keeps a stylized frame's mean brightness within LIFT of its source's, and within twice it
+    for dark frames (black stays black, a fade stays a fade). Networks normalise their input's contrast: left
+    alone, a frame fading to black comes out as bright as the frames before it and a black one as a flat
+    colour. Never brightens; normal frames of the shared clips are left as they are (their outputs sit within
+    LIFT of their sources). `source`: HxWx3 uint8; `output`: HxWx3 float in [0, 1]."""
+    src = float(np.dot(cv2.mean(source)[:3], _LUMA)) / 255.0
+    out = float(np.dot(cv2.mean(output)[:3], _LUMA))
+    allowed = src + min(LIFT, src)
+    return 1.0 if out <= allowed else allowed / out
 
 
 @dataclass(frozen=True)
 class Framing:
-    """How one frame is stylized: whether it starts a shot, the picture area inside black bars, and the
-    brightness envelope that keeps fades and black frames dark."""
+    """How one frame is stylized: whether it starts a shot, and the picture area inside black bars."""
 
     boundary: Boundary | None  # set on the first frame of every shot after the first
     area: tuple[int, int, int, int] | None  # (top, bottom, left, right) of the picture; None: the whole frame
-    gain: float  # the output is multiplied by this (1: as stylized)
 
     def picture(self, rgb: np.ndarray) -> np.ndarray:
         if self.area is None:
@@ -207,7 +217,6 @@ class Framing:
 class _Seen:
     frame: object  # vidstyle.media.video.Frame
     seconds: float
-    mean: float  # mean luminance in [0, 1]
     rows: np.ndarray  # brightest luminance per row
     cols: np.ndarray  # brightest luminance per column
     probability: float | None = None  # TransNetV2's, once decided
@@ -215,7 +224,7 @@ class _Seen:
 
 def _seen(frame, seconds: float) -> _Seen:
     grey = cv2.cvtColor(frame.rgb, cv2.COLOR_RGB2GRAY)
-    return _Seen(frame, seconds, float(grey.mean()) / 255.0, grey.max(axis=1), grey.max(axis=0))
+    return _Seen(frame, seconds, grey.max(axis=1), grey.max(axis=0))
 
 
 def picture_area(rows: np.ndarray, cols: np.ndarray) -> tuple[int, int, int, int] | None:
@@ -241,9 +250,9 @@ def picture_area(rows: np.ndarray, cols: np.ndarray) -> tuple[int, int, int, int
 
 
 class ShotStage:
-    """Between decoding and flow: marks shot boundaries, finds each shot's picture area inside black bars, and
-    the brightness envelope of fades. Frames are held back until their verdict is known (TransNetV2 needs up to
-    75 later frames; without it, LOOKAHEAD frames serve the bars and the envelope): memory stays bounded."""
+    """Between decoding and flow: marks shot boundaries and finds each shot's picture area inside black bars.
+    Frames are held back until their verdict is known (TransNetV2 needs up to 75 later frames; without it,
+    LOOKAHEAD frames serve the bars): memory stays bounded."""
 
     LOOKAHEAD = 24
 
@@ -256,7 +265,6 @@ class ShotStage:
         self.marker = ShotMarker()
         self.boundaries: list[Boundary] = []
         self._buffer: list[_Seen] = []
-        self._shot_means: list[float] = []
         self._area: tuple[int, int, int, int] | None = None
         self._first = True
 
@@ -302,23 +310,10 @@ class ShotStage:
             if boundary is not None:
                 self.boundaries.append(boundary)
             self._first = False
-            self._shot_means = []
             shot = [seen, *self._buffer]  # the frames known of this shot (a few of the next, at worst: safe)
             self._area = picture_area(np.max([s.rows for s in shot], 0), np.max([s.cols for s in shot], 0)) \
                 if self.bars else None
-        self._shot_means.append(seen.mean)
-        reference = float(np.percentile(self._shot_means + [s.mean for s in self._same_shot()], 90))
-        gain = min(1.0, seen.mean / (KNEE * max(reference, DARK)))
-        return Framing(boundary, self._area, gain)
-
-    def _same_shot(self) -> Iterator[_Seen]:
-        """The held-back frames known to belong to the current shot (a brighter next shot must not dim it)."""
-        for s in self._buffer:
-            if self.detector is not None and (s.probability is None or s.probability > self.marker.threshold):
-                return
-            if self.points and self.points[0].reached(s.frame.index, s.seconds, self.half_frame):
-                return
-            yield s
+        return Framing(boundary, self._area)
 
     def _boundary(self, seen: _Seen) -> Boundary | None:
         index = seen.frame.index

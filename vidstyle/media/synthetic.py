@@ -108,11 +108,12 @@ def read_frames(path: Path, count: int, size: tuple[int, int], skip: int = 0) ->
 
 
 def join_shots(path: Path, shots: list[list[np.ndarray]], fps: int = 24, dissolve: int = 0,
-               through_black: int = 0) -> list[int]:
+               through_black: int = 0, crf: int = 16) -> list[int]:
     """Write shots (lists of same-size RGB frames) one after another as an H.264 clip, and return the index of
     each shot's first frame. Between shots: a hard cut; or, with `dissolve` N, an N-frame cross-dissolve (the
     last N frames of one shot blended into the first N of the next); or, with `through_black` N, a fade out over
-    N frames and in over N frames. A shot's first frame is the first not mixed with the one before."""
+    N frames and in over N frames. A shot's first frame is the first not mixed with the one before. `crf` 0:
+    lossless."""
     frames: list[np.ndarray] = list(shots[0])
     starts = [0]
     for shot in shots[1:]:
@@ -137,7 +138,7 @@ def join_shots(path: Path, shots: list[list[np.ndarray]], fps: int = 24, dissolv
     with av.open(str(path), "w") as out:
         vs = out.add_stream("libx264", rate=fps)
         vs.width, vs.height, vs.pix_fmt = w, h, "yuv420p"
-        vs.options = {"crf": "16"}
+        vs.options = {"crf": str(crf)}
         for i, rgb in enumerate(frames):
             frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(rgb), format="rgb24")
             frame.pts = i
