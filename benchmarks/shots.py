@@ -3,12 +3,16 @@
   detect  TransNetV2 on real clips joined by hard cuts, by 12-frame cross-dissolves and by fades through black
           (recall and precision of the hard cuts, within one frame; what it does on the gradual ones), and on
           each shared clip alone (every boundary it finds there, with the frames around it written as PNG).
+  state   two real shots joined by a hard cut (45 frames of mdn_flower, 45 of adain_cutBunny, 480x270): the second
+          shot's frames against a run on it alone (--start at the cut), and the frame after the cut against
+          --temporal-weight 0, for adain, fast and iterative (lossless output, so only the stylization differs);
+          frames around the cut written as PNG.
   cost    `vidstyle video` at 640 px with --cuts auto against --cuts off, in alternating pairs (target <= 3%).
   fades   a shared clip with its last 30 frames ramped to black: per-frame mean brightness of source and output,
           a pure black frame's maximum, and the normal frames' gains (adain and fast).
   bars    a shared clip letterboxed to 2.39:1 inside 16:9, against the same clip unpadded: the bars' maximum and
           the picture's difference.
-Usage: python benchmarks/shots.py [detect|cost|fades|bars ...]
+Usage: python benchmarks/shots.py [detect|state|cost|fades|bars ...] [--pairs 4]
 """
 
 from __future__ import annotations
@@ -26,7 +30,7 @@ from common import OUT, ROOT, need
 
 from vidstyle.media.synthetic import join_shots, read_frames
 from vidstyle.media.video import Frame, VideoSource
-from vidstyle.shots import ShotMarker, TransNetDetector
+from vidstyle.shots import ShotStage, TransNetDetector
 
 SIZE = (480, 270)
 # (clip, first frame, frames): shots of real footage; adain_cutBunny has a cut of its own at frame 235.
@@ -45,11 +49,11 @@ def decode(path: Path, max_size: int | None = None) -> list[np.ndarray]:
 
 
 def boundaries(frames: list[np.ndarray]) -> list[tuple[int, str]]:
-    detector, marker, probs = TransNetDetector(), ShotMarker(), []
-    for rgb in frames:
-        probs += detector.push(rgb)
-    probs += detector.finish()
-    return [(b.frame, b.kind) for i, p in enumerate(probs) if (b := marker.next(i, i / 24, p))]
+    """As the video job finds them (vidstyle.shots.ShotStage with TransNetV2)."""
+    stage = ShotStage(TransNetDetector(), bars=False)
+    for _ in stage.run((Frame(i, rgb, i) for i, rgb in enumerate(frames)), lambda f: f.index / 24):
+        pass
+    return [(b.frame, b.kind) for b in stage.boundaries]
 
 
 def detect() -> None:
@@ -76,6 +80,32 @@ def detect() -> None:
         for f, _ in found:
             row = np.concatenate(frames[max(0, f - 2):f + 2], 1)
             cv2.imwrite(str(OUT / f"shots_{Path(name).stem}_{f}.png"), row[..., ::-1])
+
+
+def state() -> None:
+    size, n = (480, 270), 45
+    clip = OUT / "two_shots.mp4"
+    a = read_frames(need("video/mdn_flower.mp4"), n, size)
+    b = read_frames(need("video/adain_cutBunny.mp4"), n, size)
+    cut = join_shots(clip, [a, b], fps=24)[1]
+    style = str(need("style/neuralstyle_starry_night.jpg"))
+    for backend, extra in [("adain", ["-s", style]), ("fast", ["--style-id", "19"]),
+                           ("iterative", ["-s", style, "--max-size", "240", "--iterations", "60",
+                                          "--iterations-later", "20"])]:
+        outs = {}
+        for name, more in [("whole", []), ("alone", ["--start", f"{cut}f"]), ("off", ["--temporal-weight", "0"])]:
+            if backend == "iterative" and name == "off":
+                continue
+            outs[name] = OUT / f"state_{backend}_{name}.mp4"
+            run(["video", str(clip), "-b", backend, *extra, "--crf", "0", "-q", "-o", str(outs[name]), *more])
+        whole, alone = decode(outs["whole"]), decode(outs["alone"])
+        diffs = [np.abs(x.astype(float) - y).mean() / 255 for x, y in zip(whole[cut:], alone, strict=True)]
+        line = f"{backend}: second shot vs alone: max mean |diff| {max(diffs):.5f} over {len(diffs)} frames"
+        if "off" in outs:
+            after = np.abs(whole[cut].astype(float) - decode(outs["off"])[cut]).mean() / 255
+            line += f"; frame after the cut vs temporal off: {after:.5f}"
+        print(line + " (target <= 0.004)")
+        cv2.imwrite(str(OUT / f"state_{backend}_cut.png"), np.concatenate(whole[cut - 2:cut + 3], 1)[..., ::-1])
 
 
 def run(args: list[str]) -> float:
@@ -155,7 +185,7 @@ def bars() -> None:
 
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("parts", nargs="*", default=["detect", "cost", "fades", "bars"])
+    ap.add_argument("parts", nargs="*", default=["detect", "state", "cost", "fades", "bars"])
     ap.add_argument("--pairs", type=int, default=4)
     args = ap.parse_args()
     OUT.mkdir(exist_ok=True)

@@ -34,15 +34,18 @@ def test_times_and_cut_lists(tmp_path):
     assert parse_time("1:02.5", "start") == TimePoint(seconds=62.5)
     assert parse_time("120f", "start") == TimePoint(frame=120)
     plain = tmp_path / "cuts.txt"
-    plain.write_text("# shot starts\n1.5\n00:00:03.000\n90f\n")
-    assert read_cut_file(plain) == [TimePoint(1.5), TimePoint(3.0), TimePoint(frame=90)]
+    plain.write_text("# shot starts\n1.5\n00:00:03.000\n")
+    assert read_cut_file(plain) == [TimePoint(1.5), TimePoint(3.0)]
+    plain.write_text("36f\n90f\n")
+    assert read_cut_file(plain) == [TimePoint(frame=36), TimePoint(frame=90)]
     scenedetect = tmp_path / "scenes.csv"  # as `scenedetect list-scenes` writes it
     scenedetect.write_text("Timecode List:,00:00:01.500\nScene Number,Start Frame,Start Timecode,Start Time (seconds),"
                            "End Frame,End Timecode,End Time (seconds),Length (frames)\n"
                            "1,1,00:00:00.000,0.000,36,00:00:01.500,1.500,36\n"
                            "2,37,00:00:01.500,1.500,72,00:00:03.000,3.000,36\n")
     assert read_cut_file(scenedetect) == [TimePoint(1.5)]
-    for text, problem in [("1.0\nsoon\n", "line 2: 'soon' is not a time"), ("2.0\n1.0\n", "line 2: 1.0 is not after")]:
+    for text, problem in [("# cuts\n1.0\nsoon\n", "line 3: 'soon' is not a time"),
+                          ("2.0\n1.0\n", "line 2: 1.0 is not after"), ("2.0\n90f\n", "line 2: mixes")]:
         plain.write_text(text)
         with pytest.raises(UserError, match=problem):
             read_cut_file(plain)
