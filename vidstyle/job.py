@@ -46,7 +46,7 @@ class VideoOptions:
     quiet: bool = False
     start: TimePoint | None = None  # the segment to stylize; None: from the clip's start
     end: TimePoint | None = None
-    shots: Callable[[], ShotStage] = ShotStage  # a new shot stage for the run: boundaries, bars, fades
+    shots: Callable[[], ShotStage] = ShotStage  # makes the run's shot stage: boundaries and bars
 
 
 @dataclass
@@ -218,10 +218,10 @@ def stylize_video(source_path: Path, output: Path, stylizer: Stylizer, estimator
                     if item.out is None:  # finished by an earlier run
                         sink.write_frame(checkpoint.load_frame(index), item.frame.pts)
                         continue
-                    source = item.framing.picture(item.frame.rgb)
+                    original = item.framing.picture(item.frame.rgb)
                     out = blend(item.out, item.motion)
                     # Dimmed where the source is dark, and rounded, in one pass; the temporal state stays undimmed.
-                    picture = cv2.convertScaleAbs(out, alpha=255.0 * brightness_gain(source, out))
+                    picture = cv2.convertScaleAbs(out, alpha=255.0 * brightness_gain(original, out))
                     rgb = item.framing.place(picture, item.frame.rgb)
                     sink.write_frame(rgb, item.frame.pts)
                     if checkpoint:

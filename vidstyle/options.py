@@ -61,7 +61,7 @@ class CommonOptions:
 
 @dataclass
 class OutputOptions:
-    """How a clip is read for motion and written: flow, encoder, resume data."""
+    """How a clip is read and written: flow, shots, the segment, bars, the encoder, resume data."""
 
     flow: str = setting("dis", "Optical flow for temporal consistency.", choices=FLOW_METHODS, video=True)
     raft_weights: Path | None = setting(help="raft_small .pth file (else torchvision's download).", video=True)

@@ -243,6 +243,8 @@ def preset_values(path: Path, fetch: bool = True) -> dict[str, Any]:
     for key in path_keys & values.keys():
         if isinstance(values[key], str):
             values[key] = path.parent / Path(values[key]).expanduser()
+    if isinstance(values.get("cuts"), str) and values["cuts"] not in ("auto", "off"):  # a cut list, by the preset
+        values["cuts"] = str(path.parent / Path(values["cuts"]).expanduser())
     return values
 
 
