@@ -406,6 +406,7 @@ def contact_sheet(shots: list[Shot], firsts: list[np.ndarray], columns: int = 4)
         text = f"#{shot.number}  {clock(shot.start)}  {shot.frames} fr"
         cv2.putText(tile, text, (4, height + 16), cv2.FONT_HERSHEY_SIMPLEX, 0.45, (255, 255, 255), 1, cv2.LINE_AA)
         tiles.append(tile)
+    columns = min(columns, len(tiles))
     tiles += [np.zeros_like(tiles[0])] * (-len(tiles) % columns)
     return np.concatenate([np.concatenate(tiles[r:r + columns], 1) for r in range(0, len(tiles), columns)], 0)
 

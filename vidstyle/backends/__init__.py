@@ -11,7 +11,6 @@ Each `build` imports its implementation (vidstyle.stylize.*) when called.
 
 from __future__ import annotations
 
-import dataclasses
 import importlib
 import os
 from collections.abc import Callable
@@ -108,6 +107,3 @@ def load_styles(common: CommonOptions) -> tuple[list[np.ndarray], list[float]]:
     total = float(sum(weights))
     return images, [w / total for w in weights]
 
-
-def option_fields(backend: Backend) -> dict[str, dataclasses.Field]:
-    return {f.name: f for f in dataclasses.fields(backend.options)}
