@@ -75,7 +75,7 @@ def test_stage_keeps_packets_in_order_and_marks_listed_cuts(clip):
 
     with VideoSource(clip) as src:
         stage = ShotStage(points=[TimePoint(seconds=0.5), TimePoint(frame=9)], half_frame=0.5 / float(src.rate))
-        items = list(stage.run(src.frames(with_audio=True), lambda f: src.seconds(f.pts)))
+        items = list(stage.run(src.frames(with_audio=True), src.clip_seconds))
     frames = [i for i in items if isinstance(i, tuple)]
     assert [f.index for f, _ in frames] == list(range(12))
     assert [b.frame for b in stage.boundaries] == [6, 9]

@@ -8,6 +8,7 @@ import logging
 import sys
 import time
 import typing
+from functools import cache
 from pathlib import Path
 from typing import Annotated, Any, Optional
 
@@ -57,6 +58,7 @@ def _flag(key: str) -> str:
     return "--" + key.replace("_", "-")
 
 
+@cache  # Typer asks for a command's signature and its annotations: build the parameters once
 def _setting_params(video: bool) -> list[inspect.Parameter]:
     """A keyword parameter per setting, for Typer: `--backend`, the shared options, each backend's own (help
     prefixed with the backends that take it), then the output's (video only). Every one defaults to None, "not

@@ -68,6 +68,7 @@ class Stylized:
 
     frame: Frame
     out: np.ndarray | None
+    picture: np.ndarray | None = None  # the source picture it was made from (inside any bars)
     motion: Motion | None = None
     framing: Framing | None = None
     state: dict[str, Any] | None = None
@@ -193,7 +194,7 @@ def stylize_video(source_path: Path, output: Path, stylizer: Stylizer, estimator
         def produce() -> None:
             prev: np.ndarray | None = None
             frames = source.frames(options.max_size, with_audio=True, start=options.start, end=options.end)
-            for item in shots.run(frames, lambda f: source.offset + float(f.pts * source.time_base)):
+            for item in shots.run(frames, source.clip_seconds):
                 if not isinstance(item, av.Packet):
                     frame, framing = item
                     picture = framing.picture(frame.rgb)
@@ -218,10 +219,9 @@ def stylize_video(source_path: Path, output: Path, stylizer: Stylizer, estimator
                     if item.out is None:  # finished by an earlier run
                         sink.write_frame(checkpoint.load_frame(index), item.frame.pts)
                         continue
-                    original = item.framing.picture(item.frame.rgb)
                     out = blend(item.out, item.motion)
                     # Dimmed where the source is dark, and rounded, in one pass; the temporal state stays undimmed.
-                    picture = cv2.convertScaleAbs(out, alpha=255.0 * brightness_gain(original, out))
+                    picture = cv2.convertScaleAbs(out, alpha=255.0 * brightness_gain(item.picture, out))
                     rgb = item.framing.place(picture, item.frame.rgb)
                     sink.write_frame(rgb, item.frame.pts)
                     if checkpoint:
@@ -254,7 +254,7 @@ def stylize_video(source_path: Path, output: Path, stylizer: Stylizer, estimator
                     else:
                         out = stylizer.stylize(item.picture, item.motion)
                         state = stylizer.state() if checkpoint and checkpoint.is_due(frame.index) else None
-                        entry = Stylized(frame, out, item.motion, item.framing, state)
+                        entry = Stylized(frame, out, item.picture, item.motion, item.framing, state)
                         stylized += 1
                     if not _put(encoded, entry, stop):
                         break

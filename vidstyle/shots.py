@@ -10,15 +10,19 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import cv2
 import numpy as np
 
 from vidstyle.errors import SettingError, UserError
 from vidstyle.timecode import TimePoint, parse_time
+
+if TYPE_CHECKING:
+    from vidstyle.media.video import Frame
 
 THUMB = (48, 27)  # TransNetV2's input size (width, height)
 
@@ -230,16 +234,16 @@ class Framing:
 
 @dataclass
 class _Seen:
-    frame: object  # vidstyle.media.video.Frame
+    frame: Frame
     seconds: float
-    dark: bool = False  # every pixel at or below BAR_LEVEL: a black frame
+    dark: bool = False  # every pixel at or below BAR_LEVEL: a black frame (looked at with a detector only)
     rows: np.ndarray | None = None  # brightest luminance per row (when bars are looked for)
     cols: np.ndarray | None = None  # brightest luminance per column
     probability: float | None = None  # TransNetV2's, once decided
 
 
-def _seen(frame, seconds: float, bars: bool) -> _Seen:
-    dark = int(frame.rgb.max()) <= BAR_LEVEL
+def _seen(frame: Frame, seconds: float, bars: bool, detect: bool) -> _Seen:
+    dark = detect and int(frame.rgb.max()) <= BAR_LEVEL
     if not bars:
         return _Seen(frame, seconds, dark)
     grey = cv2.cvtColor(frame.rgb, cv2.COLOR_RGB2GRAY)
@@ -289,14 +293,14 @@ class ShotStage:
         self._after_black = False  # black frames came after a frame that was not
         self._was_dark = True  # a clip that opens on black has no shot before it
 
-    def run(self, items: Iterator, seconds_of) -> Iterator:
+    def run(self, items: Iterator, seconds_of: Callable[[Frame], float]) -> Iterator:
         """`items`: Frames and packets in decode order; yields packets and (Frame, Framing) in the same order."""
         held: list = []  # packets wait behind the frames read before them
         for item in items:
             if not hasattr(item, "rgb"):
                 held.append(item)
                 continue
-            seen = _seen(item, seconds_of(item), self.bars)
+            seen = _seen(item, seconds_of(item), self.bars, self.detector is not None)
             self._buffer.append(seen)
             held.append(seen)
             if self.detector is not None:
@@ -382,8 +386,8 @@ def list_shots(path: Path, cuts: str = "auto", device: str = "cpu", tile: int = 
         firsts: list[np.ndarray] = []
         starts: list[tuple[int, float, str]] = []
         last, count = 0.0, 0
-        for frame, framing in stage.run(source.frames(max_size=tile * 2), lambda f: source.seconds(f.pts)):
-            seconds = source.seconds(frame.pts)
+        for frame, framing in stage.run(source.frames(max_size=tile * 2), source.clip_seconds):
+            seconds = source.clip_seconds(frame)
             if frame.index == 0 or framing.boundary is not None:
                 starts.append((frame.index, seconds, framing.boundary.kind if framing.boundary else "start"))
                 h, w = frame.rgb.shape[:2]

@@ -19,7 +19,7 @@ from functools import cache
 from typing import TYPE_CHECKING, Any
 
 from vidstyle.errors import SettingError, UserError
-from vidstyle.options import CommonOptions
+from vidstyle.options import CommonOptions, check_bounds
 
 if TYPE_CHECKING:
     import numpy as np
@@ -79,8 +79,6 @@ def get(name: str) -> Backend:
 
 def check(backend: Backend, common: CommonOptions, options: Any) -> None:
     """Every check a backend's settings get before anything loads; SettingError names the setting."""
-    from vidstyle.options import check_bounds
-
     check_bounds(common)
     check_bounds(options)
     if backend.style_images:

@@ -14,7 +14,6 @@ from vidstyle.errors import SettingError
 from vidstyle.options import FLOW_METHODS
 
 
-
 class FlowEstimator(Protocol):
     def __call__(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
         """Flow from RGB frame `a` to RGB frame `b` (both HxWx3 uint8, same size)."""

@@ -66,7 +66,7 @@ class VideoSource:
         cc = self.stream.codec_context
         self.pix_fmt: str = cc.pix_fmt or "yuv420p"
         self._width, self._height = cc.width, cc.height
-        self.offset = 0.0  # the clip time of a segment's first frame (its timestamps start at 0)
+        self._shift = 0  # a segment's first frame's pts: subtracted from the frames' timestamps
 
     def estimated_frames(self, start: TimePoint | None = None, end: TimePoint | None = None) -> int | None:
         """Frame count for progress bars: the header's count, else duration x rate; None when unknown. With a
@@ -91,6 +91,10 @@ class VideoSource:
         """A frame's time from the start of the stream."""
         return float((pts - (self.stream.start_time or 0)) * self.time_base)
 
+    def clip_seconds(self, frame: Frame) -> float:
+        """The time in the clip of a frame from `frames`, whose timestamps a segment starts at 0."""
+        return self.seconds(frame.pts + self._shift)
+
     def duration(self) -> float | None:
         """The video stream's stated length in seconds, if the container says."""
         if self.stream.duration:
@@ -109,7 +113,7 @@ class VideoSource:
         index = kept = 0
         step = _pts_step(self.rate, self.time_base)
         last_pts: int | None = None
-        offset: float | None = None if start else self.seconds(self.stream.start_time or 0)  # seconds -> 0
+        offset: float | None = None if start else 0.0  # the clip time that becomes 0 (audio is shifted alike)
         shift_pts = 0 if not start else None
         video_done = False
         early: list[av.Packet] = []  # audio read before the segment's first frame fixed its start
@@ -147,7 +151,7 @@ class VideoSource:
                         break
                     if shift_pts is None:
                         shift_pts, offset = pts, seconds
-                        self.offset = seconds
+                        self._shift = pts
                         yield from filter(None, (self._cut_audio(p, offset, end) for p in early))
                     yield Frame(kept, self._to_rgb(vf, max_size), pts - shift_pts)
                     index += 1
