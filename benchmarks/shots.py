@@ -18,6 +18,7 @@ Usage: python benchmarks/shots.py [detect|state|cost|fades|bars ...] [--pairs 4]
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import subprocess
 import sys
@@ -116,9 +117,16 @@ def run(args: list[str]) -> float:
     return time.perf_counter() - start
 
 
-def cost(pairs: int) -> None:
+def cost(pairs: int, precision: str) -> None:
+    """On a CPU with AMX or AVX-512 BF16, `ONEDNN_MAX_CPU_ISA=AVX2` with `--precision fp32` is the AVX2 path."""
     clip, style = need("video/mdn_flower.mp4"), need("style/neuralstyle_starry_night.jpg")
-    base = ["video", str(clip), "-s", str(style), "--max-size", "640", "-q", "-o"]
+    base = ["video", str(clip), "-s", str(style), "--max-size", "640", "--precision", precision, "-q", "-o"]
+    model = next((line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name")),
+                 "unknown CPU")
+    flags = open("/proc/cpuinfo").read()
+    isa = [f for f in ("amx_bf16", "avx512_bf16", "avx512f", "avx2") if f in flags]
+    print(f"{model}, {', '.join(isa)}; ONEDNN_MAX_CPU_ISA={os.environ.get('ONEDNN_MAX_CPU_ISA', 'unset')}, "
+          f"--precision {precision}", flush=True)
     ratios = []
     for i in range(pairs):
         order = [("off", OUT / "cost_off.mp4"), ("auto", OUT / "cost_auto.mp4")]
@@ -187,11 +195,12 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("parts", nargs="*", default=["detect", "state", "cost", "fades", "bars"])
     ap.add_argument("--pairs", type=int, default=4)
+    ap.add_argument("--precision", default="auto", help="cost: the jobs' --precision (fp32 for the AVX2 path)")
     args = ap.parse_args()
     OUT.mkdir(exist_ok=True)
     for part in args.parts:
         print(f"== {part}", flush=True)
-        cost(args.pairs) if part == "cost" else globals()[part]()
+        cost(args.pairs, args.precision) if part == "cost" else globals()[part]()
 
 
 if __name__ == "__main__":

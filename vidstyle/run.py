@@ -74,7 +74,7 @@ def run_video(clip: Path, output: Path, settings: Settings, quiet: bool = False,
         encode = EncodeSettings(codec=out.codec, crf=out.crf, preset=out.encoder_preset)
 
         def shot_stage() -> ShotStage:
-            detector = TransNetDetector(str(device), threads=1) if out.cuts == "auto" else None
+            detector = TransNetDetector(str(device), 1, common.precision) if out.cuts == "auto" else None
             return ShotStage(detector, points, bars=out.bars == "keep", half_frame=0.5 / rate)
 
         options = VideoOptions(max_size=common.max_size, temporal_weight=weight if backend.output_temporal else 0.0,

@@ -85,8 +85,9 @@ class TransNetDetector:
     WINDOW, STEP, CONTEXT = 100, 50, 25
     LOOKAHEAD = WINDOW - CONTEXT  # 75 frames
 
-    def __init__(self, device: str = "cpu", threads: int | None = None) -> None:
-        """`threads`: CPU threads for the network; the video job gives it one, beside the style network's."""
+    def __init__(self, device: str = "cpu", threads: int | None = None, precision: str = "auto") -> None:
+        """`threads`: CPU threads for the network; the video job gives it one, beside the style network's.
+        `precision`: the job's (vidstyle.device.pick_precision)."""
         import torch
 
         from vidstyle.device import pick_precision
@@ -94,8 +95,8 @@ class TransNetDetector:
         self.threads = threads
         self.model = _load_transnet(device)
         self.device = torch.device(device)
-        # bf16 where the CPU computes it natively (0.31 against 0.54 s a window here), fp16 on CUDA.
-        self.dtype = pick_precision(self.device, "auto")
+        # auto: bf16 where the CPU computes it natively (0.31 against 0.54 s a window here), fp16 on CUDA.
+        self.dtype = pick_precision(self.device, precision)
         self._thumbs: list[np.ndarray] = []  # from frame self._base on
         self._base = 0
         self._count = 0
