@@ -54,11 +54,10 @@ def quality(args: argparse.Namespace) -> None:
     OUT.mkdir(exist_ok=True)
     for photo, painting in [PAIRS[i] for i in args.pairs] if args.pairs else PAIRS:
         content = fit(load_image(need(f"content/{photo}")).rgb, args.size)
-        style = load_image(need(f"style/{painting}")).rgb
         options = IterativeOptions(iterations=args.iterations,
                                    **({"style_weight": args.style_weight} if args.style_weight else {}))
-        z = IterativeStylizer([style], [1.0], CommonOptions(precision=args.precision), options, 0.0,
-                              torch.device("cpu"))
+        z = IterativeStylizer(CommonOptions(style=[need(f"style/{painting}")], precision=args.precision), options,
+                              0.0, torch.device("cpu"))
         start = z.measure(content, content)
         t = time.perf_counter()
         out = to_u8(z.stylize(content))
@@ -86,7 +85,7 @@ def frames(clip, count: int, size: int) -> list[np.ndarray]:
 
 def warmstart(args: argparse.Namespace) -> None:
     clip = need("video/adain_cutBunny.mp4")
-    style = load_image(need("style/neuralstyle_starry_night.jpg")).rgb
+    style = need("style/neuralstyle_starry_night.jpg")
     src = frames(clip, args.frames, args.size)
     dis = make_estimator("dis")
     motions = [None] + [estimate_motion(dis, a, b) for a, b in zip(src, src[1:])]
@@ -95,7 +94,7 @@ def warmstart(args: argparse.Namespace) -> None:
           f"iterations coarse to fine", flush=True)
 
     def run(video_mode: bool) -> tuple[list[np.ndarray], list[int], float, float, int]:
-        z = IterativeStylizer([style], [1.0], CommonOptions(), options, 100.0 if video_mode else 0.0,
+        z = IterativeStylizer(CommonOptions(style=[style]), options, 100.0 if video_mode else 0.0,
                               torch.device("cpu"))
         outs, iters = [], []
         reached = 0  # later frames that got down to frame 0's loss within their iterations
@@ -132,8 +131,9 @@ def warmstart(args: argparse.Namespace) -> None:
 def memory(args: argparse.Namespace) -> None:
     code = (f"import resource, numpy as np, torch; from vidstyle.options import CommonOptions; "
             f"from vidstyle.backends.iterative import IterativeOptions; "
-            f"from vidstyle.stylize.iterative import IterativeStylizer; from vidstyle.media.synthetic import scene, "
-            f"style_image; z = IterativeStylizer([style_image(512)], [1.0], CommonOptions(), IterativeOptions("
+            f"from vidstyle.stylize.iterative import IterativeStylizer; from vidstyle.media.synthetic import scene; "
+            f"from vidstyle.settings import builtin_style; "
+            f"z = IterativeStylizer(CommonOptions(style=[builtin_style('strokes')]), IterativeOptions("
             f"iterations=9, scales=3, tolerance=0), 0.0, torch.device('cpu')); "
             f"t = __import__('time').perf_counter(); z.stylize(scene({args.size}, {args.size * 9 // 16}, 0.0)); "
             f"print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024, "

@@ -37,7 +37,8 @@ def main() -> None:
             out = OUT / f"still_{photo.stem}__{style.stem}.png"
             start = time.perf_counter()
             proc = subprocess.run([sys.executable, "-m", "vidstyle.cli", "image", str(photo), "-s", str(style), "-o",
-                                   str(out), "--max-size", str(args.max_size)], cwd=ROOT, capture_output=True, text=True)
+                                   str(out), "--max-size", str(args.max_size)], cwd=ROOT, capture_output=True,
+                                  text=True)
             if proc.returncode != 0:
                 print(f"FAIL {photo.name} x {style.name}: {proc.stderr.strip()}")
                 continue

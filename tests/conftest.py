@@ -1,12 +1,15 @@
 from __future__ import annotations
 
+import hashlib
 import os
+import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -79,8 +82,21 @@ def make_stylizer(temporal_weight: float = 0.0, style_size: int = 128, alpha: fl
     from vidstyle.options import CommonOptions
     from vidstyle.stylize.adain import AdainStylizer
 
-    return AdainStylizer([style_image(128)], [1.0], CommonOptions(**common),
+    return AdainStylizer(CommonOptions(style=[style_file(style_image(128))], **common),
                          AdainOptions(alpha=alpha, style_size=style_size), temporal_weight, torch.device("cpu"))
+
+
+def style_file(rgb: np.ndarray) -> Path:
+    """An in-memory style image as a file (stylizers take styles by path), named by its content."""
+    from PIL import Image
+
+    digest = hashlib.sha1(rgb.tobytes() + str(rgb.shape).encode()).hexdigest()[:16]
+    path = Path(tempfile.gettempdir()) / "vidstyle-test-styles" / f"{digest}.png"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        Image.fromarray(rgb).save(path.with_suffix(".part.png"))
+        os.replace(path.with_suffix(".part.png"), path)
+    return path
 
 
 @contextmanager

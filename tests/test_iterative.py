@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from conftest import raising_on_call, run_cli
+from conftest import raising_on_call, run_cli, style_file
 from vidstyle.errors import UserError
 from vidstyle.media.synthetic import scene, style_image, write_clip
 from vidstyle.backends.iterative import IterativeOptions
@@ -17,8 +17,8 @@ from vidstyle.stylize.iterative import IterativeStylizer, _clamp_back, _yiq
 
 def make(temporal: float = 0.0, preserve_color: bool = False, **kw) -> IterativeStylizer:
     options = IterativeOptions(**{"iterations": 30, "scales": 2, "min_scale": 32, "tolerance": 0, **kw})
-    return IterativeStylizer([style_image(96)], [1.0], CommonOptions(preserve_color=preserve_color), options,
-                             temporal, torch.device("cpu"))
+    common = CommonOptions(style=[style_file(style_image(96))], preserve_color=preserve_color)
+    return IterativeStylizer(common, options, temporal, torch.device("cpu"))
 
 
 def test_style_loss_falls_from_the_content_start():

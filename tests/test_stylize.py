@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from conftest import make_stylizer, media
+from conftest import make_stylizer, media, style_file
 from vidstyle.errors import UserError
 from vidstyle.flow import make_estimator
 from vidstyle.media.images import load_image
@@ -36,7 +36,8 @@ def test_output_keeps_odd_sizes_and_range():
 def test_stylized_photo_is_much_closer_to_the_style():
     photo = resize_short_side(load_image(media("content/imageio_chelsea.png")).rgb, 160)
     style = load_image(media("style/neuralstyle_starry_night.jpg")).rgb
-    st = AdainStylizer([style], [1.0], CommonOptions(), AdainOptions(style_size=256), 0.0, torch.device("cpu"))
+    st = AdainStylizer(CommonOptions(style=[media("style/neuralstyle_starry_night.jpg")]), AdainOptions(style_size=256),
+                       0.0, torch.device("cpu"))
     out = to_u8(st.stylize(photo))
     dist = StyleDistance(resize_short_side(style, 256))
     assert dist(out) < dist(photo) / 3
@@ -53,10 +54,11 @@ def test_alpha_zero_reconstructs_content():
 def test_style_interpolation_weights():
     img = scene(64, 48, 0.0)
     a, b = style_image(96, seed=1), style_image(96, seed=7)[..., ::-1].copy()
-    common, opts, cpu = CommonOptions(), AdainOptions(style_size=96), torch.device("cpu")
-    only_a = AdainStylizer([a], [1.0], common, opts, 0.0, cpu).stylize(img)
-    mix_a = AdainStylizer([a, b], [1.0, 0.0], common, opts, 0.0, cpu).stylize(img)
-    half = AdainStylizer([a, b], [0.5, 0.5], common, opts, 0.0, cpu).stylize(img)
+    a, b = style_file(a), style_file(b)
+    opts, cpu = AdainOptions(style_size=96), torch.device("cpu")
+    only_a = AdainStylizer(CommonOptions(style=[a]), opts, 0.0, cpu).stylize(img)
+    mix_a = AdainStylizer(CommonOptions(style=[a, b], style_weights=[1.0, 0.0]), opts, 0.0, cpu).stylize(img)
+    half = AdainStylizer(CommonOptions(style=[a, b], style_weights=[0.5, 0.5]), opts, 0.0, cpu).stylize(img)
     assert np.abs(only_a - mix_a).max() < 1e-5
     assert np.abs(only_a - half).mean() > 0.01
     with pytest.raises(UserError, match=r"style_weights has 1 values for 2 style images \(preset"):

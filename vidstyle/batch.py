@@ -8,6 +8,9 @@ A job file (TOML), paths relative to it:
     jobs = 2                                # inputs stylized at once (default 2)
     [settings]                              # laid over every preset (any preset key)
     max_size = 640
+    [[shot]]                                # looks per shot or time (vidstyle.looks), instead of the presets'
+    shot = 2
+    style_id = [12]
 
 Outputs are OUTPUT_DIR/STEM.PRESET.mp4 for clips and OUTPUT_DIR/STEM.PRESET.png for stills. An output that
 exists is finished (outputs are renamed into place only when whole) and is skipped; a clip that was
@@ -27,7 +30,8 @@ from typing import Any
 
 from vidstyle.errors import UserError
 from vidstyle.malloc import keep_freed_memory
-from vidstyle.settings import read_preset, resolve
+from vidstyle.looks import TABLE
+from vidstyle.settings import preset_values, read_preset, resolve
 
 log = logging.getLogger("vidstyle")
 
@@ -62,7 +66,7 @@ class BatchJob:
 def load_job(path: Path) -> BatchJob:
     table = read_preset(path)  # the same TOML reading and errors as presets
     base = path.parent
-    unknown = set(table) - {"output_dir", "inputs", "presets", "jobs", "settings", "description"}
+    unknown = set(table) - {"output_dir", "inputs", "presets", "jobs", "settings", "description", TABLE}
     if unknown:
         raise UserError(f"unknown keys in the job file: {', '.join(sorted(unknown))}", path)
     inputs = expand_inputs([str(base / p) for p in table.get("inputs", [])])
@@ -70,8 +74,11 @@ def load_job(path: Path) -> BatchJob:
     presets = [str(base / p) if p.endswith(".toml") else p for p in presets]
     if not inputs or not presets:
         raise UserError("a job file needs `inputs` and `presets`", path)
+    settings = dict(table.get("settings", {}))
+    if TABLE in table:  # styles named in the tables are relative to the job file, as in a preset
+        settings[TABLE] = preset_values(path)[TABLE]
     return BatchJob(inputs, presets, base / table.get("output_dir", "."), int(table.get("jobs", BatchJob.jobs)),
-                    dict(table.get("settings", {})))
+                    settings)
 
 
 def expand_inputs(patterns: list[str]) -> list[Path]:

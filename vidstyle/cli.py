@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Annotated, Any, Optional
 
 import typer
+from rich.markup import escape
 
 from vidstyle.errors import SettingError, UserError
 from vidstyle.malloc import keep_freed_memory
@@ -49,7 +50,7 @@ def _main(debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks."
 
 class _ConsoleHandler(logging.Handler):
     def emit(self, record: logging.LogRecord) -> None:
-        console.print(f"[dim]vidstyle:[/] {record.getMessage()}", highlight=False)
+        console.print(f"[dim]vidstyle:[/] {escape(record.getMessage())}", highlight=False)
 
 
 # --- the settings' flags, made from their declarations (vidstyle.options, each backend's description) -----
@@ -203,7 +204,10 @@ def presets_list(presets_dir: PresetsDirOpt = None) -> None:
 
 @presets_app.command("show")
 def presets_show(name: Annotated[str, typer.Argument(help="Preset name or .toml file.")],
-                 presets_dir: PresetsDirOpt = None) -> None:
+                 clip: Annotated[Optional[Path], typer.Option("--clip", help="Also print the look each shot of this "
+                                                                           "clip gets, from which frame to which.")
+                                 ] = None,
+                 presets_dir: PresetsDirOpt = None, quiet: QuietOpt = False) -> None:
     """A preset's file and the complete settings it gives (defaults filled in)."""
     from vidstyle.settings import find_preset, resolve
 
@@ -214,6 +218,13 @@ def presets_show(name: Annotated[str, typer.Argument(help="Preset name or .toml 
     typer.echo("\n# complete settings")
     for key, value in settings.values().items():
         typer.echo(f"# {key} = {value!r}")
+    if clip is not None:
+        from vidstyle.looks import describe
+        from vidstyle.run import plan_frames
+
+        typer.echo(f"\n# the plan on {clip} (shots: {settings.output.cuts})")
+        for line in describe(settings, plan_frames(clip, settings, quiet)):
+            typer.echo(f"# {line}".rstrip())
 
 
 @app.command()
@@ -378,7 +389,7 @@ def main() -> None:
     except UserError as exc:
         if _state["debug"]:
             raise
-        console.print(f"[bold red]vidstyle: error:[/] {exc}", highlight=False, soft_wrap=True)
+        console.print(f"[bold red]vidstyle: error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
         sys.exit(exc.exit_code)
     except KeyboardInterrupt:
         console.print("vidstyle: interrupted; no output was written", highlight=False)
@@ -394,7 +405,7 @@ def main() -> None:
     except Exception as exc:  # noqa: BLE001 - the one place that turns surprises into a line
         if _state["debug"]:
             raise
-        console.print(f"[bold red]vidstyle: unexpected error:[/] {exc.__class__.__name__}: {exc} "
+        console.print(f"[bold red]vidstyle: unexpected error:[/] {exc.__class__.__name__}: {escape(str(exc))} "
                       "(run with --debug for details)", highlight=False, soft_wrap=True)
         sys.exit(1)
 

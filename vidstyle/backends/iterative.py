@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from vidstyle.backends import Backend, load_styles
+from vidstyle.backends import Backend
 from vidstyle.errors import SettingError
 from vidstyle.options import setting
 
@@ -22,16 +22,16 @@ class IterativeOptions:
                                         csv=True)
     style_layers: list[str] = setting(factory=lambda: ["relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu5_1"],
                                       help="VGG layers of the style loss.", csv=True)
-    content_weight: float = setting(1.0, "Weight of the content loss.", min=0.0)
-    style_weight: float = setting(50.0, "Weight of the style loss.", min=0.0)
-    tv_weight: float = setting(0.0, "Weight of the total variation loss.", min=0.0)
+    content_weight: float = setting(1.0, "Weight of the content loss.", min=0.0, live=True)
+    style_weight: float = setting(50.0, "Weight of the style loss.", min=0.0, live=True)
+    tv_weight: float = setting(0.0, "Weight of the total variation loss.", min=0.0, live=True)
     iterations: int = setting(300, "Iterations of the first frame and of stills, over all scales.", min=1)
     iterations_later: int = setting(100, "Iterations of later (warm-started) frames.", min=0, video=True)
     optimizer: str = setting("lbfgs", "Optimiser.", choices=OPTIMIZERS)
     learning_rate: float = setting(0.02, "Adam's learning rate.", min=0.0)
     init: str = setting("warped", "warped: the first frame from the content, later ones from the warped previous "
                                   "output; content or noise: every frame from scratch.", choices=INITS)
-    style_scale: float = setting(1.0, "Style size relative to the frame.", min=0.0)
+    style_scale: float = setting(1.0, "Style size relative to the frame.", min=0.0, live=True)
     scales: int = setting(3, "Coarse-to-fine passes, each twice the size of the last.", min=1)
     min_scale: int = setting(128, "Long side of the coarsest pass (px).", min=16)
     tolerance: float = setting(1e-4, "A pass stops when the loss changed by less than this, relatively, over "
@@ -51,8 +51,7 @@ def check(common, options: IterativeOptions) -> None:
 def build(common, options: IterativeOptions, device, temporal_weight: float):
     from vidstyle.stylize.iterative import IterativeStylizer
 
-    images, weights = load_styles(common)
-    return IterativeStylizer(images, weights, common, options, temporal_weight, device)
+    return IterativeStylizer(common, options, temporal_weight, device)
 
 
 BACKEND = Backend(

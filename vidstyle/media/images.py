@@ -30,6 +30,18 @@ def resize_short_side(rgb: np.ndarray, size: int) -> np.ndarray:
     return cv2.resize(rgb, (max(1, round(w * scale)), max(1, round(h * scale))), interpolation=interp)
 
 
+def resize_to_long_side(rgb: np.ndarray, size: float, floor: int = 16) -> np.ndarray:
+    """`rgb` with its longer side `size` px, neither side below `floor` (a network's smallest input)."""
+    import cv2
+
+    h, w = rgb.shape[:2]
+    scale = size / max(h, w)
+    th, tw = (max(floor, round(d * scale)) for d in (h, w))
+    if (th, tw) == (h, w):
+        return rgb
+    return cv2.resize(rgb, (tw, th), interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_CUBIC)
+
+
 @dataclass
 class Still:
     rgb: np.ndarray  # HxWx3 uint8, upright

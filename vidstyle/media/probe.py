@@ -21,5 +21,6 @@ def audio_spans(path: Path) -> list[float]:
     with av.open(str(path)) as c:
         for stream in c.streams.audio:
             edges = [(p.pts, p.pts + (p.duration or 0)) for p in c.demux(stream) if p.pts is not None]
-            spans.append(float((max(e for _, e in edges) - min(s for s, _ in edges)) * stream.time_base) if edges else 0.0)
+            span = (max(e for _, e in edges) - min(s for s, _ in edges)) * stream.time_base if edges else 0
+            spans.append(float(span))
     return spans

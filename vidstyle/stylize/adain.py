@@ -7,15 +7,18 @@ before decoding).
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
 
+from vidstyle.backends import style_image, style_weights
 from vidstyle.device import autocast, pick_precision
-from vidstyle.media.images import resize_short_side
+from vidstyle.media.images import resize_short_side, resize_to_long_side
 from vidstyle.nets import weights
 from vidstyle.nets.adain import adain, mean_std
+from vidstyle.stylize import Look
 from vidstyle.temporal import FeatureBlender, Motion
 from vidstyle.tensors import pad_to_multiple, to_tensor
 
@@ -44,50 +47,67 @@ def coral(source: np.ndarray, target: np.ndarray) -> np.ndarray:
 
 
 class AdainStylizer:
-    """`style_weights` sum to 1; `temporal_weight` is the feature term's lambda (vidstyle.temporal), 0 = off."""
+    """Paints with a Look (vidstyle.stylize): its styles' feature statistics mixed by weight, and its alpha;
+    `temporal_weight` is the feature term's lambda (vidstyle.temporal), 0 = off."""
 
-    def __init__(self, styles: list[np.ndarray], style_weights: list[float], common: CommonOptions,
-                 options: AdainOptions, temporal_weight: float, device: torch.device) -> None:
-        self.styles = [resize_short_side(s, options.style_size) for s in styles]
-        self.weights = style_weights
-        self.alpha = options.alpha
-        self.preserve_color = common.preserve_color
+    def __init__(self, common: CommonOptions, options: AdainOptions, temporal_weight: float,
+                 device: torch.device) -> None:
         self.device = device
         self.encoder = weights.network(weights.VGG, common.vgg_weights, device)[:31]
         self.decoder = weights.network(weights.DECODER, options.decoder_weights, device)
         self.autocast = pick_precision(device, common.precision)
-        self._target: tuple[torch.Tensor, torch.Tensor] | None = None
         self.blender = FeatureBlender(temporal_weight)
+        # Each style's relu4_1 mean/std, by (style, size, preserve_color, frame size): made once per clip.
+        self._stats: dict[tuple, tuple[torch.Tensor, torch.Tensor]] = {}
+        self._target: tuple[tuple, torch.Tensor, torch.Tensor, float] | None = None  # (key, mean, std, alpha)
+        self.set_look(Look.of(common, options, temporal_weight))
+
+    def set_look(self, look: Look) -> None:
+        self.look = look
+        self.blender.set_weight(look.temporal_weight)
+
+    def _style_stats(self, path: Path, options: AdainOptions, preserve_color: bool,
+                     reference: np.ndarray) -> tuple[torch.Tensor, torch.Tensor]:
+        """One style's statistics for frames like `reference`. With preserve_color the style is first
+        recoloured to `reference` (the first frame painted with it), so a clip keeps one palette instead of
+        following each frame's colours."""
+        h, w = reference.shape[:2]
+        relative = options.style_scale is not None
+        size = options.style_scale if relative else options.style_size
+        key = (str(path), relative, size, preserve_color, (h, w) if relative else None)
+        if key not in self._stats:
+            style = style_image(path)
+            if relative:
+                style = resize_to_long_side(style, options.style_scale * max(h, w))
+            else:
+                style = resize_short_side(style, options.style_size)
+            if preserve_color:
+                style = coral(style, reference)
+            self._stats[key] = mean_std(self.encoder(to_tensor(style, self.device)))
+        return self._stats[key]
 
     @torch.inference_mode()
-    def _style_stats(self, reference: np.ndarray) -> tuple[torch.Tensor, torch.Tensor]:
-        """The weighted mean/std of the styles' relu4_1 features, computed once for a whole clip.
-
-        With preserve_color the styles are first recoloured to `reference` (the first frame), so a clip
-        keeps one palette instead of following each frame's colours.
-        """
-        means, stds = [], []
-        for style in self.styles:
-            if self.preserve_color:
-                style = coral(style, reference)
-            m, s = mean_std(self.encoder(to_tensor(style, self.device)))
-            means.append(m)
-            stds.append(s)
-        mean = sum(w * m for w, m in zip(self.weights, means))
-        std = sum(w * s for w, s in zip(self.weights, stds))
-        return mean, std
+    def _targets(self, rgb: np.ndarray) -> tuple[torch.Tensor, torch.Tensor, float]:
+        """The look's mean/std (AdaIN is linear in them: mixing statistics mixes styles) and alpha."""
+        key = (self.look, rgb.shape[:2])
+        if self._target is None or self._target[0] != key:
+            mean = std = 0.0
+            for part, common, options in self.look.parts:
+                for path, weight in zip(common.style, style_weights(common)):
+                    m, s = self._style_stats(path, options, common.preserve_color, rgb)
+                    mean, std = mean + part * weight * m, std + part * weight * s
+            self._target = (key, mean, std, self.look.mean(lambda c, o: o.alpha))
+        return self._target[1:]
 
     @torch.inference_mode()
     def stylize(self, rgb: np.ndarray, motion: Motion | None = None) -> np.ndarray:
         """Stylize one frame; `motion` links it to the previous call's frame (None: no temporal term)."""
-        if self._target is None:
-            self._target = self._style_stats(rgb)
+        mean, std, alpha = self._targets(rgb)
         h, w = rgb.shape[:2]
         x, padded = pad_to_multiple(to_tensor(rgb, self.device), 8)  # three 2x poolings, three 2x upsamplings
         with autocast(self.device, self.autocast):
             feat = self.encoder(x).float()  # statistics and the temporal term in float32
-            t = adain(feat, *self._target)
-            alpha = self.alpha
+            t = adain(feat, mean, std)
             if alpha < 1.0:
                 t = alpha * t + (1 - alpha) * feat
             for i, layer in enumerate(self.decoder):
@@ -97,8 +117,9 @@ class AdainStylizer:
         return t[:, :, :h, :w].float().clamp_(0, 1)[0].permute(1, 2, 0).contiguous().cpu().numpy()
 
     def state(self) -> dict:
-        return {"target": self._target, "features": self.blender.state()}
+        return {"stats": self._stats, "features": self.blender.state()}
 
     def load_state(self, state: dict) -> None:
-        self._target = state["target"]
+        self._stats = dict(state["stats"])
+        self._target = None
         self.blender.load_state(state["features"])

@@ -5,6 +5,7 @@ The feature-level temporal term goes on the network's 1/4-size map after its res
 
 from __future__ import annotations
 
+import dataclasses
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
@@ -13,6 +14,7 @@ import torch
 
 from vidstyle.device import pick_precision
 from vidstyle.nets.multistyle import NUM_STYLES, MultiStyleNet, load_model, load_multistyle
+from vidstyle.stylize import Look
 from vidstyle.temporal import FeatureBlender, Motion
 from vidstyle.tensors import pad_to_multiple, to_tensor
 
@@ -42,14 +44,23 @@ class FastStylizer:
     def __init__(self, common: CommonOptions, options: FastOptions, temporal_weight: float,
                  device: torch.device) -> None:
         self.dtype = pick_precision(device, common.precision) or torch.float32
-        if options.model is not None:
-            self.net = load_model(options.model).to(device=device, dtype=self.dtype)
-            self.weights = torch.ones(self.net.styles, device=device) / self.net.styles
+        self.model = options.model
+        if self.model is not None:
+            self.net = load_model(self.model).to(device=device, dtype=self.dtype)
         else:
-            self.weights = style_vector(options.style_id, common.style_weights).to(device)
             self.net = _network(str(device), self.dtype)
         self.device = device
         self.blender = FeatureBlender(temporal_weight)
+        self.set_look(Look.of(common, options, temporal_weight))
+
+    def set_look(self, look: Look) -> None:
+        """The look's style weights, mixed (a trained model's own styles in equal parts: it cannot change)."""
+        self.look = look
+        if self.model is not None:
+            self.weights = torch.ones(self.net.styles, device=self.device) / self.net.styles
+        else:
+            self.weights = sum(w * style_vector(o.style_id, c.style_weights) for w, c, o in look.parts).to(self.device)
+        self.blender.set_weight(look.temporal_weight)
 
     @torch.inference_mode()
     def stylize(self, rgb: np.ndarray, motion: Motion | None = None) -> np.ndarray:
@@ -72,8 +83,9 @@ def contact_sheet(rgb: np.ndarray, stylizer: FastStylizer, columns: int = 7) -> 
     import cv2
 
     tiles = [rgb]
+    common, options = stylizer.look.main()
     for i in range(NUM_STYLES):
-        stylizer.weights = style_vector([i], None).to(stylizer.device)
+        stylizer.set_look(Look.of(common, dataclasses.replace(options, style_id=[i]), 0.0))
         tile = (stylizer.stylize(rgb) * 255.0 + 0.5).astype(np.uint8)
         cv2.putText(tile, str(i), (6, 24), cv2.FONT_HERSHEY_SIMPLEX, 0.8, (0, 0, 0), 4, cv2.LINE_AA)
         cv2.putText(tile, str(i), (6, 24), cv2.FONT_HERSHEY_SIMPLEX, 0.8, (255, 255, 255), 2, cv2.LINE_AA)

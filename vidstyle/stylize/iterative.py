@@ -17,16 +17,20 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-import cv2
+from pathlib import Path
+
 import numpy as np
 import torch
 import torch.nn.functional as F
 
+from vidstyle.backends import style_image, style_weights
 from vidstyle.device import autocast, pick_precision
 from vidstyle.errors import UserError
 from vidstyle.losses import content_loss, gram, style_loss, temporal_loss, total_variation
+from vidstyle.media.images import resize_to_long_side
 from vidstyle.nets import weights
 from vidstyle.nets.vgg import VGGFeatures
+from vidstyle.stylize import Look
 from vidstyle.temporal import Motion
 from vidstyle.tensors import to_tensor
 
@@ -95,16 +99,12 @@ def _resize(x: torch.Tensor, h: int, w: int) -> torch.Tensor:
 class IterativeStylizer:
     """One frame after another; `on_step(iteration, total, loss)` reports progress within a frame."""
 
-    def __init__(self, styles: list[np.ndarray], style_weights: list[float], common: CommonOptions,
-                 options: IterativeOptions, temporal_weight: float, device: torch.device) -> None:
-        """`style_weights` sum to 1; the options are checked by the backend's description."""
+    def __init__(self, common: CommonOptions, options: IterativeOptions, temporal_weight: float,
+                 device: torch.device) -> None:
+        """The options are checked by the backend's description; those a look may change come from set_look."""
         s = options
         self.s = s
-        self.preserve_color = common.preserve_color
         self.device = device
-        self.styles = styles
-        self.style_weights = style_weights
-        self.temporal_weight = temporal_weight
         vgg = weights.network(weights.VGG, common.vgg_weights, device)
         self.features = VGGFeatures(vgg, tuple(dict.fromkeys((*s.style_layers, *s.content_layers))))
         # bf16 on AMX CPUs: twice the iterations per second for a slightly slower descent per iteration
@@ -117,8 +117,20 @@ class IterativeStylizer:
         self.trace: list[Losses] = []  # the last optimisation pass's losses, iteration by iteration
         self.stop_at: float | None = None  # also stop a frame's last pass once its fit loss is this low
         self._prev: torch.Tensor | None = None  # previous output, 1x3xHxW float32
-        self._targets: dict[tuple[int, int], dict[str, torch.Tensor]] = {}
+        self._grams: dict[tuple, dict[str, torch.Tensor]] = {}  # by (style, style_scale, frame size)
+        self._targets: dict[tuple[int, int], dict[str, torch.Tensor]] = {}  # the look's, by frame size
         self._generator = torch.Generator().manual_seed(s.seed)
+        self.set_look(Look.of(common, options, temporal_weight))
+
+    def set_look(self, look: Look) -> None:
+        """The look's Gram targets and loss weights, mixed; preserve_color follows the heavier part."""
+        self.look = look
+        self._targets = {}
+        self.preserve_color = look.main()[0].preserve_color
+        self.content_weight = look.mean(lambda c, o: o.content_weight)
+        self.style_weight = look.mean(lambda c, o: o.style_weight)
+        self.tv_weight = look.mean(lambda c, o: o.tv_weight)
+        self.temporal_weight = look.temporal_weight
 
     # --- protocol -------------------------------------------------------------------------------------
     def state(self) -> dict:
@@ -186,23 +198,27 @@ class IterativeStylizer:
         return self._optimise(x, content, self.s.iterations_later, warped, conf)
 
     # --- the optimisation ---------------------------------------------------------------------------------
+    def _style_grams(self, path: Path, style_scale: float, h: int, w: int) -> dict[str, torch.Tensor]:
+        """One style's Grams for a frame of h x w: the style resized so its long side is style_scale times the
+        frame's (as neural-style does), so strokes keep their size relative to the frame at every scale."""
+        key = (str(path), style_scale, h, w)
+        if key not in self._grams:
+            img = resize_to_long_side(style_image(path), style_scale * max(h, w))
+            with torch.no_grad(), autocast(self.device, self.autocast):
+                feats = self.features(to_tensor(img, self.device))
+            self._grams[key] = {name: gram(feats[name]) for name in self.s.style_layers}
+        return self._grams[key]
+
     def _style_targets(self, h: int, w: int) -> dict[str, torch.Tensor]:
-        """Blended Gram targets for a frame of h x w: each style resized so its long side is style_scale times
-        the frame's (as neural-style does), so strokes keep their size relative to the frame at every scale."""
-        key = (h, w)
-        if key not in self._targets:
-            grams: dict[str, torch.Tensor] = {}
-            for style, weight in zip(self.styles, self.style_weights):
-                scale = self.s.style_scale * max(h, w) / max(style.shape[:2])
-                sh, sw = (max(16, round(d * scale)) for d in style.shape[:2])
-                img = cv2.resize(style, (sw, sh), interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_CUBIC)
-                with torch.no_grad(), autocast(self.device, self.autocast):
-                    feats = self.features(to_tensor(img, self.device))
-                for name in self.s.style_layers:
-                    g = gram(feats[name]) * weight
-                    grams[name] = grams[name] + g if name in grams else g
-            self._targets[key] = grams
-        return self._targets[key]
+        """The look's Gram targets for a frame of h x w: its styles' Grams mixed by weight."""
+        if (h, w) not in self._targets:
+            targets: dict[str, torch.Tensor] = {}
+            for part, common, options in self.look.parts:
+                for path, weight in zip(common.style, style_weights(common)):
+                    for name, g in self._style_grams(path, options.style_scale, h, w).items():
+                        targets[name] = targets[name] + part * weight * g if name in targets else part * weight * g
+            self._targets[(h, w)] = targets
+        return self._targets[(h, w)]
 
     def _optimise(self, x: torch.Tensor, content: torch.Tensor, iterations: int, warped: torch.Tensor | None,
                   conf: torch.Tensor | None, final_pass: bool = True) -> torch.Tensor:
@@ -231,9 +247,9 @@ class IterativeStylizer:
                 feats = self.features(img.contiguous(memory_format=torch.channels_last))
             c = content_loss(feats, content_feats, s.content_layers)
             st = style_loss(feats, targets, s.style_layers)
-            total = s.content_weight * c + s.style_weight * st
-            if s.tv_weight:
-                total = total + s.tv_weight * total_variation(img)
+            total = self.content_weight * c + self.style_weight * st
+            if self.tv_weight:
+                total = total + self.tv_weight * total_variation(img)
             fit = total
             t = torch.zeros(())
             if warped is not None and self.temporal_weight > 0:

@@ -1,0 +1,129 @@
+"""A look per shot and over time: [[shot]] tables, transitions, keyframes (vidstyle.looks), on real clips."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from conftest import media, run_cli
+from vidstyle.errors import UserError
+from vidstyle.looks import Keyframes, Schedule
+from vidstyle.media.synthetic import join_shots, read_frames
+from vidstyle.settings import resolve
+
+SIZE = (96, 54)
+
+
+def three_shots(tmp_path: Path, n: int = 10) -> tuple[Path, list[int]]:
+    """Three real shots joined by hard cuts."""
+    shots = [read_frames(media("video/mdn_flower.mp4"), n, SIZE),
+             read_frames(media("video/adain_cutBunny.mp4"), n, SIZE, skip=40),
+             read_frames(media("video/mdn_stream-of-water.mp4"), n, SIZE)]
+    path = tmp_path / "three_shots.mp4"
+    return path, join_shots(path, shots, fps=24)
+
+
+def preset(tmp_path: Path, text: str, name: str = "looks") -> Path:
+    path = tmp_path / f"{name}.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+FAST = 'backend = "fast"\nstyle_id = [0]\n'
+
+
+def frames_of(path: Path) -> np.ndarray:
+    import av
+
+    with av.open(str(path)) as c:
+        return np.stack([f.to_ndarray(format="rgb24") for f in c.decode(video=0)]).astype(np.float32)
+
+
+def test_each_shot_gets_its_own_look_and_nothing_else(tmp_path):
+    """Shot 2's frames are those of a run with shot 2's look throughout: a look per shot changes nothing else."""
+    clip, starts = three_shots(tmp_path)
+    cuts = preset(tmp_path, "".join(f"{s}f\n" for s in starts[1:]), "cuts")
+    looks = preset(tmp_path, FAST + f'cuts = "{cuts}"\n[[shot]]\nshot = 2\nstyle_id = [12]\n'
+                                    '[[shot]]\nshots = [3]\nstyle_id = [19]\n')
+    outs = {}
+    for name, args in [("looks", ["-p", looks]), ("s0", ["--style-id", "0"]), ("s12", ["--style-id", "12"]),
+                       ("s19", ["--style-id", "19"])]:
+        outs[name] = tmp_path / f"{name}.mp4"
+        proc = run_cli("video", clip, "--backend", "fast", *args, "--cuts", cuts, "--crf", "0", "-o", outs[name],
+                       "--quiet")
+        assert proc.returncode == 0, proc.stderr
+    got = {k: frames_of(v) for k, v in outs.items()}
+    bounds = [*starts, len(got["looks"])]
+    for shot, ref in enumerate(["s0", "s12", "s19"]):
+        part = slice(bounds[shot], bounds[shot + 1])
+        same = np.abs(got["looks"][part] - got[ref][part]).mean()
+        others = [np.abs(got["looks"][part] - got[o][part]).mean() for o in ("s0", "s12", "s19") if o != ref]
+        assert same < 1.0 < min(others), (shot, same, others)
+
+
+def test_schedule_transition_and_keyframes():
+    settings = resolve(None, {"backend": "fast", "style_id": [0], "shot": [
+        {"start": "1.0", "style_id": [12], "transition": 4}]})
+    schedule = Schedule(settings, settings.looks)
+    looks = [schedule.next(i, i / 4, None) for i in range(12)]  # 4 fps: the table starts at frame 4
+    shares = [sum(w for w, _, o in look.parts if o.style_id == [12]) for look in looks]
+    assert shares[:4] == [0, 0, 0, 0] and shares[8:] == [1, 1, 1, 1]
+    assert shares[4:8] == pytest.approx([0.2, 0.4, 0.6, 0.8])
+    # At a cut, the new look starts whole.
+    schedule = Schedule(settings, settings.looks)
+    looks = [schedule.next(i, i / 4, object() if i == 4 else None) for i in range(6)]
+    assert [len(look.parts) for look in looks] == [1] * 6
+    frames = Keyframes((0.0, 4.5), (1.0, 0.3))
+    assert frames.at(-1) == 1.0 and frames.at(9) == 0.3 and frames.at(2.25) == pytest.approx(0.65)
+
+
+def test_keyframed_alpha_reaches_the_stylizer(tmp_path):
+    settings = resolve(str(preset(tmp_path, 'style = [{ builtin = "strokes" }]\nalpha = { "0" = 1.0, "2" = 0.0 }\n')))
+    schedule = Schedule(settings, settings.looks)
+    alphas = [schedule.next(i, i * 0.5, None).mean(lambda c, o: o.alpha) for i in range(6)]
+    assert alphas == pytest.approx([1.0, 0.75, 0.5, 0.25, 0.0, 0.0])
+
+
+@pytest.mark.parametrize("text, message", [
+    ('[[shot]]\nshot = 1\nmax_size = 64\n', r"\[\[shot\]\] 1 \(preset looks\): max_size cannot change within a clip"),
+    ('[[shot]]\nshot = 1\nbackend = "adain"\n', r"\[\[shot\]\] 1 .*backend cannot change within a clip"),
+    ('[[shot]]\nshot = 1\nstyle_id = [3]\n[[shot]]\nshots = [2, 1]\nstyle_id = [4]\n',
+     r"\[\[shot\]\] 2 \(preset looks\) selects shot 1, which \[\[shot\]\] 1 \(preset looks\) also selects"),
+    ('[[shot]]\nstart = 1\nend = 3\nstyle_id = [3]\n[[shot]]\nstart = "0:02"\nstyle_id = [4]\n',
+     r"\[\[shot\]\] 2 .*, 2 s to the end, overlaps \[\[shot\]\] 1 .*, 1 s to 3 s"),
+    ('temporal_weight = { "0:02" = 1.0, "0:01" = 2.0 }\n', r"temporal_weight keyframe '0:01' is not after"),
+    ('[[shot]]\nshot = 1\nstyle_id = [30]\n', r"\[\[shot\]\] 1 .*style_id 30 is out of range 0..25"),
+    ('[[shot]]\nstyle_id = [3]\n', r"\[\[shot\]\] 1 .*selects nothing"),
+    ('[[shot]]\nshot = 0\nstyle_id = [3]\n', r"shot numbers are whole numbers from 1"),
+    ('max_size = { "0" = 64 }\n', r"max_size cannot change within a clip"),
+])
+def test_bad_tables_are_one_line(tmp_path, text, message):
+    with pytest.raises(UserError, match=message):
+        resolve(str(preset(tmp_path, FAST + text)))
+
+
+@pytest.mark.parametrize("text, message", [
+    ('[[shot]]\nshot = 4\nstyle_id = [3]\n', r"\[\[shot\]\] 1 .* selects shot 4, but the clip has 3 shots"),
+    ('[[shot]]\nstart = "0:09"\nstyle_id = [3]\n', r"start 9 s is past the end of the clip"),
+    ('style_weights = { "0" = [1.0], "0:20" = [1.0] }\n', r"style_weights keyframe at 20 s is past the end"),
+])
+def test_tables_that_do_not_fit_the_clip_fail_before_any_work(tmp_path, text, message):
+    clip, starts = three_shots(tmp_path, n=8)
+    out = tmp_path / "out.mp4"
+    proc = run_cli("video", clip, "-p", preset(tmp_path, FAST + text), "-o", out, "--quiet")
+    assert proc.returncode == 2, proc.stderr
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and __import__("re").search(message, lines[0]), proc.stderr
+    assert {p.name for p in tmp_path.iterdir()} == {"three_shots.mp4", "looks.toml"}  # nothing written
+
+
+def test_presets_show_prints_the_plan_against_a_clip(tmp_path):
+    clip, starts = three_shots(tmp_path, n=8)
+    looks = preset(tmp_path, FAST + '[[shot]]\nshot = 2\nstyle_id = [12]\n'
+                                    '[[shot]]\nstart = "0:00.7"\nend = "0:00.9"\nstyle_id = [19]\ntransition = 2\n')
+    proc = run_cli("presets", "show", looks, "--clip", clip)
+    assert proc.returncode == 0, proc.stderr
+    out = proc.stdout
+    assert "3 shots" in out and "[[shot]] 1" in out and "[[shot]] 2" in out and "transition" in out, out
