@@ -4,12 +4,12 @@
               fast: built-in styles 0, 12, 19, whose "painting" is that style's rendering of a shared photo):
               the Gram distance (relu1_1..relu4_1, normalised VGG) of each shot's frames to each painting.
               Target: each shot closest to its own.
-  transition  one shot of mdn_flower, a second painting from frame 24 with a 24-frame transition (adain):
+  transition  one shot of mdn_flower, a second look from frame 24 with a 24-frame transition (--backend):
               the distance to the second painting frame by frame (target: falls over the transition, codec noise
               allowed), and the warping error over the transition against the shot's mean (target <= 1.2x).
   keyframes   mdn_flower with alpha = { "0:00" = 1.0, "0:04.5" = 0.3 } (adain): the rank correlation of each
               frame's content distance (relu4_1 against its source) with its alpha (target >= 0.9).
-Usage: python benchmarks/looks.py [shots|transition|keyframes ...] [--max-size 320]
+Usage: python benchmarks/looks.py [shots|transition|keyframes ...] [--max-size 320] [--backend adain|fast]
 """
 
 from __future__ import annotations
@@ -89,18 +89,27 @@ def shots(args: argparse.Namespace) -> None:
 
 def transition(args: argparse.Namespace) -> None:
     clip = need("video/mdn_flower.mp4")
-    a, b = (need("style/" + p) for p in PAINTINGS[:2])
     start, frames_n = 24, 24
-    text = (f"style = [{toml_path(a)}]\nmax_size = {args.max_size}\ncuts = \"off\"\n"
-            f"[[shot]]\nstart = \"{start}f\"\nstyle = [{toml_path(b)}]\ntransition = {frames_n}\n")
-    out = job(text, clip, OUT / "looks_transition.mp4")
-    src = [f for f in decoded(clip)]
+    head = f'backend = "{args.backend}"\nmax_size = {args.max_size}\ncuts = "off"\n'
+    if args.backend == "fast":
+        first, second = f"style_id = [{FAST_STYLES[0]}]", f"style_id = [{FAST_STYLES[1]}]"
+    else:
+        a, b = (need("style/" + p) for p in PAINTINGS[:2])
+        first, second = f"style = [{toml_path(a)}]", f"style = [{toml_path(b)}]"
+    text = f'{head}{first}\n[[shot]]\nstart = "{start}f"\n{second}\ntransition = {frames_n}\n'
+    print(f"{args.backend}: mdn_flower at {args.max_size} px, the second look from frame {start}, "
+          f"transition {frames_n} frames")
+    out = job(text, clip, OUT / f"looks_transition_{args.backend}.mp4")
     import cv2
 
-    src = [cv2.resize(f, (o.shape[1], o.shape[0]), interpolation=cv2.INTER_AREA) for f, o in zip(src, out)]
-    target = StyleDistance(resize_short_side(load_image(b).rgb, 512))
+    src = [cv2.resize(f, (o.shape[1], o.shape[0]), interpolation=cv2.INTER_AREA) for f, o in zip(decoded(clip), out)]
     span = range(start - 2, start + frames_n + 2)
-    dist = [target(out[i]) for i in span]
+    if args.backend == "fast":  # the built-in style's "painting": its own rendering of the same frame
+        second_only = job(f"{head}{second}\n", clip, OUT / "looks_second_fast.mp4")
+        dist = [StyleDistance(second_only[i])(out[i]) for i in span]
+    else:
+        target = StyleDistance(resize_short_side(load_image(b).rgb, 512))
+        dist = [target(out[i]) for i in span]
     print("distance to the second painting, frames " + f"{span.start}-{span.stop - 1}:")
     print("  " + " ".join(f"{d:.3f}" for d in dist))
     inside = dist[2:2 + frames_n + 1]
@@ -110,7 +119,7 @@ def transition(args: argparse.Namespace) -> None:
     print(f"over the transition it falls {inside[0]:.3f} -> {inside[-1]:.3f}; rises: "
           + (", ".join(f"frame {i} +{r:.4f} ({100 * r / total:.1f}% of the fall)" for i, r in rises) or "none"))
     dis = make_estimator("dis")
-    plain = job(text.split("[[shot]]")[0], clip, OUT / "looks_no_transition.mp4")  # the first look throughout
+    plain = job(text.split("[[shot]]")[0], clip, OUT / f"looks_plain_{args.backend}.mp4")  # the first look only
     for name, frames in [("with the transition", out), ("first look throughout", plain)]:
         errors = [warping_error(src[i], src[i + 1], frames[i], frames[i + 1], dis) for i in range(len(frames) - 1)]
         during = np.mean(errors[start - 1:start + frames_n])
@@ -119,7 +128,7 @@ def transition(args: argparse.Namespace) -> None:
     tiles = [out[i] for i in (start - 1, start + 6, start + 12, start + 18, start + frames_n)]
     from PIL import Image
 
-    Image.fromarray(np.concatenate(tiles, axis=1)).save(OUT / "looks_transition.png")
+    Image.fromarray(np.concatenate(tiles, axis=1)).save(OUT / f"looks_transition_{args.backend}.png")
 
 
 def keyframes(args: argparse.Namespace) -> None:
@@ -160,6 +169,7 @@ def main() -> None:
     ap.add_argument("parts", nargs="*", default=["shots", "transition", "keyframes"])
     ap.add_argument("--max-size", type=int, default=320)
     ap.add_argument("--frames", type=int, default=24, help="frames per shot (shots)")
+    ap.add_argument("--backend", choices=("adain", "fast"), default="adain", help="transition: which backend")
     args = ap.parse_args()
     OUT.mkdir(exist_ok=True)
     for part in args.parts:

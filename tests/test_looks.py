@@ -127,3 +127,63 @@ def test_presets_show_prints_the_plan_against_a_clip(tmp_path):
     assert proc.returncode == 0, proc.stderr
     out = proc.stdout
     assert "3 shots" in out and "[[shot]] 1" in out and "[[shot]] 2" in out and "transition" in out, out
+
+
+def test_a_killed_job_resumes_mid_transition_to_the_same_frames(tmp_path, style_png):
+    """The look of each frame, and the style statistics it was painted with, survive a kill."""
+    import vidstyle.job as job
+    from conftest import raising_on_call, style_file
+    from vidstyle.media.synthetic import style_image, write_clip
+    from vidstyle.run import run_video
+
+    clip = tmp_path / "c.mp4"
+    write_clip(clip, 96, 64, frames=20, fps=10, audio=True)
+    other = style_file(style_image(96, seed=7))
+    looks = preset(tmp_path, f'style = ["{style_png}"]\nstyle_size = 64\nmax_size = 64\ncheckpoint_every = 4\n'
+                   'cuts = "off"\nalpha = { "0" = 1.0, "1.9" = 0.5 }\n'
+                   f'[[shot]]\nstart = "1.0"\nstyle = ["{other}"]\npreserve_color = true\ntransition = 6\n')
+    settings = resolve(str(looks))
+    whole = run_video(clip, tmp_path / "whole.mp4", settings, quiet=True)
+    assert whole.stylized == 20
+    with pytest.raises(KeyboardInterrupt), raising_on_call(job.OutputBlender, "__call__", 14, KeyboardInterrupt):
+        run_video(clip, tmp_path / "again.mp4", settings, quiet=True)
+    resumed = run_video(clip, tmp_path / "again.mp4", settings, quiet=True)
+    assert resumed.resumed_from == 12  # inside the transition (frames 10-15)
+    a, b = frames_of(tmp_path / "whole.mp4"), frames_of(tmp_path / "again.mp4")
+    assert a.shape == b.shape and np.array_equal(a, b)
+    assert np.abs(a[9] - a[19]).mean() > 10  # the look did change
+
+
+def test_each_backend_mixes_what_it_paints_with():
+    """A transition's look: AdaIN mixes the style statistics, iterative the Gram targets, fast the style weights."""
+    import dataclasses
+
+    from conftest import style_file
+    from vidstyle.media.synthetic import scene, style_image
+    from vidstyle.stylize import Look
+
+    a, b = style_file(style_image(64, seed=1)), style_file(style_image(64, seed=7))
+    frame = scene(48, 32, 0.0)
+    for backend, extra in [("adain", {"style_size": 64}), ("iterative", {"iterations": 1, "scales": 1})]:
+        settings = resolve(None, {"backend": backend, "style": [a], **extra})
+        stylizer = settings.build()
+        common_b = dataclasses.replace(settings.common, style=[b])
+        look = Look(((0.25, settings.common, settings.options), (0.75, common_b, settings.options)), 0.0)
+
+        def target(look: Look):
+            stylizer.set_look(look)
+            if backend == "adain":
+                return stylizer._targets(frame)[:2]
+            return tuple(stylizer._style_targets(32, 48).values())
+
+        mixed = target(look)
+        only_a = target(Look.of(settings.common, settings.options, 0.0))
+        only_b = target(Look.of(common_b, settings.options, 0.0))
+        for m, x, y in zip(mixed, only_a, only_b, strict=True):
+            assert np.allclose(m, 0.25 * x + 0.75 * y, atol=1e-5), backend
+            assert not np.allclose(x, y)
+    settings = resolve(None, {"backend": "fast", "style_id": [3]})
+    stylizer = settings.build()
+    other = dataclasses.replace(settings.options, style_id=[12])
+    stylizer.set_look(Look(((0.25, settings.common, settings.options), (0.75, settings.common, other)), 0.0))
+    assert stylizer.weights[3] == pytest.approx(0.25) and stylizer.weights[12] == pytest.approx(0.75)
