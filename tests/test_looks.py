@@ -187,3 +187,23 @@ def test_each_backend_mixes_what_it_paints_with():
     other = dataclasses.replace(settings.options, style_id=[12])
     stylizer.set_look(Look(((0.25, settings.common, settings.options), (0.75, settings.common, other)), 0.0))
     assert stylizer.weights[3] == pytest.approx(0.25) and stylizer.weights[12] == pytest.approx(0.75)
+
+
+def test_a_job_file_tables_replace_the_presets_and_name_files_beside_it(tmp_path):
+    from vidstyle.batch import JOB_SETTINGS, load_job
+
+    (tmp_path / "looks").mkdir()
+    (tmp_path / "looks" / "wave.png").write_bytes(b"")  # only its path is read here
+    job = tmp_path / "looks" / "job.toml"
+    job.write_text('inputs = ["a.mp4"]\npresets = ["example-shots"]\n[[shot]]\nshot = 2\nbackend_free = 1\n')
+    with pytest.raises(UserError, match=r"\[\[shot\]\] 1 \(the batch's settings\): backend_free is not a known"):
+        resolve("example-shots", load_job(job).settings, origin=JOB_SETTINGS)
+    job.write_text('inputs = ["a.mp4"]\npresets = ["example-shots"]\n[[shot]]\nshot = 3\nbackend = "adain"\n'
+                   'style = ["wave.png"]\n')
+    with pytest.raises(UserError, match="backend cannot change within a clip"):
+        resolve("example-shots", load_job(job).settings, origin=JOB_SETTINGS)
+    job.write_text('inputs = ["a.mp4"]\npresets = ["example-shots"]\n[[shot]]\nshot = 3\nstyle_id = [7]\n')
+    settings = resolve("example-shots", load_job(job).settings, origin=JOB_SETTINGS)
+    assert [(r.shots, r.settings.options.style_id) for r in settings.looks.rules] == [((3,), [7])]
+    settings = resolve(str(preset(tmp_path, 'style = ["looks/wave.png"]\n[[shot]]\nshot = 2\nstyle = ["x.png"]\n')))
+    assert settings.looks.rules[0].settings.common.style == [tmp_path / "x.png"]

@@ -378,9 +378,12 @@ def describe(settings: Settings, frames: list[tuple[int, float, Any]]) -> list[s
             runs[-1][3], runs[-1][5] = index, seconds
         else:
             runs.append([schedule.shot, phase, index, index, seconds, seconds])
-    lines = [f"{len(frames)} frames, {shots} shot{'s' if shots > 1 else ''}"]
+    from vidstyle.shots import clock
+
+    lines = [f"{len(frames)} frames, {shots} shot{'s' if shots > 1 else ''}",
+             f"{'shot':>4}  {'frames':^13}  {'first at':12}  {'last at':12}  look"]
     for shot, phase, first, last, start, end in runs:
-        lines.append(f"shot {shot:<3d} frames {first:>5d}-{last:<5d} {start:8.3f}-{end:<8.3f} s  {phase}")
+        lines.append(f"{shot:>4}  {first:>6}-{last:<6}  {clock(start)}  {clock(end)}  {phase}")
     lines.append("")
     for rule in [None, *plan.rules]:
         settings_of = rule.settings if rule else settings
