@@ -61,7 +61,7 @@ def test_eval_json_has_a_row_per_pair(tmp_path, clip):
 
 @pytest.mark.parametrize("case", ["missing", "text", "audio_only", "zero_frames", "bad_style", "same_path",
                                   "no_folder", "unwritable", "bad_weights", "bad_codec", "bad_encoder_preset",
-                                  "bad_container"])
+                                  "bad_container", "still", "tiny_style"])
 def test_bad_input_is_one_line_and_exit_2(tmp_path, clip, style_png, case):
     out = tmp_path / "out.mp4"
     src, style = clip, style_png
@@ -97,6 +97,14 @@ def test_bad_input_is_one_line_and_exit_2(tmp_path, clip, style_png, case):
         extra, expect = ["--encoder-preset", "nosuch"], "encoder_preset 'nosuch' is not one of ultrafast"
     elif case == "bad_container":
         out, expect = tmp_path / "out.notacontainer", "unknown video container"
+    elif case == "tiny_style":
+        from PIL import Image
+
+        style = tmp_path / "dot.png"
+        Image.new("RGB", (1, 1), (200, 30, 30)).save(style)
+        expect = "a 1x1 style image is too small to carry a style"
+    elif case == "still":
+        src, expect = style_png, "is a still image, not a clip; `vidstyle image` stylizes stills"
     proc = run_cli("video", src, "--style", style, "-o", out, "--quiet", *extra)
     assert proc.returncode == 2, proc.stderr
     line = only_line(proc)
@@ -104,6 +112,27 @@ def test_bad_input_is_one_line_and_exit_2(tmp_path, clip, style_png, case):
     if case not in ("same_path", "unwritable", "no_folder"):
         assert not out.exists()
     assert leftovers(tmp_path) == []
+
+
+def test_messages_are_one_line_each_when_stderr_is_not_a_terminal(tmp_path, clip, style_png):
+    """Logs and scripts read whole lines: no wrapping at the terminal width where there is no terminal."""
+    out = tmp_path / "a-long-output-name-that-makes-the-message-longer-than-forty-columns.mp4"
+    proc = run_cli("video", clip, "--style", style_png, "-o", out, "--quiet", "--max-size", "32",
+                   env={"COLUMNS": "40"})
+    assert proc.returncode == 0, proc.stderr
+    last = proc.stderr.strip().splitlines()[-1]
+    assert last.startswith("vidstyle: wrote") and last.endswith("fps)") and len(last) > 40
+
+
+def test_a_flat_style_is_warned_about(tmp_path, style_png):
+    from PIL import Image
+
+    flat = tmp_path / "flat.png"
+    Image.new("RGB", (64, 64), (120, 40, 40)).save(flat)
+    proc = run_cli("image", style_png, "-s", flat, "-o", tmp_path / "out.png", "--max-size", "32", "--quiet")
+    assert proc.returncode == 0 and "nearly one flat colour: the output will be flat too" in proc.stderr
+    proc = run_cli("image", style_png, "-s", style_png, "-o", tmp_path / "out2.png", "--max-size", "32", "--quiet")
+    assert proc.returncode == 0 and "flat colour" not in proc.stderr
 
 
 def test_corrupt_clip_fails_cleanly(tmp_path, style_png):

@@ -178,7 +178,8 @@ def video(
     resume: Annotated[bool, typer.Option("--resume/--no-resume", help="Continue a killed run of the same job.")] = True,
     quiet: QuietOpt = False, *, flags: dict[str, Any],
 ) -> None:
-    """Stylize a video clip, keeping its audio, frame timing and orientation."""
+    """Stylize a video clip, keeping its audio, frame timing and orientation (a still image is refused: use
+    `vidstyle image`)."""
     from vidstyle.run import run_video
 
     settings = _settings(preset, presets_dir, flags)

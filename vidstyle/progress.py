@@ -8,6 +8,9 @@ from rich.progress import (BarColumn, MofNCompleteColumn, Progress, ProgressColu
 from rich.text import Text
 
 console = Console(stderr=True)
+# Wrapped at the terminal's width on a terminal; elsewhere (a log file, a script reading the last line) one line
+# per message, whatever its length.
+console.soft_wrap = not console.is_terminal
 
 
 class RateColumn(ProgressColumn):

@@ -19,6 +19,15 @@ if TYPE_CHECKING:
 log = logging.getLogger("vidstyle")
 
 
+def check_styles(settings: Settings) -> None:
+    """The style images of every look, read before any network loads."""
+    from vidstyle.backends import check_style
+
+    for look in [settings, *(r.settings for r in settings.looks.rules)]:
+        for path in look.common.style:
+            check_style(path)
+
+
 def run_image(photo: Path, output: Path, settings: Settings, sheet: bool = False, quiet: bool = False) -> None:
     import cv2
 
@@ -35,6 +44,7 @@ def run_image(photo: Path, output: Path, settings: Settings, sheet: bool = False
         raise UserError(f"--sheet: the {backend.name} backend has no contact sheet (backends with one: "
                         f"{', '.join(with_sheets)})")
     check_output_path(output, [photo, *common.style])
+    check_styles(settings)
     still = load_image(photo)
     h, w = still.rgb.shape[:2]
     tw, th = fit_size(w, h, common.max_size, even=False)
@@ -68,6 +78,7 @@ def run_video(clip: Path, output: Path, settings: Settings, quiet: bool = False,
     backend, common, out = settings.describe(), settings.common, settings.output
     check_output_path(output, [clip, *common.style])
     output_format(output)
+    check_styles(settings)
     with VideoSource(clip) as source:  # a bad input fails now, before weights load
         rate, duration = float(source.rate), source.duration()
     points = _cut_list(Path(out.cuts).expanduser(), duration) if out.cuts not in ("auto", "off") else None

@@ -112,3 +112,19 @@ def style_image(path: Path) -> np.ndarray:
     image = load_image(path).rgb
     image.flags.writeable = False
     return image
+
+
+MIN_STYLE_SIDE = 16  # below this a style image has no texture the networks can see (relu4_1 is 1/8 of it)
+
+
+def check_style(path: Path) -> None:
+    """Refuse a style image too small to carry a style; warn about one that is a flat colour."""
+    import logging
+
+    image = style_image(path)
+    h, w = image.shape[:2]
+    if min(h, w) < MIN_STYLE_SIDE:
+        raise UserError(f"a {w}x{h} style image is too small to carry a style (at least {MIN_STYLE_SIDE} px a "
+                        "side; a few hundred is usual)", path)
+    if float(image.reshape(-1, 3).std(axis=0).max()) < 2.0:  # every channel nearly constant
+        logging.getLogger("vidstyle").warning("%s is nearly one flat colour: the output will be flat too", path)

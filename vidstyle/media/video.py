@@ -57,6 +57,9 @@ class VideoSource:
         if not self.container.streams.video:
             self.container.close()
             raise UserError("has no video stream", path)
+        if self.container.format.name == "image2" or self.container.format.name.endswith("_pipe"):
+            self.container.close()  # FFmpeg reads a still as a one-frame video: refused, not made a 1-frame clip
+            raise UserError("is a still image, not a clip; `vidstyle image` stylizes stills", path)
         self.stream = self.container.streams.video[0]
         self.stream.thread_type = "AUTO"
         self.audio_streams = list(self.container.streams.audio)
