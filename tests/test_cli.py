@@ -10,6 +10,7 @@ import time
 from pathlib import Path
 
 import av
+import numpy as np
 import pytest
 
 from conftest import ROOT, media, run_cli, write_audio_only, write_empty_clip
@@ -61,7 +62,7 @@ def test_eval_json_has_a_row_per_pair(tmp_path, clip):
 
 @pytest.mark.parametrize("case", ["missing", "text", "audio_only", "zero_frames", "bad_style", "same_path",
                                   "no_folder", "unwritable", "bad_weights", "bad_codec", "bad_encoder_preset",
-                                  "bad_container", "still", "tiny_style"])
+                                  "bad_container", "avi", "still", "tiny_style"])
 def test_bad_input_is_one_line_and_exit_2(tmp_path, clip, style_png, case):
     out = tmp_path / "out.mp4"
     src, style = clip, style_png
@@ -96,7 +97,9 @@ def test_bad_input_is_one_line_and_exit_2(tmp_path, clip, style_png, case):
     elif case == "bad_encoder_preset":
         extra, expect = ["--encoder-preset", "nosuch"], "encoder_preset 'nosuch' is not one of ultrafast"
     elif case == "bad_container":
-        out, expect = tmp_path / "out.notacontainer", "unknown video container"
+        out, expect = tmp_path / "out.notacontainer", "does not write .notacontainer clips; use one of .mp4"
+    elif case == "avi":
+        out, expect = tmp_path / "out.avi", "does not write .avi clips; use one of .mp4 .m4v .mov .mkv .webm .gif"
     elif case == "tiny_style":
         from PIL import Image
 
@@ -122,6 +125,29 @@ def test_messages_are_one_line_each_when_stderr_is_not_a_terminal(tmp_path, clip
     assert proc.returncode == 0, proc.stderr
     last = proc.stderr.strip().splitlines()[-1]
     assert last.startswith("vidstyle: wrote") and last.endswith("fps)") and len(last) > 40
+
+
+@pytest.mark.parametrize("suffix, tick", [(".gif", 10), (".webp", 1)])
+def test_animations_keep_the_source_timing_and_loop(tmp_path, suffix, tick):
+    """GIF and animated WebP: every frame, each starting within a tick of its source time, looping forever."""
+    from PIL import Image
+
+    clip = tmp_path / "vfr.mp4"
+    times = write_clip(clip, 64, 48, frames=16, fps=24, audio=True, vfr=True)
+    out = tmp_path / f"loop{suffix}"
+    proc = run_cli("video", clip, "--backend", "fast", "--style-id", "3", "-o", out, "--quiet")
+    assert proc.returncode == 0, proc.stderr
+    assert "has no sound: the audio is left out" in proc.stderr
+    im = Image.open(out)
+    assert im.n_frames == 16 and im.info["loop"] == 0 and im.size == (64, 48)
+    starts, clock = [], 0
+    for i in range(im.n_frames):
+        im.seek(i)
+        im.load()
+        starts.append(clock)
+        clock += im.info["duration"]
+    assert all(abs(s - (t - times[0]) * 1000) <= tick / 2 + 0.5 for s, t in zip(starts, times)), (starts, times)
+    assert np.asarray(im.convert("RGB")).std() > 10  # a picture, not a flat frame
 
 
 def test_a_flat_style_is_warned_about(tmp_path, style_png):

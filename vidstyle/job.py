@@ -28,7 +28,7 @@ from vidstyle.errors import UserError
 from vidstyle.flow import FlowEstimator
 from vidstyle.looks import Schedule
 from vidstyle.media.atomic import atomic_output
-from vidstyle.media.video import EncodeSettings, Frame, VideoSink, VideoSource
+from vidstyle.media.video import EncodeSettings, Frame, VideoSource, open_sink
 from vidstyle.progress import make_progress
 from vidstyle.shots import Boundary, Framing, ShotStage, brightness_gain
 from vidstyle.stylize import Look, Stylizer
@@ -190,7 +190,7 @@ def stylize_video(source_path: Path, output: Path, stylizer: Stylizer, estimator
         stylizer.load_state(checkpoint.saved.stylizer)
     tmp_dir = checkpoint.folder if checkpoint else None
     with _opencv_single_threaded(), VideoSource(source_path) as source, atomic_output(output, tmp_dir) as tmp:
-        sink = VideoSink(tmp, output, source, options.encode)
+        sink = open_sink(tmp, output, source, options.encode)
         decoded: queue.Queue = queue.Queue(QUEUE_DEPTH)
         encoded: queue.Queue = queue.Queue(QUEUE_DEPTH)
 

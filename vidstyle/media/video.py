@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
+from typing import Any
 
 import av
 import numpy as np
@@ -213,7 +214,7 @@ def _ffmpeg_reason(exc: Exception) -> str:
 
 # --- output -------------------------------------------------------------------------------------
 
-DEFAULT_CODECS = {"mp4": "libx264", "mov": "libx264", "matroska": "libx264", "webm": "libvpx-vp9", "avi": "mpeg4"}
+DEFAULT_CODECS = {"mp4": "libx264", "mov": "libx264", "matroska": "libx264", "webm": "libvpx-vp9"}
 CRF_CODECS = {"libx264", "libx265", "libvpx-vp9", "libvpx", "libaom-av1", "libsvtav1"}
 
 
@@ -227,17 +228,30 @@ class EncodeSettings:
     pix_fmt: str | None = None  # None: yuv420p, or yuv444p for 4:4:4 sources and odd sizes
 
 
+# What `vidstyle video` writes, by the output's extension. FFmpeg muxes more, but these are the ones made and
+# checked here: AVI, for one, keeps no timestamps (its MPEG-4 stream came out probing as 1000 fps).
+CONTAINERS = {"": "mp4", ".mp4": "mp4", ".m4v": "mp4", ".mov": "mov", ".mkv": "matroska", ".webm": "webm",
+              ".gif": "gif", ".webp": "webp"}
+ANIMATIONS = ("gif", "webp")  # written by vidstyle.media.animation
+
+
 def output_format(path: Path) -> str:
-    try:
-        with av.open(io.BytesIO(), "w", format=_guess_format(path)) as probe:
-            return probe.format.name.split(",")[0]
-    except (ValueError, av.error.FFmpegError):
-        raise UserError(f"unknown video container {path.suffix!r}; use .mp4, .mov, .mkv or .webm", path) from None
+    """The container for an output path, or one line listing the ones vidstyle writes."""
+    fmt = CONTAINERS.get(path.suffix.lower())
+    if fmt is None:
+        listed = " ".join(s for s in CONTAINERS if s)
+        raise UserError(f"vidstyle does not write {path.suffix} clips; use one of {listed}", path)
+    return fmt
 
 
-def _guess_format(path: Path) -> str:
-    suffix = path.suffix.lower().lstrip(".")
-    return {"mkv": "matroska", "m4v": "mp4", "": "mp4"}.get(suffix, suffix)
+def open_sink(path: Path, fmt_path: Path, source: VideoSource, settings: EncodeSettings) -> Any:
+    """The writer for `fmt_path`'s container, writing to `path` (the temporary file)."""
+    fmt = output_format(fmt_path)
+    if fmt in ANIMATIONS:
+        from vidstyle.media.animation import AnimationSink
+
+        return AnimationSink(path, fmt, source)
+    return VideoSink(path, fmt_path, source, settings)
 
 
 # Pairs FFmpeg muxes but common players will not play: transcode these rather than copy.
