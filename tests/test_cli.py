@@ -192,3 +192,24 @@ def test_ctrl_c_stops_cleanly(tmp_path, style_png):
     assert "interrupted" in err and "Traceback" not in err
     assert not out.exists() and leftovers(tmp_path) == []
     assert list(resume.glob("frames/*.png"))  # the finished frames are kept for the next run to resume from
+
+
+@pytest.mark.parametrize("size", [(8, 8), (9, 130), (130, 9), (250, 8), (2, 2), (7, 64)])
+def test_tiny_and_thin_frames_are_stylized_or_refused_in_one_line(tmp_path, size):
+    """Padded up to each network's minimum and cropped back; under 8 px a side, the stated error."""
+    from vidstyle.errors import UserError
+    from vidstyle.run import run_video
+    from vidstyle.settings import resolve
+
+    w, h = size
+    clip, out = tmp_path / "c.mp4", tmp_path / "o.mp4"
+    write_clip(clip, w, h, frames=3, fps=12, audio=False, pix_fmt="yuv444p")
+    settings = resolve(None, {"backend": "fast", "cuts": "off"})
+    if min(size) < 8:
+        with pytest.raises(UserError, match=f"{w}x{h} frames are below the 8-px side vidstyle stylizes"):
+            run_video(clip, out, settings, quiet=True)
+        assert not out.exists()
+        return
+    run_video(clip, out, settings, quiet=True)
+    with av.open(str(out)) as c:
+        assert [(f.width, f.height) for f in c.decode(video=0)] == [size] * 3

@@ -35,7 +35,7 @@ def run_image(photo: Path, output: Path, settings: Settings, sheet: bool = False
     from vidstyle.job import watch_iterations
     from vidstyle.media.atomic import atomic_output, check_output_path
     from vidstyle.media.images import load_image, save_image
-    from vidstyle.media.video import fit_size
+    from vidstyle.media.video import check_frame_size, fit_size
     from vidstyle.progress import make_progress
 
     backend, common = settings.describe(), settings.common
@@ -47,6 +47,7 @@ def run_image(photo: Path, output: Path, settings: Settings, sheet: bool = False
     check_styles(settings)
     still = load_image(photo)
     h, w = still.rgb.shape[:2]
+    check_frame_size(w, h, common.max_size, photo, even=False)
     tw, th = fit_size(w, h, common.max_size, even=False)
     rgb = cv2.resize(still.rgb, (tw, th), interpolation=cv2.INTER_AREA) if (tw, th) != (w, h) else still.rgb
     with settings.explaining():
@@ -72,7 +73,7 @@ def run_video(clip: Path, output: Path, settings: Settings, quiet: bool = False,
     from vidstyle.job import VideoOptions, stylize_video
     from vidstyle.looks import Schedule
     from vidstyle.media.atomic import check_output_path
-    from vidstyle.media.video import EncodeSettings, VideoSource, output_format
+    from vidstyle.media.video import EncodeSettings, VideoSource, check_frame_size, output_format
     from vidstyle.shots import ShotStage, TransNetDetector
 
     backend, common, out = settings.describe(), settings.common, settings.output
@@ -81,6 +82,7 @@ def run_video(clip: Path, output: Path, settings: Settings, quiet: bool = False,
     check_styles(settings)
     with VideoSource(clip) as source:  # a bad input fails now, before weights load
         rate, duration = float(source.rate), source.duration()
+        check_frame_size(*source.size, common.max_size, clip)
     points = _cut_list(Path(out.cuts).expanduser(), duration) if out.cuts not in ("auto", "off") else None
     plan = settings.looks
     plan.check_clip(duration, None)

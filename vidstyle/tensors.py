@@ -17,11 +17,12 @@ def to_tensor(rgb: np.ndarray, device: torch.device) -> torch.Tensor:
     return x.contiguous(memory_format=torch.channels_last)
 
 
-def pad_to_multiple(x: torch.Tensor, multiple: int) -> tuple[torch.Tensor, tuple[int, int]]:
-    """Pad the bottom and right so both sides divide by `multiple`; the network then gives the size back
+def pad_to_multiple(x: torch.Tensor, multiple: int, minimum: int = 0) -> tuple[torch.Tensor, tuple[int, int]]:
+    """Pad the bottom and right so both sides divide by `multiple` and are at least `minimum` (a network's
+    smallest input: thin banners and tiny sprites are padded up to it); the network then gives the size back
     exactly (crop with [:h, :w]). Returns the padded tensor and its (height, width)."""
     h, w = x.shape[-2:]
-    ph, pw = -h % multiple, -w % multiple
+    ph, pw = (max(minimum, d + -d % multiple) - d for d in (h, w))
     if ph or pw:
-        x = F.pad(x, (0, pw, 0, ph), mode="reflect" if min(h, w) > multiple else "replicate")
+        x = F.pad(x, (0, pw, 0, ph), mode="reflect" if min(h, w) > multiple and ph < h and pw < w else "replicate")
     return x, (h + ph, w + pw)

@@ -42,6 +42,17 @@ def fit_size(width: int, height: int, max_size: int | None, even: bool = True) -
     return (max(step, round(width * scale / step) * step), max(step, round(height * scale / step) * step))
 
 
+MIN_SIDE = 8  # px: the smallest frame side stylized; above it, frames are padded up to each network's own minimum
+
+
+def check_frame_size(width: int, height: int, max_size: int | None, path: Path, even: bool = True) -> None:
+    """One line for frames too small to stylize, at the size they would be processed at."""
+    tw, th = fit_size(width, height, max_size, even)
+    if min(tw, th) < MIN_SIDE:
+        at = f" (at max_size {max_size}: {tw}x{th})" if (tw, th) != (width, height) else ""
+        raise UserError(f"{width}x{height} frames{at} are below the {MIN_SIDE}-px side vidstyle stylizes", path)
+
+
 class VideoSource:
     """An input clip: its first video stream, the audio streams beside it, and upright frames."""
 
@@ -69,7 +80,7 @@ class VideoSource:
         self.rate: Fraction = Fraction(rate)
         cc = self.stream.codec_context
         self.pix_fmt: str = cc.pix_fmt or "yuv420p"
-        self._width, self._height = cc.width, cc.height
+        self.size = (cc.width, cc.height)  # as stored (rotation turns it; the smaller side stays the same)
         self._shift = 0  # a segment's first frame's pts: subtracted from the frames' timestamps
 
     def estimated_frames(self, start: TimePoint | None = None, end: TimePoint | None = None) -> int | None:

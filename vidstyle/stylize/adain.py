@@ -104,7 +104,8 @@ class AdainStylizer:
         """Stylize one frame; `motion` links it to the previous call's frame (None: no temporal term)."""
         mean, std, alpha = self._targets(rgb)
         h, w = rgb.shape[:2]
-        x, padded = pad_to_multiple(to_tensor(rgb, self.device), 8)  # three 2x poolings, three 2x upsamplings
+        # Three 2x poolings and upsamplings; at 1/8, 3x3 convolutions with reflection need 2 px.
+        x, padded = pad_to_multiple(to_tensor(rgb, self.device), 8, minimum=16)
         with autocast(self.device, self.autocast):
             feat = self.encoder(x).float()  # statistics and the temporal term in float32
             t = adain(feat, mean, std)

@@ -65,7 +65,8 @@ class FastStylizer:
     @torch.inference_mode()
     def stylize(self, rgb: np.ndarray, motion: Motion | None = None) -> np.ndarray:
         h, w = rgb.shape[:2]
-        x, padded = pad_to_multiple(to_tensor(rgb, self.device), 4)  # two stride-2 convs, two x2 upsamples
+        # Two stride-2 convs and two x2 upsamples; the 9x9 convolutions' reflection needs 5 px at full size.
+        x, padded = pad_to_multiple(to_tensor(rgb, self.device), 4, minimum=8)
         feat = self.net.encode(x.to(self.dtype), self.weights).float()  # the temporal term in float32
         feat = self.blender("encoded", feat, motion, padded)
         out = self.net.decode(feat.to(self.dtype), self.weights)

@@ -39,6 +39,7 @@ if TYPE_CHECKING:
     from vidstyle.options import CommonOptions
 
 STALL_WINDOW = 5  # iterations over which the relative loss change is measured for early stopping
+MIN_SIDE = 32  # VGG-19 to relu5_1 pools four times; its reflection-padded 3x3 convolutions need 2 px at 1/16
 
 
 @dataclass
@@ -141,6 +142,9 @@ class IterativeStylizer:
         self._generator.set_state(state["rng"])
 
     def stylize(self, rgb: np.ndarray, motion: Motion | None = None) -> np.ndarray:
+        h, w = rgb.shape[:2]
+        if min(h, w) < MIN_SIDE:  # thin banners, tiny sprites: optimised padded (edge pixels repeated), cropped
+            rgb = np.pad(rgb, ((0, max(0, MIN_SIDE - h)), (0, max(0, MIN_SIDE - w)), (0, 0)), mode="edge")
         content = to_tensor(rgb, self.device).contiguous()
         warm = (self.s.init == "warped" and motion is not None and self._prev is not None
                 and self._prev.shape == content.shape)
@@ -153,11 +157,10 @@ class IterativeStylizer:
         except (torch.OutOfMemoryError, MemoryError, RuntimeError) as exc:
             if isinstance(exc, RuntimeError) and "memory" not in str(exc).lower():
                 raise
-            h, w = rgb.shape[:2]
             raise UserError(f"a {w}x{h} frame does not fit in memory on {self.device} for the iterative backend; "
                             "use a smaller max_size (or fewer or lower style_layers)") from None
         self._prev = out.detach()
-        return out[0].permute(1, 2, 0).contiguous().cpu().numpy()
+        return out[0, :, :h, :w].permute(1, 2, 0).contiguous().cpu().numpy()
 
     def measure(self, image: np.ndarray, content: np.ndarray) -> Losses:
         """The losses of `image` as a stylization of `content` (same size, no temporal term): of the content
@@ -169,7 +172,7 @@ class IterativeStylizer:
     def _sizes(self, h: int, w: int) -> list[tuple[int, int]]:
         """Coarse to fine: the last is the frame's size, each earlier one half the next, none below min_scale."""
         sizes = [(h, w)]
-        while len(sizes) < self.s.scales and max(sizes[0]) / 2 >= self.s.min_scale:
+        while len(sizes) < self.s.scales and max(sizes[0]) / 2 >= self.s.min_scale and min(sizes[0]) / 2 >= MIN_SIDE:
             ph, pw = sizes[0]
             sizes.insert(0, (max(1, round(ph / 2)), max(1, round(pw / 2))))
         return sizes
