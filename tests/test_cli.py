@@ -213,3 +213,22 @@ def test_tiny_and_thin_frames_are_stylized_or_refused_in_one_line(tmp_path, size
     run_video(clip, out, settings, quiet=True)
     with av.open(str(out)) as c:
         assert [(f.width, f.height) for f in c.decode(video=0)] == [size] * 3
+
+
+def test_a_truncated_input_is_said_to_have_ended_early(tmp_path, style_png):
+    """The first part of an MP4 whose index is at the front decodes as a shorter clip: said, not silent."""
+    whole, front = tmp_path / "whole.mp4", tmp_path / "front.mp4"
+    write_clip(whole, 96, 64, frames=48, fps=24, audio=True)
+    with av.open(str(whole)) as src, av.open(str(front), "w", options={"movflags": "faststart"}) as dst:
+        streams = {s.index: dst.add_stream_from_template(s) for s in src.streams}
+        for packet in src.demux():
+            if packet.dts is not None:
+                packet.stream = streams[packet.stream.index]
+                dst.mux(packet)
+    cut = tmp_path / "cut.mp4"
+    cut.write_bytes(front.read_bytes()[: front.stat().st_size // 2])
+    proc = run_cli("video", cut, "--backend", "fast", "-o", tmp_path / "out.mp4", "--quiet", "--max-size", "32")
+    assert proc.returncode == 0, proc.stderr
+    assert "the input ended early:" in proc.stderr and "of the 48 frames" in proc.stderr, proc.stderr
+    proc = run_cli("video", whole, "--backend", "fast", "-o", tmp_path / "out2.mp4", "--quiet", "--max-size", "32")
+    assert proc.returncode == 0 and "ended early" not in proc.stderr, proc.stderr

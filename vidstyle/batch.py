@@ -128,6 +128,7 @@ def run_item(item: Item, overrides: dict[str, Any], presets_dir: Path | None, qu
         else:
             result = run_video(item.source, item.output, settings, quiet=quiet, batch=True)
             item.frames, item.stylized, item.resumed_from = result.frames, result.stylized, result.resumed_from
+            item.message = result.short
         item.status = "done"
     except UserError as exc:
         item.status, item.message = "failed", str(exc)
@@ -233,4 +234,5 @@ def _report(item: Item) -> None:
 
 def summary_rows(items: list[Item]) -> list[tuple[str, ...]]:
     return [(i.source.name, Path(i.preset).stem, i.status, f"{i.seconds:.1f}", str(i.stylized),
-             str(i.resumed_from or ""), i.output.name if i.status != "failed" else i.message) for i in items]
+             str(i.resumed_from or ""), "; ".join(m for m in (i.output.name if i.status != "failed" else "",
+                                                             i.message) if m)) for i in items]

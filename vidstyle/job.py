@@ -86,6 +86,8 @@ class VideoResult:
     stylized: int = 0  # frames stylized by this run (the rest came from a checkpoint)
     resumed_from: int = 0
     boundaries: list[Boundary] = field(default_factory=list)  # where shots started, after the first
+    reached: float = 0.0  # the clip time of the last frame
+    short: str = ""  # why the input ended before what its container states, if it did
 
     @property
     def fps(self) -> float:
@@ -248,6 +250,7 @@ def stylize_video(source_path: Path, output: Path, stylizer: Stylizer, estimator
         producer = _Stage(produce, "vidstyle-decode", finish=lambda: _put(decoded, _DONE, stop))
         writer = _Stage(consume, "vidstyle-encode")
         frames = stylized = 0
+        reached = 0.0
         look: Look | None = None
         try:
             with make_progress(options.quiet) as progress:
@@ -273,6 +276,7 @@ def stylize_video(source_path: Path, output: Path, stylizer: Stylizer, estimator
                     if not _put(encoded, entry, stop):
                         break
                     frames += 1
+                    reached = source.clip_seconds(frame)
                     progress.update(task, advance=1)
                 _put(encoded, _DONE, stop)
                 while writer.is_alive():
@@ -291,4 +295,4 @@ def stylize_video(source_path: Path, output: Path, stylizer: Stylizer, estimator
             raise
     if checkpoint:
         checkpoint.clear()
-    return VideoResult(frames, time.perf_counter() - started, stylized, skip, shots.boundaries)
+    return VideoResult(frames, time.perf_counter() - started, stylized, skip, shots.boundaries, reached)

@@ -80,9 +80,11 @@ def run_video(clip: Path, output: Path, settings: Settings, quiet: bool = False,
     check_output_path(output, [clip, *common.style])
     output_format(output)
     check_styles(settings)
+    start, end = _time(out.start, "start"), _time(out.end, "end")
     with VideoSource(clip) as source:  # a bad input fails now, before weights load
         rate, duration = float(source.rate), source.duration()
         check_frame_size(*source.size, common.max_size, clip)
+        expected = source.estimated_frames(start, end)
     points = _cut_list(Path(out.cuts).expanduser(), duration) if out.cuts not in ("auto", "off") else None
     plan = settings.looks
     plan.check_clip(duration, None)
@@ -102,8 +104,7 @@ def run_video(clip: Path, output: Path, settings: Settings, quiet: bool = False,
             return ShotStage(detector, points, bars=out.bars == "keep", half_frame=0.5 / rate)
 
         options = VideoOptions(max_size=common.max_size, temporal_weight=weight if backend.output_temporal else 0.0,
-                               encode=encode, quiet=quiet, start=_time(out.start, "start"),
-                               end=_time(out.end, "end"), shots=shot_stage,
+                               encode=encode, quiet=quiet, start=start, end=end, shots=shot_stage,
                                looks=(lambda: Schedule(settings, plan)) if plan else None)
         checkpoint = None
         every = settings.checkpoint_every(batch)
@@ -114,9 +115,24 @@ def run_video(clip: Path, output: Path, settings: Settings, quiet: bool = False,
         result = stylize_video(clip, output, stylizer, estimator, options, checkpoint)
     resumed = f", resumed at frame {result.resumed_from}" if result.resumed_from else ""
     shots = f", {len(result.boundaries) + 1} shots" if result.boundaries else ""
-    log.info("wrote %s: %d frames%s (%d stylized in this run%s) in %.1f s (%.2f fps)", output, result.frames, shots,
-             result.stylized, resumed, result.seconds, result.stylized / result.seconds if result.seconds else 0.0)
+    result.short = _ended_early(result, expected, duration if end is None else None, rate)
+    if result.short:
+        log.warning("%s: %s", clip, result.short)
+    log.info("wrote %s: %d frames%s (%d stylized in this run%s) in %.1f s (%.2f fps)%s", output, result.frames, shots,
+             result.stylized, resumed, result.seconds, result.stylized / result.seconds if result.seconds else 0.0,
+             f"; {result.short}" if result.short else "")
     return result
+
+
+def _ended_early(result: VideoResult, expected: int | None, duration: float | None, rate: float) -> str:
+    """Words for an input that ended well before what its container states (a truncated or damaged file), or
+    ""; a frame or two of difference is the usual rounding of stated lengths."""
+    if not expected or result.frames >= expected - max(2, 0.02 * expected):
+        return ""
+    told = f"{result.frames} of the {expected} frames"
+    if duration:
+        told += f", {result.reached + 1 / rate:.2f} s of {duration:.2f} s,"
+    return f"the input ended early: {told} its container states (a truncated or damaged file?)"
 
 
 def plan_frames(clip: Path, settings: Settings, quiet: bool = True) -> list[tuple[int, float, Boundary | None]]:
