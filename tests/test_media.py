@@ -134,3 +134,47 @@ def test_vorbis_is_transcoded_for_mp4(tmp_path):
     with av.open(str(out)) as c:
         assert c.streams.audio[0].codec_context.name == "aac"
     assert abs(audio_span(out) - audio_span(src)) < 0.05
+
+
+def write_pts_from_dts(path: Path, frames: int = 30) -> None:
+    """H.264 with B-frames muxed with each packet's pts set to its dts: decoded stamps come out of order."""
+    from fractions import Fraction
+
+    enc = av.CodecContext.create("libx264", "w")
+    enc.width, enc.height, enc.pix_fmt = 64, 48, "yuv420p"
+    enc.time_base, enc.framerate = Fraction(1, 30), 30
+    enc.options = {"bf": "2", "g": "12"}
+    packets = []
+    for i in range(frames):
+        frame = av.VideoFrame.from_ndarray(scene(64, 48, i / 30), format="rgb24")
+        frame.pts, frame.time_base = i, Fraction(1, 30)
+        packets += enc.encode(frame)
+    packets += enc.encode(None)
+    with av.open(str(path), "w") as out:
+        stream = out.add_stream("libx264", rate=30)
+        stream.width, stream.height, stream.pix_fmt = 64, 48, "yuv420p"
+        stream.codec_context.extradata = enc.extradata
+        stream.time_base = Fraction(1, 30)
+        for packet in packets:
+            packet.pts, packet.stream, packet.time_base = packet.dts, stream, Fraction(1, 30)
+            out.mux(packet)
+
+
+def test_out_of_order_timestamps_are_put_in_order(tmp_path, caplog):
+    path = tmp_path / "pts_from_dts.mp4"
+    write_pts_from_dts(path)
+    with av.open(str(path)) as c:
+        raw = [f.pts for f in c.decode(video=0)]
+    assert raw != sorted(raw)  # the case: stamps out of order
+    with VideoSource(path) as src:
+        got = [f.pts for f in src.frames()]
+    assert got == sorted(raw)  # each frame the stamp a player shows it at: evenly spaced again
+    assert len(set(np.diff(got))) == 1
+    assert "timestamps out of order; they were given them in order" in caplog.text
+    caplog.clear()
+    write_clip(tmp_path / "vfr.mp4", 64, 48, frames=20, vfr=True, audio=False)
+    with av.open(str(tmp_path / "vfr.mp4")) as c:
+        raw = [f.pts for f in c.decode(video=0)]
+    with VideoSource(tmp_path / "vfr.mp4") as src:
+        assert [f.pts for f in src.frames()] == raw  # in-order stamps, variable gaps: as they are
+    assert "out of order" not in caplog.text

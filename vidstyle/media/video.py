@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import heapq
 import io
 import logging
+from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass
 from fractions import Fraction
@@ -51,6 +53,41 @@ def check_frame_size(width: int, height: int, max_size: int | None, path: Path, 
     if min(tw, th) < MIN_SIDE:
         at = f" (at max_size {max_size}: {tw}x{th})" if (tw, th) != (width, height) else ""
         raise UserError(f"{width}x{height} frames{at} are below the {MIN_SIDE}-px side vidstyle stylizes", path)
+
+
+class _Reorder:
+    """Frames come from the decoder in display order; their timestamps should too. Where a file's are out of
+    order (B-frames muxed with pts = dts, packed B-frames in AVI), each frame takes the smallest timestamp among
+    the next DEPTH frames': the stamps sorted, as FFmpeg's best-effort timestamps and players do. In-order
+    stamps pass unchanged. A jump back by more than the window is a discontinuity, not reordering: the frames
+    before it go first."""
+
+    DEPTH = 16  # frames held: B-frame reordering is at most this deep
+
+    def __init__(self, step: int) -> None:
+        self.step = step
+        self.frames: deque[tuple[av.VideoFrame, int]] = deque()
+        self.stamps: list[int] = []  # a heap
+        self.repaired = 0
+
+    def push(self, vf: av.VideoFrame, pts: int) -> list[tuple[av.VideoFrame, int]]:
+        out = []
+        if self.stamps and pts < max(self.stamps) - self.DEPTH * max(self.step, 1):
+            out = self.drain()
+        self.frames.append((vf, pts))
+        heapq.heappush(self.stamps, pts)
+        while len(self.frames) > self.DEPTH:
+            out.append(self._pop())
+        return out
+
+    def drain(self) -> list[tuple[av.VideoFrame, int]]:
+        return [self._pop() for _ in range(len(self.frames))]
+
+    def _pop(self) -> tuple[av.VideoFrame, int]:
+        vf, own = self.frames.popleft()
+        pts = heapq.heappop(self.stamps)
+        self.repaired += pts != own
+        return vf, pts
 
 
 class VideoSource:
@@ -132,6 +169,27 @@ class VideoSource:
         shift_pts = 0 if not start else None
         video_done = False
         early: list[av.Packet] = []  # audio read before the segment's first frame fixed its start
+        order = _Reorder(step)
+
+        def emit(vf: av.VideoFrame, pts: int) -> Iterator[Frame | av.Packet]:
+            nonlocal index, kept, video_done, shift_pts, offset
+            if video_done:
+                return
+            seconds = self.seconds(pts)
+            if start is not None and not start.reached(index, seconds):
+                index += 1
+                return
+            if end is not None and end.reached(index, seconds):
+                video_done = True
+                return
+            if shift_pts is None:
+                shift_pts, offset = pts, seconds
+                self._shift = pts
+                yield from filter(None, (self._cut_audio(p, offset, end) for p in early))
+            yield Frame(kept, self._to_rgb(vf, max_size), pts - shift_pts)
+            index += 1
+            kept += 1
+
         if start is not None and start.seconds:
             # To the keyframe before: the frames from there to `start` are decoded and dropped.
             self.container.seek(int(start.seconds / self.time_base) + (self.stream.start_time or 0),
@@ -157,25 +215,19 @@ class VideoSource:
                 for vf in packet.decode():
                     pts = vf.pts if vf.pts is not None else (0 if last_pts is None else last_pts + step)
                     last_pts = pts
-                    seconds = self.seconds(pts)
-                    if start is not None and not start.reached(index, seconds):
-                        index += 1
-                        continue
-                    if end is not None and end.reached(index, seconds):
-                        video_done = True
-                        break
-                    if shift_pts is None:
-                        shift_pts, offset = pts, seconds
-                        self._shift = pts
-                        yield from filter(None, (self._cut_audio(p, offset, end) for p in early))
-                    yield Frame(kept, self._to_rgb(vf, max_size), pts - shift_pts)
-                    index += 1
-                    kept += 1
+                    for vf, pts in order.push(vf, pts):
+                        yield from emit(vf, pts)
                 if video_done and not with_audio:
                     break
+            if not video_done:
+                for vf, pts in order.drain():
+                    yield from emit(vf, pts)
         except av.error.FFmpegError as exc:
             reason = _ffmpeg_reason(exc)
             raise UserError(f"corrupt or undecodable video data after frame {index} ({reason})", self.path) from None
+        if order.repaired:
+            log.warning("%s: %d frames came with their timestamps out of order; they were given them in order "
+                        "(as players show them)", self.path, order.repaired)
         if kept == 0:
             if start is not None and index > 0:
                 raise UserError(f"start {start} is past the end of the clip ({index} frames)", self.path)
