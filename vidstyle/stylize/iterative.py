@@ -39,7 +39,8 @@ if TYPE_CHECKING:
     from vidstyle.options import CommonOptions
 
 STALL_WINDOW = 5  # iterations over which the relative loss change is measured for early stopping
-MIN_SIDE = 32  # VGG-19 to relu5_1 pools four times; its reflection-padded 3x3 convolutions need 2 px at 1/16
+# VGG-19 to relu5_1 pools four times (rounding up); its reflection-padded 3x3 convolution there needs 2 px.
+MIN_SIDE = 17
 
 
 @dataclass
