@@ -98,6 +98,8 @@ def test_keyframed_alpha_reaches_the_stylizer(tmp_path):
     ('[[shot]]\nstyle_id = [3]\n', r"\[\[shot\]\] 1 .*selects nothing"),
     ('[[shot]]\nshot = 0\nstyle_id = [3]\n', r"shot numbers are whole numbers from 1"),
     ('max_size = { "0" = 64 }\n', r"max_size cannot change within a clip"),
+    ('[[shot]]\nshot = 1\nalpha = 0.5\n',
+     r"\[\[shot\]\] 1 .*alpha is not a setting of the fast backend \(it is adain's\)"),
 ])
 def test_bad_tables_are_one_line(tmp_path, text, message):
     with pytest.raises(UserError, match=message):
@@ -108,6 +110,8 @@ def test_bad_tables_are_one_line(tmp_path, text, message):
     ('[[shot]]\nshot = 4\nstyle_id = [3]\n', r"\[\[shot\]\] 1 .* selects shot 4, but the clip has 3 shots"),
     ('[[shot]]\nstart = "0:09"\nstyle_id = [3]\n', r"start 9 s is past the end of the clip"),
     ('style_weights = { "0" = [1.0], "0:20" = [1.0] }\n', r"style_weights keyframe at 20 s is past the end"),
+    ('[[shot]]\nshot = 2\nstyle_id = [3]\n[[shot]]\nstart = "0:00.5"\nend = "0:00.6"\nstyle_id = [4]\n',
+     r"\[\[shot\]\] 2 .* and \[\[shot\]\] 1 .* both select frame 12 \(0.500 s, shot 2\)"),
 ])
 def test_tables_that_do_not_fit_the_clip_fail_before_any_work(tmp_path, text, message):
     clip, starts = three_shots(tmp_path, n=8)

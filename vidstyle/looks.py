@@ -206,6 +206,8 @@ def _keyframes(key: str, table: dict, origin: str, base: Settings, layers: Layer
 
 def _rule(n: int, table: dict, origin: str, base: Settings, layers: Layers, top: dict[str, Keyframes],
           merge: Merge) -> Rule:
+    from vidstyle.settings import namespace, owners
+
     label = f"[[{TABLE}]] {n}" + (f" ({origin})" if origin else "")
 
     def fail(problem: str) -> UserError:
@@ -214,10 +216,13 @@ def _rule(n: int, table: dict, origin: str, base: Settings, layers: Layers, top:
     live = _live_keys(base)
     values = {k: v for k, v in table.items() if k not in SELECT_KEYS}
     for key in values:
-        if key not in live:
-            known = key == "backend" or key in base.values()
-            raise fail(f"{key} cannot change within a clip; set it outside the [[{TABLE}]] tables" if known
-                       else f"{key} is not a known setting")
+        if key in live:
+            continue
+        if key == "backend" or key in base.values():
+            raise fail(f"{key} cannot change within a clip; set it outside the [[{TABLE}]] tables")
+        if key in namespace():
+            raise fail(f"{key} is not a setting of the {base.backend} backend (it is {', '.join(owners(key))}'s)")
+        raise fail(f"{key} is not a known setting")
     shots = None
     if "shot" in table or "shots" in table:
         if "start" in table or "end" in table or ("shot" in table and "shots" in table):
@@ -235,7 +240,7 @@ def _rule(n: int, table: dict, origin: str, base: Settings, layers: Layers, top:
         raise fail(str(exc)) from None
     if shots is None and start is None and end is None:
         raise fail("selects nothing: give shot, shots, or start/end")
-    if start and end and _order(start) is not None and _same_form(start, end) and _order(end) <= _order(start):
+    if start and end and _same_form(start, end) and _order(end) <= _order(start):
         raise fail(f"end {end} is not after start {start}")
     transition = table.get("transition", 0)
     if not isinstance(transition, int) or isinstance(transition, bool) or transition < 0:
@@ -361,6 +366,13 @@ class Schedule:
 
 def _name(rule: Rule | None) -> str:
     return rule.label.split(" (")[0] if rule else "top level"
+
+
+def check_frames(settings: Settings, frames: list[tuple[int, float, Any]]) -> None:
+    """Every frame's look, worked out before the job starts: two tables selecting one frame fail now."""
+    schedule = Schedule(settings, settings.looks)
+    for index, seconds, boundary in frames:
+        schedule.next(index, seconds, boundary)
 
 
 def describe(settings: Settings, frames: list[tuple[int, float, Any]]) -> list[str]:

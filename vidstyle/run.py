@@ -71,7 +71,7 @@ def run_video(clip: Path, output: Path, settings: Settings, quiet: bool = False,
     from vidstyle.device import pick_device
     from vidstyle.flow import make_estimator
     from vidstyle.job import VideoOptions, stylize_video
-    from vidstyle.looks import Schedule
+    from vidstyle.looks import Schedule, check_frames
     from vidstyle.media.atomic import check_output_path
     from vidstyle.media.video import EncodeSettings, VideoSource, check_frame_size, output_format
     from vidstyle.shots import ShotStage, TransNetDetector
@@ -91,8 +91,10 @@ def run_video(clip: Path, output: Path, settings: Settings, quiet: bool = False,
     with settings.explaining():
         device = pick_device(common.device)
         if plan.by_shot():  # [[shot]] tables name shots: find them first, then the job uses what was found
-            points = [b for _, _, b in scan_frames(clip, settings, points, device, quiet) if b is not None]
+            frames = scan_frames(clip, settings, points, device, quiet)
+            points = [b for _, _, b in frames if b is not None]
             plan.check_clip(duration, len(points) + 1)
+            check_frames(settings, frames)
         weight = plan.max_temporal_weight(settings)
         estimator = make_estimator(out.flow, out.raft_weights, str(device)) if weight > 0 else None
         stylizer = settings.build(weight if estimator else 0.0, device)
