@@ -10,10 +10,10 @@ import numpy as np
 
 from vidstyle.backends import registry
 from vidstyle.errors import UserError
-from vidstyle.job import VideoResult
 from vidstyle.settings import Settings
 
 if TYPE_CHECKING:
+    from vidstyle.job import VideoResult
     from vidstyle.shots import Boundary
 
 log = logging.getLogger("vidstyle")
@@ -31,13 +31,12 @@ def check_styles(settings: Settings) -> None:
 def run_image(photo: Path, output: Path, settings: Settings, sheet: bool = False, quiet: bool = False) -> None:
     import cv2
 
-    from vidstyle.device import pick_device
-    from vidstyle.job import watch_iterations
     from vidstyle.media.atomic import atomic_output, check_output_path
     from vidstyle.media.images import load_image, save_image
     from vidstyle.media.video import check_frame_size, fit_size
     from vidstyle.progress import make_progress
 
+    # What the user gave is checked first, before torch and the networks load.
     backend, common = settings.describe(), settings.common
     if sheet and backend.contact_sheet is None:
         with_sheets = [b.name for b in registry().values() if b.contact_sheet]
@@ -50,6 +49,10 @@ def run_image(photo: Path, output: Path, settings: Settings, sheet: bool = False
     check_frame_size(w, h, common.max_size, photo, even=False)
     tw, th = fit_size(w, h, common.max_size, even=False)
     rgb = cv2.resize(still.rgb, (tw, th), interpolation=cv2.INTER_AREA) if (tw, th) != (w, h) else still.rgb
+
+    from vidstyle.device import pick_device
+    from vidstyle.job import watch_iterations
+
     with settings.explaining():
         device = pick_device(common.device)
         if sheet:
@@ -67,27 +70,29 @@ def run_image(photo: Path, output: Path, settings: Settings, sheet: bool = False
 def run_video(clip: Path, output: Path, settings: Settings, quiet: bool = False, resume: bool = True,
               batch: bool = False) -> VideoResult:
     """Stylize `clip` into `output`; with checkpoints on (settings.checkpoint_every()), a killed run resumes."""
-    from vidstyle.checkpoint import Checkpoint, fingerprint
-    from vidstyle.device import pick_device
-    from vidstyle.flow import make_estimator
-    from vidstyle.job import VideoOptions, stylize_video
-    from vidstyle.looks import Schedule, check_frames
     from vidstyle.media.atomic import check_output_path
     from vidstyle.media.video import EncodeSettings, VideoSource, check_frame_size, output_format
-    from vidstyle.shots import ShotStage, TransNetDetector
 
+    # What the user gave is checked first, before torch and the networks load (seconds on a busy machine).
     backend, common, out = settings.describe(), settings.common, settings.output
     check_output_path(output, [clip, *common.style])
     output_format(output)
     check_styles(settings)
     start, end = _time(out.start, "start"), _time(out.end, "end")
-    with VideoSource(clip) as source:  # a bad input fails now, before weights load
+    with VideoSource(clip) as source:
         rate, duration = float(source.rate), source.duration()
         check_frame_size(*source.size, common.max_size, clip)
         expected = source.estimated_frames(start, end)
     points = _cut_list(Path(out.cuts).expanduser(), duration) if out.cuts not in ("auto", "off") else None
     plan = settings.looks
     plan.check_clip(duration, None)
+
+    from vidstyle.checkpoint import Checkpoint, fingerprint
+    from vidstyle.device import pick_device
+    from vidstyle.flow import make_estimator
+    from vidstyle.job import VideoOptions, stylize_video
+    from vidstyle.looks import Schedule, check_frames
+    from vidstyle.shots import ShotStage, TransNetDetector
     with settings.explaining():
         device = pick_device(common.device)
         if plan.by_shot():  # [[shot]] tables name shots: find them first, then the job uses what was found

@@ -6,12 +6,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
-import numpy as np
-
-from vidstyle.temporal import Motion
-
 if TYPE_CHECKING:
+    import numpy as np
+
     from vidstyle.options import CommonOptions
+    from vidstyle.temporal import Motion
 
 
 @dataclass(frozen=True)
