@@ -71,7 +71,7 @@ def run_video(clip: Path, output: Path, settings: Settings, quiet: bool = False,
               batch: bool = False) -> VideoResult:
     """Stylize `clip` into `output`; with checkpoints on (settings.checkpoint_every()), a killed run resumes."""
     from vidstyle.media.atomic import check_output_path
-    from vidstyle.media.video import EncodeSettings, VideoSource, check_frame_size, output_format
+    from vidstyle.media.video import EncodeSettings, output_format
 
     # What the user gave is checked first, before torch and the networks load (seconds on a busy machine).
     backend, common, out = settings.describe(), settings.common, settings.output
@@ -79,13 +79,8 @@ def run_video(clip: Path, output: Path, settings: Settings, quiet: bool = False,
     output_format(output)
     check_styles(settings)
     start, end = _time(out.start, "start"), _time(out.end, "end")
-    with VideoSource(clip) as source:
-        rate, duration = float(source.rate), source.duration()
-        check_frame_size(*source.size, common.max_size, clip)
-        expected = source.estimated_frames(start, end)
-    points = _cut_list(Path(out.cuts).expanduser(), duration) if out.cuts not in ("auto", "off") else None
+    rate, duration, expected, points = _read_clip(clip, settings)
     plan = settings.looks
-    plan.check_clip(duration, None)
 
     from vidstyle.checkpoint import Checkpoint, fingerprint
     from vidstyle.device import pick_device
@@ -93,6 +88,7 @@ def run_video(clip: Path, output: Path, settings: Settings, quiet: bool = False,
     from vidstyle.job import VideoOptions, stylize_video
     from vidstyle.looks import Schedule, check_frames
     from vidstyle.shots import ShotStage, TransNetDetector
+
     with settings.explaining():
         device = pick_device(common.device)
         if plan.by_shot():  # [[shot]] tables name shots: find them first, then the job uses what was found
@@ -145,13 +141,8 @@ def _ended_early(result: VideoResult, expected: int | None, duration: float | No
 def plan_frames(clip: Path, settings: Settings, quiet: bool = True) -> list[tuple[int, float, Boundary | None]]:
     """The frames a job on `clip` would stylize (scan_frames), after the checks run_video makes first."""
     from vidstyle.device import pick_device
-    from vidstyle.media.video import VideoSource
 
-    with VideoSource(clip) as source:
-        duration = source.duration()
-    cuts = settings.output.cuts
-    points = _cut_list(Path(cuts).expanduser(), duration) if cuts not in ("auto", "off") else None
-    settings.looks.check_clip(duration, None)
+    _, _, _, points = _read_clip(clip, settings)
     with settings.explaining():
         return scan_frames(clip, settings, points, pick_device(settings.common.device), quiet)
 
@@ -165,17 +156,32 @@ def scan_frames(clip: Path, settings: Settings, points: list | None, device: Any
     from vidstyle.shots import ShotStage, TransNetDetector
 
     common, out = settings.common, settings.output
+    start, end = _time(out.start, "start"), _time(out.end, "end")
     frames: list[tuple[int, float, Boundary | None]] = []
     with VideoSource(clip) as source, make_progress(quiet) as progress:
-        task = progress.add_task(f"shots of {clip.name}", total=source.estimated_frames(_time(out.start, "start"),
-                                                                                       _time(out.end, "end")))
+        task = progress.add_task(f"shots of {clip.name}", total=source.estimated_frames(start, end))
         detector = TransNetDetector(str(device), None, common.precision) if out.cuts == "auto" else None
         stage = ShotStage(detector, points, bars=False, half_frame=0.5 / float(source.rate))
-        decoded = source.frames(common.max_size, start=_time(out.start, "start"), end=_time(out.end, "end"))
+        decoded = source.frames(common.max_size, start=start, end=end)
         for frame, framing in stage.run(decoded, source.clip_seconds):
             frames.append((frame.index, source.clip_seconds(frame), framing.boundary))
             progress.update(task, advance=1)
     return frames
+
+
+def _read_clip(clip: Path, settings: Settings) -> tuple[float, float | None, int | None, list | None]:
+    """What a job needs of the input before anything loads, checked: its rate, stated duration, expected frame
+    count (of the segment), frame size, the user's cut list, and the looks' times and keyframes against it."""
+    from vidstyle.media.video import VideoSource, check_frame_size
+
+    common, out = settings.common, settings.output
+    with VideoSource(clip) as source:
+        rate, duration = float(source.rate), source.duration()
+        check_frame_size(*source.size, common.max_size, clip)
+        expected = source.estimated_frames(_time(out.start, "start"), _time(out.end, "end"))
+    points = _cut_list(Path(out.cuts).expanduser(), duration) if out.cuts not in ("auto", "off") else None
+    settings.looks.check_clip(duration, None)
+    return rate, duration, expected, points
 
 
 def _time(text: str | None, key: str):

@@ -57,14 +57,14 @@ class AnimationSink:
         if not self.frames:
             return
         images = [Image.fromarray(f) for f in self.frames]
-        options = {"save_all": True, "append_images": images[1:], "duration": self.durations(), "loop": 0}
         if self.fmt == "gif":
             palette = _palette(self.frames)
             images = [im.quantize(palette=palette, dither=Image.Dither.FLOYDSTEINBERG) for im in images]
-            options.update(append_images=images[1:], disposal=1, optimize=False)
-            images[0].save(self.path, format="GIF", **options)
+            encoder = {"format": "GIF", "disposal": 1, "optimize": False}
         else:
-            images[0].save(self.path, format="WEBP", quality=90, method=4, **options)
+            encoder = {"format": "WEBP", "quality": 90, "method": 4}
+        images[0].save(self.path, save_all=True, append_images=images[1:], duration=self.durations(), loop=0,
+                       **encoder)
         self.frames.clear()
 
     def abort(self) -> None:
