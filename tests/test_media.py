@@ -123,8 +123,27 @@ def test_real_clips_keep_every_timestamp_and_the_audio(tmp_path, name):
     assert max(abs(a - b) for a, b in zip(sorted(want), got)) <= tick + 1e-9
     a_in, a_out = audio_span(src), audio_span(out)
     assert (a_in is None) == (a_out is None)
-    if a_in is not None:
-        assert abs(a_in - a_out) < 0.05
+    if a_in is not None:  # against the length the source states where it does (moviepy's packets run 155 ms past)
+        stated = probe.audio_timing(src)[0][1]
+        assert abs((stated or a_in) - a_out) < 0.05
+
+
+@pytest.mark.parametrize("name", ["moviepy_fire2_rot180_vfr.mp4", "imageio_realshort.mp4", "mdn_flower.mp4",
+                                  "adain_cutBunny.mp4", "imageio_cockatoo_yuv444_silentmp3.mp4"])
+def test_copied_audio_starts_and_ends_where_the_source_does(tmp_path, name):
+    """Trimmed ends (stated durations shorter than the packets), priming cut by an edit list, and a timestamp gap
+    the stated duration does not count (moviepy: 155 ms) all come out as the source states them."""
+    src = media(f"video/{name}")
+    out = tmp_path / "out.mp4"
+    copy_clip(src, out, max_size=96)
+    (start_in, stated_in), = probe.audio_timing(src)
+    (start_out, stated_out), = probe.audio_timing(out)
+    with av.open(str(src)) as c:
+        a = c.streams.audio[0]
+        one_frame = a.codec_context.frame_size / a.codec_context.sample_rate
+    assert abs(start_out - start_in) < 0.001
+    assert abs(stated_out - stated_in) <= one_frame
+    assert audio_span(out) <= audio_span(src) + 1e-9  # the packets themselves, not only the header
 
 
 def test_vorbis_is_transcoded_for_mp4(tmp_path):

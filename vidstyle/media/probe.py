@@ -24,3 +24,16 @@ def audio_spans(path: Path) -> list[float]:
             span = (max(e for _, e in edges) - min(s for s, _ in edges)) * stream.time_base if edges else 0
             spans.append(float(span))
     return spans
+
+
+def audio_timing(path: Path) -> list[tuple[float, float | None]]:
+    """For each audio stream: when its first decoded sample plays and the duration its container states (s)."""
+    timing = []
+    with av.open(str(path)) as c:
+        for stream in c.streams.audio:
+            first = next((f for f in c.decode(stream) if f.pts is not None), None)
+            start = float(first.pts * first.time_base) if first is not None else 0.0
+            stated = float(stream.duration * stream.time_base) if stream.duration else None
+            timing.append((start, stated))
+            c.seek(0)
+    return timing

@@ -6,7 +6,7 @@ import heapq
 import io
 import logging
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
@@ -16,6 +16,7 @@ import av
 import numpy as np
 
 from vidstyle.errors import SettingError, UserError
+from vidstyle.media.audio import AudioTimeline
 from vidstyle.options import OutputOptions
 from vidstyle.timecode import TimePoint
 
@@ -194,21 +195,30 @@ class VideoSource:
             # To the keyframe before: the frames from there to `start` are decoded and dropped.
             self.container.seek(int(start.seconds / self.time_base) + (self.stream.start_time or 0),
                                 stream=self.stream, backward=True)
+        timelines = {s.index: AudioTimeline(s) for s in streams[1:]}
+
+        def audio(packets: Iterable[av.Packet]) -> Iterator[av.Packet]:
+            """The packets to write now; the audio is done at the first one past a segment's end."""
+            nonlocal audio_done
+            for packet in packets:
+                if offset is None:
+                    early.append(packet)
+                    continue
+                if start or end:
+                    packet = self._cut_audio(packet, offset, end)
+                    if packet is None:
+                        audio_done = video_done
+                        continue
+                yield packet
+
+        audio_done = False
         try:
             for packet in self.container.demux(streams):
                 if packet.stream.type == "audio":
-                    if packet.dts is None:
-                        continue
-                    if offset is None:
-                        early.append(packet)
-                        continue
-                    if start or end:
-                        packet = self._cut_audio(packet, offset, end)
-                        if packet is None:
-                            if video_done:
-                                break
-                            continue
-                    yield packet
+                    if packet.dts is not None:
+                        yield from audio(timelines[packet.stream.index].push(packet))
+                    if audio_done:
+                        break
                     continue
                 if video_done:
                     continue
@@ -222,6 +232,8 @@ class VideoSource:
             if not video_done:
                 for vf, pts in order.drain():
                     yield from emit(vf, pts)
+            for timeline in timelines.values():  # the stated end trims the last packet of a clip run to its end
+                yield from audio(timeline.finish(trim_end=end is None))
         except av.error.FFmpegError as exc:
             reason = _ffmpeg_reason(exc)
             raise UserError(f"corrupt or undecodable video data after frame {index} ({reason})", self.path) from None
