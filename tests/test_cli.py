@@ -150,6 +150,23 @@ def test_animations_keep_the_source_timing_and_loop(tmp_path, suffix, tick):
     assert np.asarray(im.convert("RGB")).std() > 10  # a picture, not a flat frame
 
 
+def test_a_clip_with_alpha_keeps_it_through_the_job(tmp_path):
+    """VP9 with alpha in, ProRes 4444 out: the RGB stylized, the alpha plane exactly the source's."""
+    from conftest import write_alpha_clip
+    from vidstyle.media.video import VideoSource
+
+    src = tmp_path / "sprite.webm"
+    write_alpha_clip(src, "libvpx-vp9", "yuva420p")
+    out = tmp_path / "sprite.mov"
+    proc = run_cli("video", src, "--backend", "fast", "--style-id", "3", "-o", out, "--quiet")
+    assert proc.returncode == 0, proc.stderr
+    with VideoSource(src) as a, VideoSource(out) as b:
+        pairs = list(zip(a.frames(), b.frames(), strict=True))
+        assert b.stream.codec_context.name == "prores"
+    assert all(np.array_equal(x.alpha, y.alpha) for x, y in pairs)
+    assert np.mean([np.abs(x.rgb.astype(int) - y.rgb).mean() for x, y in pairs]) > 20  # and it was stylized
+
+
 def test_a_flat_style_is_warned_about(tmp_path, style_png):
     from PIL import Image
 

@@ -8,22 +8,22 @@ import av
 import numpy as np
 import pytest
 
-from conftest import media, write_audio_only, write_empty_clip
+from conftest import media, write_alpha_clip, write_audio_only, write_empty_clip
 from vidstyle.errors import UserError
 from vidstyle.media import probe
 from vidstyle.media.atomic import atomic_output, check_output_path
 from vidstyle.media.synthetic import scene, write_clip
-from vidstyle.media.video import EncodeSettings, Frame, VideoSink, VideoSource, fit_size
+from vidstyle.media.video import EncodeSettings, Frame, VideoSink, VideoSource, fit_size, open_sink
 
 
 def copy_clip(src_path: Path, out_path: Path, max_size: int | None = None) -> list[int]:
     """Decode and re-encode unchanged pixels; return the source pts seen."""
     seen = []
     with VideoSource(src_path) as src:
-        sink = VideoSink(out_path, out_path, src, EncodeSettings(preset="ultrafast"))
+        sink = open_sink(out_path, out_path, src, EncodeSettings(preset="ultrafast"))
         for item in src.frames(max_size, with_audio=True):
             if isinstance(item, Frame):
-                sink.write_frame(item.rgb, item.pts)
+                sink.write_frame(item.rgb, item.pts, item.alpha)
                 seen.append(item.pts)
             else:
                 sink.write_audio(item)
@@ -197,3 +197,43 @@ def test_out_of_order_timestamps_are_put_in_order(tmp_path, caplog):
     with VideoSource(tmp_path / "vfr.mp4") as src:
         assert [f.pts for f in src.frames()] == raw  # in-order stamps, variable gaps: as they are
     assert "out of order" not in caplog.text
+
+
+def alpha_planes(path: Path) -> list[np.ndarray] | None:
+    with VideoSource(path) as src:
+        return [f.alpha for f in src.frames()] if src.alpha else None
+
+
+@pytest.mark.parametrize("codec, pix_fmt, suffix, exact", [
+    ("libvpx-vp9", "yuva420p", ".webm", False),  # VP9 codes alpha lossily, in a side channel of WebM
+    ("libvpx-vp9", "yuva420p", ".mov", True),  # into ProRes 4444, whose alpha is lossless
+    ("prores_ks", "yuva444p10le", ".mov", True),  # 10-bit alpha read and written without drift
+    ("png", "rgba", ".mov", True),
+    ("png", "rgba", ".webp", True),
+])
+def test_alpha_is_carried_through(tmp_path, codec, pix_fmt, suffix, exact):
+    src = tmp_path / f"src{'.webm' if codec == 'libvpx-vp9' else '.mov'}"
+    written = write_alpha_clip(src, codec, pix_fmt)
+    out = tmp_path / f"out{suffix}"
+    copy_clip(src, out)
+    want = alpha_planes(src)
+    assert want is not None and np.abs(want[3].astype(int) - written[3]).mean() < 1.5
+    if suffix == ".webp":
+        from PIL import Image, ImageSequence
+        got = [np.asarray(f.convert("RGBA"))[..., 3] for f in ImageSequence.Iterator(Image.open(out))]
+    else:
+        got = alpha_planes(out)
+    assert got is not None and len(got) == len(want)
+    diff = np.abs(np.stack(got).astype(int) - np.stack(want))
+    if exact:
+        assert diff.max() == 0
+    else:
+        assert diff.mean() < 1.0 and diff.max() <= 8
+
+
+@pytest.mark.parametrize("suffix", [".mp4", ".gif"])
+def test_alpha_left_out_is_said(tmp_path, caplog, suffix):
+    src = tmp_path / "src.webm"
+    write_alpha_clip(src, "libvpx-vp9", "yuva420p", frames=3)
+    copy_clip(src, tmp_path / f"out{suffix}")
+    assert "alpha channel is left out" in caplog.text

@@ -227,7 +227,7 @@ def stylize_video(source_path: Path, output: Path, stylizer: Stylizer, estimator
                         continue
                     index = item.frame.index
                     if item.out is None:  # finished by an earlier run
-                        sink.write_frame(checkpoint.load_frame(index), item.frame.pts)
+                        sink.write_frame(checkpoint.load_frame(index), item.frame.pts, item.frame.alpha)
                         continue
                     if item.look is not None and output_temporal:
                         blend.weight = item.look.temporal_weight
@@ -235,7 +235,7 @@ def stylize_video(source_path: Path, output: Path, stylizer: Stylizer, estimator
                     # Dimmed where the source is dark, and rounded, in one pass; the temporal state stays undimmed.
                     picture = cv2.convertScaleAbs(out, alpha=255.0 * brightness_gain(item.picture, out))
                     rgb = item.framing.place(picture, item.frame.rgb)
-                    sink.write_frame(rgb, item.frame.pts)
+                    sink.write_frame(rgb, item.frame.pts, item.frame.alpha)
                     if checkpoint:
                         checkpoint.save_frame(index, rgb)
                         if item.state is not None:

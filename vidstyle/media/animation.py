@@ -2,7 +2,7 @@
 
 Written with Pillow at the end of the clip, from the frames kept until then (a GIF's palette is made for the
 whole clip, so colours do not jump from frame to frame): meant for loops of seconds, not whole films. Neither
-format carries sound.
+format carries sound; WebP keeps a source's alpha channel.
 """
 
 from __future__ import annotations
@@ -35,9 +35,12 @@ class AnimationSink:
         self.frames: list[np.ndarray] = []
         self.times: list[float] = []  # seconds
         self._said_audio = False
+        if source.alpha and fmt == "gif":
+            log.warning("%s: its alpha channel is left out: GIF has only on/off transparency (.webp keeps it)",
+                        source.path)
 
-    def write_frame(self, rgb: np.ndarray, pts: int) -> None:
-        self.frames.append(rgb)
+    def write_frame(self, rgb: np.ndarray, pts: int, alpha: np.ndarray | None = None) -> None:
+        self.frames.append(np.dstack([rgb, alpha]) if alpha is not None and self.fmt == "webp" else rgb)
         self.times.append(float(pts * self.source.time_base))
 
     def write_audio(self, packet: av.Packet) -> None:

@@ -30,6 +30,18 @@ class Frame:
     index: int
     rgb: np.ndarray  # HxWx3 uint8, display orientation
     pts: int  # in VideoSource.time_base
+    alpha: np.ndarray | None = None  # HxW uint8 like rgb, where the source has an alpha channel
+
+
+def has_alpha(pix_fmt: str) -> bool:
+    try:
+        return any(c.is_alpha for c in av.VideoFormat(pix_fmt).components)
+    except ValueError:
+        return False
+
+
+# VP8/VP9 in WebM keep alpha in a side channel (BlockAdditional) that only libvpx's decoders read.
+ALPHA_DECODERS = {"vp9": "libvpx-vp9", "vp8": "libvpx"}
 
 
 def fit_size(width: int, height: int, max_size: int | None, even: bool = True) -> tuple[int, int]:
@@ -119,6 +131,13 @@ class VideoSource:
         cc = self.stream.codec_context
         self.pix_fmt: str = cc.pix_fmt or "yuv420p"
         self.size = (cc.width, cc.height)  # as stored (rotation turns it; the smaller side stays the same)
+        self.alpha = has_alpha(self.pix_fmt)  # frames carry an alpha plane, which the output keeps where it can
+        self._decoder: av.CodecContext | None = None  # None: the stream's own
+        if self.stream.metadata.get("alpha_mode") == "1" and ALPHA_DECODERS.get(cc.name) in av.codecs_available:
+            self._decoder = av.CodecContext.create(ALPHA_DECODERS[cc.name], "r")
+            self._decoder.extradata = cc.extradata
+            self._decoder.thread_type = "AUTO"
+            self.alpha = True
         self._shift = 0  # a segment's first frame's pts: subtracted from the frames' timestamps
 
     def estimated_frames(self, start: TimePoint | None = None, end: TimePoint | None = None) -> int | None:
@@ -187,7 +206,8 @@ class VideoSource:
                 shift_pts, offset = pts, seconds
                 self._shift = pts
                 yield from filter(None, (self._cut_audio(p, offset, end) for p in early))
-            yield Frame(kept, self._to_rgb(vf, max_size), pts - shift_pts)
+            rgb, alpha = self._to_rgb(vf, max_size)
+            yield Frame(kept, rgb, pts - shift_pts, alpha)
             index += 1
             kept += 1
 
@@ -222,7 +242,7 @@ class VideoSource:
                     continue
                 if video_done:
                     continue
-                for vf in packet.decode():
+                for vf in (self._decoder.decode(packet) if self._decoder else packet.decode()):
                     pts = vf.pts if vf.pts is not None else (0 if last_pts is None else last_pts + step)
                     last_pts = pts
                     for vf, pts in order.push(vf, pts):
@@ -256,18 +276,25 @@ class VideoSource:
         packet.dts -= shift
         return packet
 
-    def _to_rgb(self, vf: av.VideoFrame, max_size: int | None) -> np.ndarray:
+    def _to_rgb(self, vf: av.VideoFrame, max_size: int | None) -> tuple[np.ndarray, np.ndarray | None]:
+        """Upright RGB at the processing size, and the alpha plane alike where the source has one."""
         turns = round((vf.rotation or 0) / 90) % 4
         w, h = vf.width, vf.height
         uw, uh = (h, w) if turns % 2 else (w, h)
         tw, th = fit_size(uw, uh, max_size)
         sw, sh = (th, tw) if turns % 2 else (tw, th)
-        # swscale converts any pixel format (10-bit, 4:4:4, rgb24, palettes) and scales in one pass.
-        rgb = vf.reformat(width=sw, height=sh, format="rgb24", interpolation="AREA" if sw < w else None).to_ndarray()
+        # swscale converts any pixel format (10-bit, 4:4:4, rgb24, palettes) and scales in one pass. Alpha goes
+        # through 16 bits: 10- and 12-bit alpha (ProRes 4444) read to 8 bits exactly as they were written.
+        fmt = "rgba64le" if self.alpha else "rgb24"
+        pixels = vf.reformat(width=sw, height=sh, format=fmt, interpolation="AREA" if sw < w else None).to_ndarray()
+        if self.alpha:
+            pixels = ((pixels.astype(np.uint32) * 255 + 32767) // 65535).astype(np.uint8)
         if turns:
             # ffmpeg's display rotation is counter-clockwise degrees; undoing it turns the pixels clockwise.
-            rgb = np.ascontiguousarray(np.rot90(rgb, k=turns))
-        return rgb
+            pixels = np.rot90(pixels, k=turns)
+        if not self.alpha:
+            return np.ascontiguousarray(pixels), None
+        return np.ascontiguousarray(pixels[..., :3]), np.ascontiguousarray(pixels[..., 3])
 
     def close(self) -> None:
         self.container.close()
@@ -291,6 +318,10 @@ def _ffmpeg_reason(exc: Exception) -> str:
 
 DEFAULT_CODECS = {"mp4": "libx264", "mov": "libx264", "matroska": "libx264", "webm": "libvpx-vp9"}
 CRF_CODECS = {"libx264", "libx265", "libvpx-vp9", "libvpx", "libaom-av1", "libsvtav1"}
+# A source with alpha: MOV gets ProRes 4444 (what editors composite with; its alpha is lossless), WebM VP9's
+# yuva420p (the default codec already). Other containers' default codecs have no alpha: the log says it is left.
+ALPHA_CODECS = {"mov": "prores_ks"}
+ALPHA_PIX_FMTS = ("yuva420p", "yuva444p", "yuva444p10le", "rgba")  # in order of preference, where a codec has them
 
 
 @dataclass
@@ -353,9 +384,15 @@ class VideoSink:
     def __init__(self, path: Path, fmt_path: Path, source: VideoSource, settings: EncodeSettings) -> None:
         self.fmt = output_format(fmt_path)
         self.settings = settings
-        self.codec = settings.codec or DEFAULT_CODECS.get(self.fmt, "libx264")
+        alpha_codec = ALPHA_CODECS.get(self.fmt) if source.alpha else None
+        self.codec = settings.codec or alpha_codec or DEFAULT_CODECS.get(self.fmt, "libx264")
         if self.codec not in av.codecs_available:
             raise SettingError("codec", f"{self.codec!r} is not in this PyAV build")
+        formats = [f.name for f in (av.Codec(self.codec, "w").video_formats or [])]
+        self.alpha_fmts = [f for f in ALPHA_PIX_FMTS if f in formats] if source.alpha else []
+        if source.alpha and not self.alpha_fmts:
+            log.warning("%s: its alpha channel is left out: %s cannot carry it (.webm and .mov outputs keep it)",
+                        source.path, self.codec)
         self.source = source
         # Keep source timestamps as they are: no shifting to make B-frame decode times non-negative.
         self.container = av.open(str(path), "w", format=self.fmt, options={"avoid_negative_ts": "disabled"})
@@ -363,6 +400,7 @@ class VideoSink:
         self.tick = source.time_base.numerator
         self.time_base = Fraction(1, source.time_base.denominator)
         self.stream: av.video.stream.VideoStream | None = None
+        self.alpha = False  # whether the output stream has an alpha plane (set when it opens)
         self._last_pts: int | None = None
         self._audio: dict[int, tuple[av.audio.AudioStream, bool]] = {}
         self._early_audio: list[av.Packet] = []  # audio read before the first frame opened the file
@@ -372,6 +410,7 @@ class VideoSink:
         stream = self.container.add_stream(self.codec, rate=self.source.rate)
         stream.width, stream.height = width, height
         stream.pix_fmt = s.pix_fmt or self._pick_pix_fmt(width, height)
+        self.alpha = has_alpha(stream.pix_fmt)
         stream.time_base = self.time_base
         stream.codec_context.time_base = self.time_base
         opts = {}
@@ -381,6 +420,8 @@ class VideoSink:
                 opts["b"] = "0"
         if self.codec in ("libx264", "libx265"):
             opts["preset"] = s.preset
+        if self.codec == "prores_ks" and self.alpha:
+            opts["profile"] = "4444"
         if self.codec == "libx264":
             # x264's macroblock-tree rate control gives different bits for the same frames from run to run
             # (seen with this PyAV build at 64x48 to 320x180; tests/test_batch.py). Off, encoding is
@@ -409,6 +450,8 @@ class VideoSink:
     def _pick_pix_fmt(self, width: int, height: int) -> str:
         formats = {f.name for f in (av.Codec(self.codec, "w").video_formats or [])}
         wants_444 = "444" in self.source.pix_fmt or width % 2 or height % 2
+        if self.alpha_fmts:
+            return next((f for f in self.alpha_fmts if not (wants_444 and "420" in f)), self.alpha_fmts[0])
         if wants_444 and "yuv444p" in formats:
             return "yuv444p"
         if "yuv420p" in formats or not formats:
@@ -418,14 +461,17 @@ class VideoSink:
             return "yuv420p"
         return sorted(formats)[0]
 
-    def write_frame(self, rgb: np.ndarray, pts: int) -> None:
+    def write_frame(self, rgb: np.ndarray, pts: int, alpha: np.ndarray | None = None) -> None:
         if self.stream is None:
             self._open(rgb.shape[1], rgb.shape[0])
         out_pts = pts * self.tick
         if self._last_pts is not None and out_pts <= self._last_pts:
             out_pts = self._last_pts + 1  # repeated or out-of-order source timestamps: one tick later
         self._last_pts = out_pts
-        frame = av.VideoFrame.from_ndarray(rgb, format="rgb24")
+        if self.alpha and alpha is not None:
+            frame = av.VideoFrame.from_ndarray(np.dstack([rgb, alpha]), format="rgba")
+        else:
+            frame = av.VideoFrame.from_ndarray(rgb, format="rgb24")
         frame.pts = out_pts
         frame.time_base = self.time_base
         for packet in self.stream.encode(frame):
