@@ -13,7 +13,7 @@ from vidstyle.errors import UserError
 from vidstyle.media import probe
 from vidstyle.media.atomic import atomic_output, check_output_path
 from vidstyle.media.synthetic import scene, write_clip
-from vidstyle.media.video import EncodeSettings, Frame, VideoSink, VideoSource, fit_size, open_sink
+from vidstyle.media.video import EncodeSettings, Frame, VideoSource, fit_size, open_sink
 
 
 def copy_clip(src_path: Path, out_path: Path, max_size: int | None = None) -> list[int]:
