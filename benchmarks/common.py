@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -35,3 +36,13 @@ def stylize(clip: Path, style: Path, out: Path, max_size: int, temporal_weight: 
     """What `vidstyle video CLIP --style STYLE --max-size N --temporal-weight W --flow F` runs (AdaIN)."""
     out.parent.mkdir(parents=True, exist_ok=True)
     return run_video(clip, out, adain_settings(style, max_size, temporal_weight, flow), quiet=quiet)
+
+
+def cpu_line() -> str:
+    """The CPU model and the instruction sets that decide speed (ONEDNN_MAX_CPU_ISA=AVX2 shows the AVX2 path)."""
+    info = open("/proc/cpuinfo").read()
+    model = next((line.split(":", 1)[1].strip() for line in info.splitlines() if line.startswith("model name")),
+                 "unknown CPU")
+    isa = [f for f in ("amx_bf16", "avx512_bf16", "avx512f", "avx2") if f in info]
+    return (f"{model}, {', '.join(isa)}; {os.cpu_count()} cores; "
+            f"ONEDNN_MAX_CPU_ISA={os.environ.get('ONEDNN_MAX_CPU_ISA', 'unset')}")

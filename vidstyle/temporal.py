@@ -24,6 +24,7 @@ import torch.nn.functional as F
 
 from vidstyle.flow import FlowEstimator
 from vidstyle.flow.ops import reliability, sampling_map
+from vidstyle.options import OutputOptions
 
 
 @dataclass
@@ -64,10 +65,7 @@ class Motion:
         return self._scaled[key]
 
 
-# Flow is computed on frames whose long side is at most this (then scaled back up): a quarter of the cost
-# at 640 px, which keeps the flow thread from starving the network of CPU (benchmarks/throughput.py), for
-# little loss in consistency (benchmarks/temporal.py measures the result with full-size flow).
-FLOW_SIZE = 320
+FLOW_SIZE = OutputOptions.flow_size  # the default long side flow is computed at (the setting says why)
 
 
 def estimate_motion(estimator: FlowEstimator, prev: np.ndarray, cur: np.ndarray,

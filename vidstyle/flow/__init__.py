@@ -20,15 +20,16 @@ class FlowEstimator(Protocol):
         ...
 
 
-def make_estimator(method: str, raft_weights: Path | None = None, device: str = "cpu") -> FlowEstimator | None:
+def make_estimator(method: str, raft_weights: Path | None = None, device: str = "cpu",
+                   raft_iters: int = 12) -> FlowEstimator | None:
     if method == "none":
         return None
     if method in ("dis", "farneback"):
         from vidstyle.flow.opencv import OpenCVFlow
 
         return OpenCVFlow(method)
-    if method == "raft":
+    if method in ("raft", "raft-small"):
         from vidstyle.flow.raft import RaftFlow
 
-        return RaftFlow(raft_weights, device)
+        return RaftFlow(method, raft_weights, device, iters=raft_iters)
     raise SettingError("flow", f"{method!r} is not one of {', '.join(FLOW_METHODS)}")

