@@ -31,6 +31,9 @@ class IterativeOptions:
     learning_rate: float = setting(0.02, "Adam's learning rate.", min=0.0)
     init: str = setting("warped", "warped: the first frame from the content, later ones from the warped previous "
                                   "output; content or noise: every frame from scratch.", choices=INITS)
+    hold: float = setting(2.0, "In clips, an output pixel whose source changed by less than this (levels of 255, "
+                               "3x3 mean) since it was painted is kept as it was, so still scenes stay still; "
+                               "0 = off.", min=0.0, video=True)
     style_scale: float = setting(1.0, "Style size relative to the frame.", min=0.0, live=True)
     scales: int = setting(3, "Coarse-to-fine passes, each twice the size of the last.", min=1)
     min_scale: int = setting(128, "Long side of the coarsest pass (px).", min=16)

@@ -119,6 +119,9 @@ class IterativeStylizer:
         self.trace: list[Losses] = []  # the last optimisation pass's losses, iteration by iteration
         self.stop_at: float | None = None  # also stop a frame's last pass once its fit loss is this low
         self._prev: torch.Tensor | None = None  # previous output, 1x3xHxW float32
+        # The source each output pixel was last painted from, carried along the flow: a pixel whose source has
+        # not changed since (by more than `hold` levels) keeps its output, so a still scene stays still.
+        self._ref: torch.Tensor | None = None
         self._grams: dict[tuple, dict[str, torch.Tensor]] = {}  # by (style, style_scale, frame size)
         self._targets: dict[tuple[int, int], dict[str, torch.Tensor]] = {}  # the look's, by frame size
         self._generator = torch.Generator().manual_seed(s.seed)
@@ -136,10 +139,11 @@ class IterativeStylizer:
 
     # --- protocol -------------------------------------------------------------------------------------
     def state(self) -> dict:
-        return {"prev": self._prev, "rng": self._generator.get_state()}
+        return {"prev": self._prev, "ref": self._ref, "rng": self._generator.get_state()}
 
     def load_state(self, state: dict) -> None:
         self._prev = state["prev"]
+        self._ref = state.get("ref")
         self._generator.set_state(state["rng"])
 
     def stylize(self, rgb: np.ndarray, motion: Motion | None = None) -> np.ndarray:
@@ -179,6 +183,7 @@ class IterativeStylizer:
         return sizes
 
     def _coarse_to_fine(self, content: torch.Tensor) -> torch.Tensor:
+        self._ref = content
         h, w = content.shape[-2:]
         sizes = self._sizes(h, w)
         per_scale = max(1, self.s.iterations // len(sizes))
@@ -197,9 +202,31 @@ class IterativeStylizer:
         h, w = content.shape[-2:]
         grid, conf = motion.at(h, w, (h, w), self.device)
         warped = F.grid_sample(self._prev, grid, mode="bicubic", padding_mode="border", align_corners=True).clamp(0, 1)
+        gate = None
+        if self.s.hold > 0 and self._ref is not None and self._ref.shape == content.shape:
+            ref = F.grid_sample(self._ref, grid, mode="bilinear", padding_mode="border", align_corners=True)
+            gate = self._changed(content, ref)
+            self._ref = torch.lerp(ref, content, gate)
+            if gate.max() < 1 / 255:  # no pixel free to move by a level: the optimisation would only go on
+                # descending on a source that has not changed, so it is skipped
+                self.last_iterations = 0
+                return warped
+        else:
+            self._ref = content
         # Disoccluded pixels start from the content (Ruder et al.), the rest from the warped previous output.
         x = warped * conf + content * (1 - conf)
-        return self._optimise(x, content, self.s.iterations_later, warped, conf)
+        return self._optimise(x, content, self.s.iterations_later, warped, conf, gate=gate)
+
+    def _changed(self, content: torch.Tensor, ref: torch.Tensor) -> torch.Tensor:
+        """1x1xHxW in [0,1]: how free each output pixel is to change. 0 where the source is within `hold` levels
+        of what the pixel was painted from (a 3x3 mean, so noise does not count); 1 from three times that. This
+        also catches where the flow is wrong (the carried source no longer matches), so the flow's reliability
+        is not asked: on a still scene DIS flagged a few reliable pixels, and repainting them made the output
+        jump there (0.5 levels over the frame)."""
+        diff = F.avg_pool2d((content - ref).abs().amax(1, keepdim=True), 3, stride=1, padding=1,
+                            count_include_pad=False)
+        low = self.s.hold / 255.0
+        return ((diff - low) / (2 * low)).clamp(0, 1)
 
     # --- the optimisation ---------------------------------------------------------------------------------
     def _style_grams(self, path: Path, style_scale: float, h: int, w: int) -> dict[str, torch.Tensor]:
@@ -225,7 +252,9 @@ class IterativeStylizer:
         return self._targets[(h, w)]
 
     def _optimise(self, x: torch.Tensor, content: torch.Tensor, iterations: int, warped: torch.Tensor | None,
-                  conf: torch.Tensor | None, final_pass: bool = True) -> torch.Tensor:
+                  conf: torch.Tensor | None, final_pass: bool = True, gate: torch.Tensor | None = None
+                  ) -> torch.Tensor:
+        """`gate` (with `warped`): per pixel, how much of the result is optimised; the rest stays `warped`."""
         s = self.s
         h, w = content.shape[-2:]
         targets = self._style_targets(h, w)
@@ -243,6 +272,8 @@ class IterativeStylizer:
             # style into values out of range that the saved image loses (kodim03 x wave at 512: 90x lower style
             # loss in the optimiser, 59x once clamped and saved).
             rgb = _rgb(torch.cat([param, base[:, 1:]], 1)) if luminance_only else param
+            if gate is not None:  # held pixels are the warped output, constant: the losses see them, fixed
+                rgb = torch.lerp(warped, rgb, gate)
             return _clamp_back(rgb)
 
         def losses() -> tuple[torch.Tensor, Losses]:
