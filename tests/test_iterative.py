@@ -90,13 +90,55 @@ def test_warm_start_starts_close_and_temporal_loss_is_used(tmp_path):
     assert z.last.style < first.style * 2  # 8 warm iterations land near the 20 of the first frame
 
 
-def test_video_cli_resumes_a_killed_iterative_run(tmp_path, style_png):
+def test_a_still_scene_stays_still_and_skips_its_optimisation():
+    """Frames that do not change: after the first, the output holds (no descent goes on painting it)."""
+    from vidstyle.flow import make_estimator
+    from vidstyle.temporal import estimate_motion
+
+    z = make(temporal=100.0, iterations=20, iterations_later=8)
+    still = scene(64, 48, 0.0)
+    motion = estimate_motion(make_estimator("dis"), still, still)
+    outs = [z.stylize(still, motion if i else None) for i in range(4)]
+    assert z.last_iterations == 0
+    assert max(np.abs(b - a).mean() for a, b in zip(outs[1:], outs[2:])) < 0.5 / 255
+    moving = make(temporal=100.0, iterations=20, iterations_later=8, hold=0)  # as before the hold: it drifts on
+    outs = [moving.stylize(still, motion if i else None) for i in range(4)]
+    assert moving.last_iterations == 8 and np.abs(outs[3] - outs[1]).mean() > 1 / 255
+
+
+def test_long_term_terms_weight_only_what_nearer_frames_do_not_see():
+    """Ruder et al.: frame t-2's output counts only where frame t-1 is unreliable and t-2 reliable."""
+    from vidstyle.temporal import Motion
+
+    z = make(temporal=100.0, long_term=[1, 2, 4])
+    f = scene(64, 48, 0.0)
+    for _ in range(3):
+        z._earlier.append(torch.rand(1, 3, 48, 64))
+    zero = np.zeros((48, 64, 2), np.float32)
+    near = np.ones((48, 64), np.float32)
+    near[:, :20] = 0.0  # an occluder over the left in frame t-1
+    two = np.ones((48, 64), np.float32)
+    two[:, :10] = 0.0  # and over its left half in frame t-2 too
+    motion = Motion(zero, near, earlier={2: Motion(zero, two), 4: Motion(zero, np.ones((48, 64), np.float32))})
+    conf = torch.from_numpy(near)[None, None]
+    targets = z._long_term_targets(motion, conf, 48, 64)
+    assert len(targets) == 1  # frame t-4 is not kept yet (three earlier outputs): only t-2's term
+    weight = targets[0][1][0, 0].numpy()
+    assert weight[:, 10:20].min() == 1 and weight[:, :10].max() == 0 and weight[:, 20:].max() == 0
+    z._earlier.append(torch.rand(1, 3, 48, 64))
+    targets = z._long_term_targets(motion, conf, 48, 64)
+    assert len(targets) == 2 and targets[1][1][0, 0, :, :10].min() == 1  # t-4 fills what t-1 and t-2 miss
+    assert f.shape == (48, 64, 3)
+
+
+@pytest.mark.parametrize("long_term", [[1], [1, 2, 4]])
+def test_video_cli_resumes_a_killed_iterative_run(tmp_path, style_png, long_term):
     from vidstyle.run import run_video
 
     clip = tmp_path / "c.mp4"
     write_clip(clip, 64, 48, frames=5, fps=5, audio=True)
     settings = resolve(None, {"backend": "iterative", "style": [style_png], "iterations": 6, "iterations_later": 3,
-                              "scales": 1})
+                              "scales": 1, "long_term": long_term})
     whole = run_video(clip, tmp_path / "whole.mp4", settings, quiet=True)
     assert whole.stylized == 5
 

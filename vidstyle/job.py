@@ -12,6 +12,7 @@ import os
 import queue
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -200,17 +201,26 @@ def stylize_video(source_path: Path, output: Path, stylizer: Stylizer, estimator
         shots = options.shots()
         looks = options.looks() if options.looks else None
 
+        reach = tuple(j for j in getattr(stylizer, "long_term", ()) if j > 1)
+
         def produce() -> None:
-            prev: np.ndarray | None = None
+            # The shot's last pictures, newest last: the previous one, and those long-term terms reach back to.
+            earlier: deque[np.ndarray] = deque(maxlen=max((1, *reach)))
             frames = source.frames(options.max_size, with_audio=True, start=options.start, end=options.end)
             for item in shots.run(frames, source.clip_seconds):
                 if not isinstance(item, av.Packet):
                     frame, framing = item
                     picture = framing.picture(frame.rgb)
                     motion = None
-                    if estimator and prev is not None and framing.boundary is None and frame.index >= skip:
-                        motion = estimate_motion(estimator, prev, picture, options.flow_size)
-                    prev = picture
+                    if framing.boundary is not None:
+                        earlier.clear()
+                    if estimator and earlier and frame.index >= skip:
+                        motion = estimate_motion(estimator, earlier[-1], picture, options.flow_size)
+                        for j in reach:
+                            if j <= len(earlier):
+                                motion.earlier[j] = estimate_motion(estimator, earlier[-j], picture,
+                                                                    options.flow_size)
+                    earlier.append(picture)
                     look = looks.next(frame.index, source.clip_seconds(frame), framing.boundary) if looks else None
                     item = Decoded(frame, picture, motion, framing, look)
                 if not _put(decoded, item, stop):

@@ -33,6 +33,9 @@ class Motion:
 
     flow: np.ndarray  # HxWx2 float32
     confidence: np.ndarray  # HxW float32 in [0,1]
+    # Long-term terms: frame t's motion from frame t-j, for each j > 1 the stylizer reaches back to (flow computed
+    # directly between the two frames), where the shot has that frame.
+    earlier: dict[int, Motion] = field(default_factory=dict)
     _scaled: dict[object, tuple] = field(default_factory=dict, repr=False)  # derived forms, made once
 
     def remap_maps(self) -> tuple[np.ndarray, np.ndarray]:

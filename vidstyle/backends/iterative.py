@@ -31,6 +31,10 @@ class IterativeOptions:
     learning_rate: float = setting(0.02, "Adam's learning rate.", min=0.0)
     init: str = setting("warped", "warped: the first frame from the content, later ones from the warped previous "
                                   "output; content or noise: every frame from scratch.", choices=INITS)
+    long_term: list[int] = setting(factory=lambda: [1], csv=True, video=True,
+                                   help="Frames back the temporal loss ties each frame to, e.g. 1,2,4 (Ruder et al. "
+                                        "2016's long-term terms): each pixel to the nearest of them where it is "
+                                        "reliably seen. 1 = the previous frame only.")
     hold: float = setting(2.0, "In clips, an output pixel whose source changed by less than this (levels of 255, "
                                "3x3 mean) since it was painted is kept as it was, so still scenes stay still; "
                                "0 = off.", min=0.0, video=True)
@@ -42,8 +46,16 @@ class IterativeOptions:
     seed: int = setting(0, "Random seed (noise init).")
 
 
+MAX_LONG_TERM = 32  # frames back: the job keeps that many pictures and outputs
+
+
 def check(common, options: IterativeOptions) -> None:
     from vidstyle.nets.vgg import LAYERS
+
+    reach = options.long_term
+    if not reach or reach[0] != 1 or any(b <= a for a, b in zip(reach, reach[1:])) or reach[-1] > MAX_LONG_TERM:
+        raise SettingError("long_term", f"{','.join(map(str, reach)) or 'nothing'} is not an increasing list of "
+                           f"frames back starting at 1 and at most {MAX_LONG_TERM}, e.g. 1,2,4")
 
     for key in ("content_layers", "style_layers"):
         for name in getattr(options, key):

@@ -52,6 +52,9 @@ class Stylizer(Protocol):
         """
         ...
 
+    # A stylizer may also have `long_term`: the frames back (1, 2, 4, ...) its temporal term ties a frame to;
+    # the video job then computes the motion from each of those frames too (Motion.earlier).
+
     def state(self) -> dict[str, Any]:
         """What the next stylize() call depends on (for resuming a clip); tensors are not copied."""
         ...

@@ -13,6 +13,7 @@ styles'; squared total variation; the temporal loss against the warped previous 
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -119,6 +120,8 @@ class IterativeStylizer:
         self.trace: list[Losses] = []  # the last optimisation pass's losses, iteration by iteration
         self.stop_at: float | None = None  # also stop a frame's last pass once its fit loss is this low
         self._prev: torch.Tensor | None = None  # previous output, 1x3xHxW float32
+        self.long_term = tuple(s.long_term)  # frames back the temporal loss reaches (the job supplies their motion)
+        self._earlier: deque[torch.Tensor] = deque(maxlen=max(self.long_term))  # the shot's last outputs, newest last
         # The source each output pixel was last painted from, carried along the flow: a pixel whose source has
         # not changed since (by more than `hold` levels) keeps its output, so a still scene stays still.
         self._ref: torch.Tensor | None = None
@@ -139,11 +142,14 @@ class IterativeStylizer:
 
     # --- protocol -------------------------------------------------------------------------------------
     def state(self) -> dict:
-        return {"prev": self._prev, "ref": self._ref, "rng": self._generator.get_state()}
+        return {"prev": self._prev, "ref": self._ref, "earlier": list(self._earlier),
+                "rng": self._generator.get_state()}
 
     def load_state(self, state: dict) -> None:
         self._prev = state["prev"]
         self._ref = state.get("ref")
+        self._earlier.clear()
+        self._earlier.extend(state.get("earlier") or ([self._prev] if self._prev is not None else []))
         self._generator.set_state(state["rng"])
 
     def stylize(self, rgb: np.ndarray, motion: Motion | None = None) -> np.ndarray:
@@ -158,6 +164,7 @@ class IterativeStylizer:
             if warm:
                 out = self._warm(content, motion)
             else:
+                self._earlier.clear()
                 out = self._coarse_to_fine(content)
         except (torch.OutOfMemoryError, MemoryError, RuntimeError) as exc:
             if isinstance(exc, RuntimeError) and "memory" not in str(exc).lower():
@@ -165,6 +172,7 @@ class IterativeStylizer:
             raise UserError(f"a {w}x{h} frame does not fit in memory on {self.device} for the iterative backend; "
                             "use a smaller max_size (or fewer or lower style_layers)") from None
         self._prev = out.detach()
+        self._earlier.append(self._prev)
         return out[0, :, :h, :w].permute(1, 2, 0).contiguous().cpu().numpy()
 
     def measure(self, image: np.ndarray, content: np.ndarray) -> Losses:
@@ -215,7 +223,26 @@ class IterativeStylizer:
             self._ref = content
         # Disoccluded pixels start from the content (Ruder et al.), the rest from the warped previous output.
         x = warped * conf + content * (1 - conf)
-        return self._optimise(x, content, self.s.iterations_later, warped, conf, gate=gate)
+        return self._optimise(x, content, self.s.iterations_later, warped, conf, gate=gate,
+                              longer=self._long_term_targets(motion, conf, h, w))
+
+    def _long_term_targets(self, motion: Motion, conf: torch.Tensor, h: int, w: int
+                           ) -> list[tuple[torch.Tensor, torch.Tensor]]:
+        """Ruder et al. 2016's long-term terms: the output of frame t-j warped to this frame, each pixel weighted
+        only where frame t-j is the nearest frame that sees it reliably, max(c_j - sum of nearer c, 0)."""
+        targets = []
+        nearer = conf.clone()
+        for j in self.long_term:
+            if j == 1 or j not in motion.earlier or j > len(self._earlier):
+                continue
+            grid, c = motion.earlier[j].at(h, w, (h, w), self.device)
+            weight = (c - nearer).clamp(min=0)
+            nearer = nearer + c
+            if weight.max() > 0:
+                earlier = F.grid_sample(self._earlier[-j], grid, mode="bicubic", padding_mode="border",
+                                        align_corners=True).clamp(0, 1)
+                targets.append((earlier, weight))
+        return targets
 
     def _changed(self, content: torch.Tensor, ref: torch.Tensor) -> torch.Tensor:
         """1x1xHxW in [0,1]: how free each output pixel is to change. 0 where the source is within `hold` levels
@@ -252,9 +279,10 @@ class IterativeStylizer:
         return self._targets[(h, w)]
 
     def _optimise(self, x: torch.Tensor, content: torch.Tensor, iterations: int, warped: torch.Tensor | None,
-                  conf: torch.Tensor | None, final_pass: bool = True, gate: torch.Tensor | None = None
-                  ) -> torch.Tensor:
-        """`gate` (with `warped`): per pixel, how much of the result is optimised; the rest stays `warped`."""
+                  conf: torch.Tensor | None, final_pass: bool = True, gate: torch.Tensor | None = None,
+                  longer: list[tuple[torch.Tensor, torch.Tensor]] = ()) -> torch.Tensor:
+        """`gate` (with `warped`): per pixel, how much of the result is optimised; the rest stays `warped`.
+        `longer`: the long-term terms' targets and weights, beside the previous frame's (`warped`, `conf`)."""
         s = self.s
         h, w = content.shape[-2:]
         targets = self._style_targets(h, w)
@@ -289,6 +317,8 @@ class IterativeStylizer:
             t = torch.zeros(())
             if warped is not None and self.temporal_weight > 0:
                 t = temporal_loss(img, warped, conf)
+                for target, weight in longer:
+                    t = t + temporal_loss(img, target, weight)
                 total = total + self.temporal_weight * t
             return total, Losses(total.item(), c.item(), st.item(), t.item(), fit.item())
 
