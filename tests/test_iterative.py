@@ -157,6 +157,41 @@ def test_video_cli_resumes_a_killed_iterative_run(tmp_path, style_png, long_term
                                                      strict=True))
 
 
+def test_multi_pass_changes_the_frames_and_resumes_mid_pass(tmp_path, style_png):
+    """Passes after the first rewrite the kept frames (backward, then forward); a job killed during one goes on
+    from the frame it was at and ends with the same file as an uninterrupted job."""
+    import av
+
+    from vidstyle.run import run_video
+
+    clip = tmp_path / "c.mp4"
+    write_clip(clip, 64, 48, frames=6, fps=6, audio=True)
+    base = {"backend": "iterative", "style": [style_png], "iterations": 6, "iterations_later": 3, "scales": 1,
+            "pass_iterations": 3, "cuts": "off"}
+
+    def frames(p):
+        with av.open(str(p)) as c:
+            return [f.to_ndarray(format="rgb24") for f in c.decode(video=0)]
+
+    one = run_video(clip, tmp_path / "one.mp4", resolve(None, base), quiet=True)
+    settings = resolve(None, {**base, "passes": 3})
+    whole = run_video(clip, tmp_path / "whole.mp4", settings, quiet=True)
+    assert one.frames == whole.frames == 6 and whole.stylized == 6
+    diffs = [np.abs(a.astype(int) - b).mean() for a, b in zip(frames(tmp_path / "one.mp4"), frames(tmp_path /
+                                                                                                    "whole.mp4"))]
+    assert diffs[0] > 0.5 and diffs[-1] > 0.5  # the backward pass reaches the first frame, the forward the last
+
+    with pytest.raises(KeyboardInterrupt), raising_on_call(IterativeStylizer, "refine", 7, KeyboardInterrupt):
+        run_video(clip, tmp_path / "again.mp4", settings, quiet=True)  # in pass 3: pass 2 refines 5 frames
+    assert not (tmp_path / "again.mp4").exists()
+    resumed = run_video(clip, tmp_path / "again.mp4", settings, quiet=True)
+    assert resumed.stylized == 0 and resumed.frames == 6
+    assert all(np.array_equal(a, b) for a, b in zip(frames(tmp_path / "whole.mp4"), frames(tmp_path / "again.mp4"),
+                                                     strict=True))
+    proc = run_cli("video", clip, "-s", style_png, "--backend", "iterative", "--passes", "0", "-o", tmp_path / "x.mp4")
+    assert proc.returncode == 2 and "passes" in proc.stderr
+
+
 def test_image_cli_iterative(tmp_path, style_png):
     from PIL import Image
 

@@ -14,7 +14,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -186,15 +186,65 @@ def stylize_video(source_path: Path, output: Path, stylizer: Stylizer, estimator
     With an `estimator`, each frame's motion from the previous one goes to the stylizer's temporal term.
     With an opened `checkpoint`, finished frames and the temporal state are kept as the job goes, frames an
     earlier run finished are taken from it, and it is removed once the output is in place.
+    A stylizer with `passes` > 1 (multi-pass, vidstyle.passes) makes three steps of it: the first pass into the
+    checkpoint's folder only, the later passes over the frames there, then the encoding of them all.
     """
+    passes = getattr(stylizer, "passes", 1) if estimator is not None else 1
+    if passes == 1 or checkpoint is None:
+        result = _stream(source_path, output, stylizer, estimator, options, checkpoint,
+                         checkpoint.resume_from if checkpoint else 0)
+    else:
+        from vidstyle import passes as multipass
+
+        started, resumed_from = time.perf_counter(), checkpoint.resume_from
+        state, stylized = multipass.load(checkpoint), 0
+        if state is None:
+            first = _stream(source_path, output, stylizer, estimator, options, checkpoint, checkpoint.resume_from,
+                            encode=False)
+            state = multipass.PassState(first.frames, [0, *(b.frame for b in first.boundaries)], passes)
+            multipass.save(checkpoint, state)
+            stylized = first.stylized
+        with make_progress(options.quiet) as progress:
+            task = progress.add_task(f"pass {state.done + 1}/{passes}", total=state.frames)
+            watch_iterations(stylizer, progress)
+
+            def on_frame(number: int, done: int) -> None:
+                way = "backward" if number % 2 == 0 else "forward"
+                progress.update(task, completed=done, description=f"pass {number}/{passes} ({way})")
+
+            multipass.refine(checkpoint, state, stylizer, estimator, options.flow_size, on_frame)
+        result = _stream(source_path, output, stylizer, estimator, options, checkpoint, state.frames)
+        result.stylized, result.resumed_from = stylized, resumed_from
+        result.seconds = time.perf_counter() - started
+    if checkpoint:
+        checkpoint.clear()
+    return result
+
+
+class _Discard:
+    """The sink of a first pass whose frames only go to the checkpoint's folder."""
+
+    def write_frame(self, *args: Any) -> None: ...
+
+    def write_audio(self, packet: av.Packet) -> None: ...
+
+    def close(self) -> None: ...
+
+    def abort(self) -> None: ...
+
+
+def _stream(source_path: Path, output: Path, stylizer: Stylizer, estimator: FlowEstimator | None,
+            options: VideoOptions, checkpoint: Checkpoint | None, skip: int, encode: bool = True) -> VideoResult:
+    """One pass over the clip in three threads; frames before `skip` come from the checkpoint. Without
+    `encode`, nothing is written but the checkpoint's frames, and the source frames beside them."""
     started = time.perf_counter()
     stop = threading.Event()
-    skip = checkpoint.resume_from if checkpoint else 0
     if checkpoint and checkpoint.saved:
         stylizer.load_state(checkpoint.saved.stylizer)
     tmp_dir = checkpoint.folder if checkpoint else None
-    with _opencv_single_threaded(), VideoSource(source_path) as source, atomic_output(output, tmp_dir) as tmp:
-        sink = open_sink(tmp, output, source, options.encode)
+    with _opencv_single_threaded(), VideoSource(source_path) as source, \
+            (atomic_output(output, tmp_dir) if encode else nullcontext()) as tmp:
+        sink = open_sink(tmp, output, source, options.encode) if encode else _Discard()
         decoded: queue.Queue = queue.Queue(QUEUE_DEPTH)
         encoded: queue.Queue = queue.Queue(QUEUE_DEPTH)
 
@@ -237,8 +287,9 @@ def stylize_video(source_path: Path, output: Path, stylizer: Stylizer, estimator
                         sink.write_audio(item)
                         continue
                     index = item.frame.index
-                    if item.out is None:  # finished by an earlier run
-                        sink.write_frame(checkpoint.load_frame(index), item.frame.pts, item.frame.alpha)
+                    if item.out is None:  # finished by an earlier run (or pass)
+                        if encode:
+                            sink.write_frame(checkpoint.load_frame(index), item.frame.pts, item.frame.alpha)
                         continue
                     if item.look is not None and output_temporal:
                         blend.weight = item.look.temporal_weight
@@ -249,6 +300,8 @@ def stylize_video(source_path: Path, output: Path, stylizer: Stylizer, estimator
                     sink.write_frame(rgb, item.frame.pts, item.frame.alpha)
                     if checkpoint:
                         checkpoint.save_frame(index, rgb)
+                        if not encode:
+                            checkpoint.save_source(index, item.frame.rgb)
                         if item.state is not None:
                             checkpoint.save_state(Saved(index, item.state, blend.state(), list(shots.boundaries)))
                 if not stop.is_set():
@@ -304,6 +357,4 @@ def stylize_video(source_path: Path, output: Path, stylizer: Stylizer, estimator
             if checkpoint and isinstance(exc, UserError):
                 checkpoint.clear()  # bad input stays bad: nothing to resume (a kill or Ctrl-C keeps the data)
             raise
-    if checkpoint:
-        checkpoint.clear()
     return VideoResult(frames, time.perf_counter() - started, stylized, skip, shots.boundaries, reached)

@@ -81,6 +81,12 @@ def run_video(clip: Path, output: Path, settings: Settings, quiet: bool = False,
     start, end = _time(out.start, "start"), _time(out.end, "end")
     rate, duration, expected, points = _read_clip(clip, settings)
     plan = settings.looks
+    if getattr(settings.options, "passes", 1) > 1:  # multi-pass keeps the first pass in the resume folder
+        if settings.checkpoint_every(batch) == 0:
+            raise UserError("passes above 1 need the resume folder for the first pass's frames: set "
+                            "checkpoint_every to 1 or more")
+        if plan:
+            raise UserError("passes above 1 run with one look for the clip: not with [[shot]] tables or keyframes")
 
     from vidstyle.checkpoint import Checkpoint, fingerprint
     from vidstyle.device import pick_device

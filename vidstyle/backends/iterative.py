@@ -35,6 +35,10 @@ class IterativeOptions:
                                    help="Frames back the temporal loss ties each frame to, e.g. 1,2,4 (Ruder et al. "
                                         "2016's long-term terms): each pixel to the nearest of them where it is "
                                         "reliably seen. 1 = the previous frame only.")
+    passes: int = setting(1, "Passes over each shot (Ruder et al.'s multi-pass): after the first, forward one, "
+                             "they alternate backward and forward over the kept outputs; needs resume data "
+                             "(checkpoint_every 1 or more).", min=1, max=50, video=True)
+    pass_iterations: int = setting(30, "Iterations of each frame in each pass after the first.", min=1, video=True)
     hold: float = setting(2.0, "In clips, an output pixel whose source changed by less than this (levels of 255, "
                                "3x3 mean) since it was painted is kept as it was, so still scenes stay still; "
                                "0 = off.", min=0.0, video=True)

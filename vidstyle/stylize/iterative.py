@@ -121,6 +121,7 @@ class IterativeStylizer:
         self.stop_at: float | None = None  # also stop a frame's last pass once its fit loss is this low
         self._prev: torch.Tensor | None = None  # previous output, 1x3xHxW float32
         self.long_term = tuple(s.long_term)  # frames back the temporal loss reaches (the job supplies their motion)
+        self.passes = s.passes  # over the whole clip; the job runs those after the first (vidstyle.passes)
         self._earlier: deque[torch.Tensor] = deque(maxlen=max(self.long_term))  # the shot's last outputs, newest last
         # The source each output pixel was last painted from, carried along the flow: a pixel whose source has
         # not changed since (by more than `hold` levels) keeps its output, so a still scene stays still.
@@ -174,6 +175,31 @@ class IterativeStylizer:
         self._prev = out.detach()
         self._earlier.append(self._prev)
         return out[0, :, :h, :w].permute(1, 2, 0).contiguous().cpu().numpy()
+
+    def refine(self, rgb: np.ndarray, last: np.ndarray, near_rgb: np.ndarray, near_out: np.ndarray,
+               motion: Motion, blend: float) -> np.ndarray:
+        """A pass after the first (vidstyle.passes) on frame `rgb`: its result of the last pass `last`, and the
+        neighbour in this pass's direction, its source `near_rgb` and new result `near_out` (all uint8, one
+        size), `motion` relating the frame to that neighbour. Starts from `last` blended with the warped
+        neighbour (`blend` where the flow is reliable), then `pass_iterations` with the temporal loss towards
+        it; pixels whose source matches the neighbour's (within `hold`) keep the start."""
+        content = to_tensor(rgb, self.device).contiguous()
+        h, w = content.shape[-2:]
+        grid, conf = motion.at(h, w, (h, w), self.device)
+
+        def warp(image: np.ndarray, mode: str) -> torch.Tensor:
+            return F.grid_sample(to_tensor(image, self.device), grid, mode=mode, padding_mode="border",
+                                 align_corners=True).clamp(0, 1)
+
+        warped = warp(near_out, "bicubic")
+        start = torch.lerp(to_tensor(last, self.device), warped, blend * conf)
+        gate = self._changed(content, warp(near_rgb, "bilinear")) if self.s.hold > 0 else None
+        self.frame_iterations = 0
+        if gate is not None and gate.max() < 1 / 255:
+            out = start
+        else:
+            out = self._optimise(start, content, self.s.pass_iterations, warped, conf, gate=gate, held=start)
+        return out[0].permute(1, 2, 0).contiguous().cpu().numpy()
 
     def measure(self, image: np.ndarray, content: np.ndarray) -> Losses:
         """The losses of `image` as a stylization of `content` (same size, no temporal term): of the content
@@ -280,9 +306,11 @@ class IterativeStylizer:
 
     def _optimise(self, x: torch.Tensor, content: torch.Tensor, iterations: int, warped: torch.Tensor | None,
                   conf: torch.Tensor | None, final_pass: bool = True, gate: torch.Tensor | None = None,
-                  longer: list[tuple[torch.Tensor, torch.Tensor]] = ()) -> torch.Tensor:
-        """`gate` (with `warped`): per pixel, how much of the result is optimised; the rest stays `warped`.
+                  longer: list[tuple[torch.Tensor, torch.Tensor]] = (), held: torch.Tensor | None = None
+                  ) -> torch.Tensor:
+        """`gate`: per pixel, how much of the result is optimised; the rest stays `held` (default `warped`).
         `longer`: the long-term terms' targets and weights, beside the previous frame's (`warped`, `conf`)."""
+        held = warped if held is None else held
         s = self.s
         h, w = content.shape[-2:]
         targets = self._style_targets(h, w)
@@ -293,15 +321,15 @@ class IterativeStylizer:
         if luminance_only:  # optimise luminance only; colour (I, Q) stays the content's (Gatys et al. 2017)
             param = _yiq(x)[:, 0:1].detach().clone().requires_grad_(True)
         else:
-            param = x.detach().clone().requires_grad_(True)
+            param = x.detach().clone(memory_format=torch.contiguous_format).requires_grad_(True)
 
         def image() -> torch.Tensor:
             # The losses see the image as it will be saved, clamped to [0,1]: unclamped, the optimiser paints
             # style into values out of range that the saved image loses (kodim03 x wave at 512: 90x lower style
             # loss in the optimiser, 59x once clamped and saved).
             rgb = _rgb(torch.cat([param, base[:, 1:]], 1)) if luminance_only else param
-            if gate is not None:  # held pixels are the warped output, constant: the losses see them, fixed
-                rgb = torch.lerp(warped, rgb, gate)
+            if gate is not None:  # held pixels are constant: the losses see them, fixed
+                rgb = torch.lerp(held, rgb, gate)
             return _clamp_back(rgb)
 
         def losses() -> tuple[torch.Tensor, Losses]:
