@@ -60,7 +60,7 @@ def main() -> None:
         seconds = time.perf_counter() - start
         one = evaluate_clip(clip, out, style=style, quiet=True)
         ten = evaluate_clip(clip, out, quiet=True, interval=10)
-        print(f"{text:<34} warping error t+1 {one['warping_error']:.5f}  t+10 {ten['warping_error']:.5f}  style "
+        print(f"{text:<34} warping error t+1 {one['warping_error']:.4e}  t+10 {ten['warping_error']:.4e}  style "
               f"distance {one['style_distance']:.4f}  {seconds:6.0f} s", flush=True)
 
 
