@@ -237,3 +237,11 @@ def test_alpha_left_out_is_said(tmp_path, caplog, suffix):
     write_alpha_clip(src, "libvpx-vp9", "yuva420p", frames=3)
     copy_clip(src, tmp_path / f"out{suffix}")
     assert "alpha channel is left out" in caplog.text
+
+
+def test_an_opaque_alpha_plane_is_left_out_without_a_word(tmp_path, caplog):
+    """moviepy_no_duration.webm declares VP9 alpha but every pixel is opaque: nothing is lost, nothing said."""
+    src = media("video/moviepy_no_duration.webm")
+    assert alpha_planes(src) is not None and min(a.min() for a in alpha_planes(src)) == 255
+    copy_clip(src, tmp_path / "out.mp4", max_size=64)
+    assert "alpha" not in caplog.text

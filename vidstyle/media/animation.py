@@ -34,12 +34,13 @@ class AnimationSink:
         self.source = source
         self.frames: list[np.ndarray] = []
         self.times: list[float] = []  # seconds
-        self._said_audio = False
-        if source.alpha and fmt == "gif":
-            log.warning("%s: its alpha channel is left out: GIF has only on/off transparency (.webp keeps it)",
-                        source.path)
+        self._said_audio = self._said_alpha = False
 
     def write_frame(self, rgb: np.ndarray, pts: int, alpha: np.ndarray | None = None) -> None:
+        if alpha is not None and self.fmt == "gif" and not self._said_alpha and alpha.min() < 255:
+            log.warning("%s: its alpha channel is left out: GIF has only on/off transparency (.webp keeps it)",
+                        self.source.path)
+            self._said_alpha = True
         self.frames.append(np.dstack([rgb, alpha]) if alpha is not None and self.fmt == "webp" else rgb)
         self.times.append(float(pts * self.source.time_base))
 

@@ -390,9 +390,7 @@ class VideoSink:
             raise SettingError("codec", f"{self.codec!r} is not in this PyAV build")
         formats = [f.name for f in (av.Codec(self.codec, "w").video_formats or [])]
         self.alpha_fmts = [f for f in ALPHA_PIX_FMTS if f in formats] if source.alpha else []
-        if source.alpha and not self.alpha_fmts:
-            log.warning("%s: its alpha channel is left out: %s cannot carry it (.webm and .mov outputs keep it)",
-                        source.path, self.codec)
+        self._alpha_said = False
         self.source = source
         # Keep source timestamps as they are: no shifting to make B-frame decode times non-negative.
         self.container = av.open(str(path), "w", format=self.fmt, options={"avoid_negative_ts": "disabled"})
@@ -471,6 +469,10 @@ class VideoSink:
         if self.alpha and alpha is not None:
             frame = av.VideoFrame.from_ndarray(np.dstack([rgb, alpha]), format="rgba")
         else:
+            if alpha is not None and not self._alpha_said and alpha.min() < 255:  # an opaque plane loses nothing
+                log.warning("%s: its alpha channel is left out: %s cannot carry it (.webm and .mov outputs keep "
+                            "it)", self.source.path, self.codec)
+                self._alpha_said = True
             frame = av.VideoFrame.from_ndarray(rgb, format="rgb24")
         frame.pts = out_pts
         frame.time_base = self.time_base
