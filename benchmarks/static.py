@@ -11,10 +11,10 @@ from __future__ import annotations
 import argparse
 import time
 
-import av
 import numpy as np
 from common import OUT, cpu_line, need
 
+from vidstyle.media.synthetic import write_frames
 from vidstyle.media.video import Frame, VideoSource
 from vidstyle.run import run_video
 from vidstyle.settings import resolve
@@ -27,17 +27,7 @@ def held_still(clip, frames: int, size: int):
     OUT.mkdir(exist_ok=True)
     with VideoSource(clip) as src:
         first = next(f for f in src.frames(max_size=size) if isinstance(f, Frame)).rgb
-    h, w = first.shape[:2]
-    with av.open(str(out), "w") as c:
-        s = c.add_stream("libx264", rate=30, options={"crf": "18"})
-        s.width, s.height, s.pix_fmt = w, h, "yuv420p"
-        for i in range(frames):
-            frame = av.VideoFrame.from_ndarray(first, format="rgb24")
-            frame.pts = i
-            for p in s.encode(frame):
-                c.mux(p)
-        for p in s.encode(None):
-            c.mux(p)
+    write_frames(out, [first] * frames, 30, options={"crf": "18"})
     return out
 
 

@@ -55,25 +55,17 @@ def write_audio_only(path: Path, with_video_track: bool = False) -> Path:
 def write_alpha_clip(path: Path, codec: str, pix_fmt: str, frames: int = 8, w: int = 64, h: int = 48
                      ) -> list[np.ndarray]:
     """A clip with an alpha channel (a soft disc moving over a gradient); returns the alpha planes written."""
-    import av
+    from vidstyle.media.synthetic import write_frames
 
     yy, xx = np.mgrid[0:h, 0:w]
-    planes = []
-    with av.open(str(path), "w") as c:
-        s = c.add_stream(codec, rate=10)
-        s.width, s.height, s.pix_fmt = w, h, pix_fmt
-        for i in range(frames):
-            rgba = np.zeros((h, w, 4), np.uint8)
-            rgba[..., 0], rgba[..., 1], rgba[..., 2] = (xx * 4 + i * 8) % 256, yy * 5, 128
-            rgba[..., 3] = np.clip(255 - np.hypot(xx - 20 - 2 * i, yy - h / 2) * 6, 0, 255)
-            planes.append(rgba[..., 3].copy())
-            frame = av.VideoFrame.from_ndarray(rgba, format="rgba")
-            frame.pts = i
-            for p in s.encode(frame):
-                c.mux(p)
-        for p in s.encode(None):
-            c.mux(p)
-    return planes
+    images = []
+    for i in range(frames):
+        rgba = np.zeros((h, w, 4), np.uint8)
+        rgba[..., 0], rgba[..., 1], rgba[..., 2] = (xx * 4 + i * 8) % 256, yy * 5, 128
+        rgba[..., 3] = np.clip(255 - np.hypot(xx - 20 - 2 * i, yy - h / 2) * 6, 0, 255)
+        images.append(rgba)
+    write_frames(path, images, 10, codec=codec, pix_fmt=pix_fmt, fmt="rgba")
+    return [rgba[..., 3].copy() for rgba in images]
 
 
 @pytest.fixture(scope="session")

@@ -64,23 +64,14 @@ def test_eval_interval_pairs_frames_k_apart_and_sees_slow_drift(tmp_path, clip):
     """A still scene whose "stylized" copy brightens by 2 levels a frame: each pair's error grows with the
     square of the interval (drift that frame-to-frame figures hide)."""
     from vidstyle.evaluate import evaluate_clip
-    from vidstyle.media.synthetic import scene
+    from vidstyle.media.synthetic import scene, write_frames
 
     still = scene(64, 48, 0.0).astype(np.int16)
     paths = {}
     for name, step in (("src", 0), ("drift", 2)):
         paths[name] = tmp_path / f"{name}.mkv"
-        with av.open(str(paths[name]), "w") as c:
-            s = c.add_stream("libx264rgb", rate=10, options={"qp": "0"})
-            s.width, s.height, s.pix_fmt = 64, 48, "rgb24"
-            for i in range(16):
-                rgb = np.clip(still * 0.8 + step * i, 0, 255).astype(np.uint8)
-                frame = av.VideoFrame.from_ndarray(rgb, format="rgb24")
-                frame.pts = i
-                for p in s.encode(frame):
-                    c.mux(p)
-            for p in s.encode(None):
-                c.mux(p)
+        frames = [np.clip(still * 0.8 + step * i, 0, 255).astype(np.uint8) for i in range(16)]
+        write_frames(paths[name], frames, 10, codec="libx264rgb", pix_fmt="rgb24", options={"qp": "0"})
     one = evaluate_clip(paths["src"], paths["drift"], quiet=True)
     five = evaluate_clip(paths["src"], paths["drift"], quiet=True, interval=5)
     assert one["pairs"] == 15 and five["pairs"] == 11 and five["per_frame"][0]["frame"] == 5

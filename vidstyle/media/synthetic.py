@@ -134,16 +134,21 @@ def join_shots(path: Path, shots: list[list[np.ndarray]], fps: int = 24, dissolv
         else:
             starts.append(len(frames))
             frames += shot
+    write_frames(path, frames, fps, options={"crf": str(crf)})
+    return starts
+
+
+def write_frames(path: Path, frames: list[np.ndarray], fps: int = 24, codec: str = "libx264",
+                 pix_fmt: str = "yuv420p", options: dict[str, str] | None = None, fmt: str = "rgb24") -> None:
+    """Encode same-size frames (HxWx3 RGB, or HxWx4 with `fmt` "rgba") one tick apart at `fps`, no audio."""
     h, w = frames[0].shape[:2]
     with av.open(str(path), "w") as out:
-        vs = out.add_stream("libx264", rate=fps)
-        vs.width, vs.height, vs.pix_fmt = w, h, "yuv420p"
-        vs.options = {"crf": str(crf)}
-        for i, rgb in enumerate(frames):
-            frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(rgb), format="rgb24")
+        vs = out.add_stream(codec, rate=fps, options=options or {})
+        vs.width, vs.height, vs.pix_fmt = w, h, pix_fmt
+        for i, pixels in enumerate(frames):
+            frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(pixels), format=fmt)
             frame.pts = i
             for packet in vs.encode(frame):
                 out.mux(packet)
         for packet in vs.encode(None):
             out.mux(packet)
-    return starts

@@ -388,8 +388,8 @@ class VideoSink:
         self.codec = settings.codec or alpha_codec or DEFAULT_CODECS.get(self.fmt, "libx264")
         if self.codec not in av.codecs_available:
             raise SettingError("codec", f"{self.codec!r} is not in this PyAV build")
-        formats = [f.name for f in (av.Codec(self.codec, "w").video_formats or [])]
-        self.alpha_fmts = [f for f in ALPHA_PIX_FMTS if f in formats] if source.alpha else []
+        self.formats = {f.name for f in (av.Codec(self.codec, "w").video_formats or [])}
+        self.alpha_fmts = [f for f in ALPHA_PIX_FMTS if f in self.formats] if source.alpha else []
         self._alpha_said = False
         self.source = source
         # Keep source timestamps as they are: no shifting to make B-frame decode times non-negative.
@@ -446,7 +446,7 @@ class VideoSink:
             self.write_audio(packet)
 
     def _pick_pix_fmt(self, width: int, height: int) -> str:
-        formats = {f.name for f in (av.Codec(self.codec, "w").video_formats or [])}
+        formats = self.formats
         wants_444 = "444" in self.source.pix_fmt or width % 2 or height % 2
         if self.alpha_fmts:
             return next((f for f in self.alpha_fmts if not (wants_444 and "420" in f)), self.alpha_fmts[0])
