@@ -26,12 +26,17 @@ import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 from vidstyle.errors import UserError
 from vidstyle.malloc import keep_freed_memory
 from vidstyle.looks import TABLE
 from vidstyle.settings import preset_values, read_preset, resolve
+from vidstyle.units import UNIT_FRAMES
+
+if TYPE_CHECKING:
+    from vidstyle.units import Span
 
 log = logging.getLogger("vidstyle")
 
@@ -50,6 +55,7 @@ class Item:
     stylized: int = 0
     resumed_from: int = 0
     message: str = ""
+    nodes: dict[str, float] = field(default_factory=dict)  # on a Ray cluster: seconds of work per node
 
 
 @dataclass
@@ -61,12 +67,19 @@ class BatchJob:
     jobs: int = 2
     settings: dict[str, Any] = field(default_factory=dict)
     presets_dir: Path | None = None
+    # On a Ray cluster (vidstyle.cluster): its address ("auto": a running one, else one started here), None to
+    # run here; `ship` sends inputs and outputs through Ray's object store instead of a shared path.
+    ray: str | None = None
+    ship: bool = False
+    unit_frames: int = UNIT_FRAMES  # clips longer than this are split into units (0: never)
+    warmup: int | None = None  # None: the backend's (Backend.warmup)
+    worker_cpus: int | None = None  # None: up to 4, as the nodes allow
 
 
 def load_job(path: Path) -> BatchJob:
     table = read_preset(path)  # the same TOML reading and errors as presets
     base = path.parent
-    unknown = set(table) - {"output_dir", "inputs", "presets", "jobs", "settings", "description", TABLE}
+    unknown = set(table) - {"output_dir", "inputs", "presets", "jobs", "settings", "description", TABLE, *CLUSTER_KEYS}
     if unknown:
         raise UserError(f"unknown keys in the job file: {', '.join(sorted(unknown))}", path)
     inputs = expand_inputs([str(base / p) for p in table.get("inputs", [])])
@@ -77,8 +90,23 @@ def load_job(path: Path) -> BatchJob:
     settings = dict(table.get("settings", {}))
     if TABLE in table:  # styles named in the tables are relative to the job file, as in a preset
         settings[TABLE] = preset_values(path)[TABLE]
-    return BatchJob(inputs, presets, base / table.get("output_dir", "."), int(table.get("jobs", BatchJob.jobs)),
-                    settings)
+    job = BatchJob(inputs, presets, base / table.get("output_dir", "."), int(table.get("jobs", BatchJob.jobs)),
+                   settings)
+    for key, kind in CLUSTER_KEYS.items():
+        if key in table:
+            value = table[key]
+            if not isinstance(value, kind) or isinstance(value, bool) != (kind is bool) or \
+                    (kind is int and value < (1 if key == "worker_cpus" else 0)):
+                raise UserError(f"{key} in the job file: {value!r} is not a {CLUSTER_KEYS_SAY[key]}", path)
+            setattr(job, key, value)
+    return job
+
+
+# Job-file keys for a Ray cluster (vidstyle.cluster), as the `batch` flags of the same names.
+CLUSTER_KEYS = {"ray": str, "ship": bool, "unit_frames": int, "warmup": int, "worker_cpus": int}
+CLUSTER_KEYS_SAY = {"ray": "cluster address (auto, or HOST:PORT)", "ship": "true or false",
+                    "unit_frames": "frame count (0 or more)", "warmup": "frame count (0 or more)",
+                    "worker_cpus": "CPU count (1 or more)"}
 
 
 def expand_inputs(patterns: list[str]) -> list[Path]:
@@ -114,8 +142,10 @@ def check_presets(job: BatchJob) -> None:
         resolve(preset, job.settings, job.presets_dir, JOB_SETTINGS)
 
 
-def run_item(item: Item, overrides: dict[str, Any], presets_dir: Path | None, quiet: bool) -> Item:
-    """Run one input x preset; errors become the item's status, so that the batch goes on."""
+def run_item(item: Item, overrides: dict[str, Any], presets_dir: Path | None, quiet: bool, span: Span | None = None,
+             on_frames: Callable[[int], None] | None = None) -> Item:
+    """Run one input x preset (or, with a `span`, that part of its clip into `item.output`: vidstyle.units);
+    errors become the item's status, so that the batch goes on."""
     from vidstyle.media.images import is_image
     from vidstyle.run import run_image, run_video
 
@@ -126,7 +156,8 @@ def run_item(item: Item, overrides: dict[str, Any], presets_dir: Path | None, qu
             run_image(item.source, item.output, settings, quiet=quiet)
             item.frames = item.stylized = 1
         else:
-            result = run_video(item.source, item.output, settings, quiet=quiet, batch=True)
+            result = run_video(item.source, item.output, settings, quiet=quiet, batch=True, span=span,
+                               on_frames=on_frames)
             item.frames, item.stylized, item.resumed_from = result.frames, result.stylized, result.resumed_from
             item.message = result.short
         item.status = "done"
@@ -233,6 +264,13 @@ def _report(item: Item) -> None:
 
 
 def summary_rows(items: list[Item]) -> list[tuple[str, ...]]:
-    return [(i.source.name, Path(i.preset).stem, i.status, f"{i.seconds:.1f}", str(i.stylized),
-             str(i.resumed_from or ""), "; ".join(m for m in (i.output.name if i.status != "failed" else "",
-                                                             i.message) if m)) for i in items]
+    """The summary table's rows; on a Ray cluster, with the seconds each node spent on the item."""
+    rows = []
+    for i in items:
+        row = (i.source.name, Path(i.preset).stem, i.status, f"{i.seconds:.1f}", str(i.stylized),
+               str(i.resumed_from or ""), "; ".join(m for m in (i.output.name if i.status != "failed" else "",
+                                                               i.message) if m))
+        if any(item.nodes for item in items):
+            row += (", ".join(f"{node} {seconds:.1f} s" for node, seconds in sorted(i.nodes.items())),)
+        rows.append(row)
+    return rows

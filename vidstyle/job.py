@@ -51,6 +51,12 @@ class VideoOptions:
     shots: Callable[[], ShotStage] = ShotStage  # makes the run's shot stage: boundaries and bars
     looks: Callable[[], Schedule] | None = None  # makes the run's look schedule ([[shot]] tables, keyframes)
     flow_size: int = FLOW_SIZE  # the long side flow runs at; 0 = the frame's own
+    # A unit of a split clip (vidstyle.units): its first `warmup` frames are stylized only to build the temporal
+    # state and are not written (the timestamps written start at the first written frame's); `audio` off (the
+    # join muxes it once).
+    warmup: int = 0
+    audio: bool = True
+    on_frames: Callable[[int], None] | None = None  # told the frames written so far, now and then
 
 
 @dataclass
@@ -244,7 +250,7 @@ def _stream(source_path: Path, output: Path, stylizer: Stylizer, estimator: Flow
     tmp_dir = checkpoint.folder if checkpoint else None
     with _opencv_single_threaded(), VideoSource(source_path) as source, \
             (atomic_output(output, tmp_dir) if encode else nullcontext()) as tmp:
-        sink = open_sink(tmp, output, source, options.encode) if encode else _Discard()
+        sink = open_sink(tmp, output, source, options.encode, options.audio) if encode else _Discard()
         decoded: queue.Queue = queue.Queue(QUEUE_DEPTH)
         encoded: queue.Queue = queue.Queue(QUEUE_DEPTH)
 
@@ -256,7 +262,7 @@ def _stream(source_path: Path, output: Path, stylizer: Stylizer, estimator: Flow
         def produce() -> None:
             # The shot's last pictures, newest last: the previous one, and those long-term terms reach back to.
             earlier: deque[np.ndarray] = deque(maxlen=max((1, *reach)))
-            frames = source.frames(options.max_size, with_audio=True, start=options.start, end=options.end)
+            frames = source.frames(options.max_size, with_audio=options.audio, start=options.start, end=options.end)
             for item in shots.run(frames, source.clip_seconds):
                 if not isinstance(item, av.Packet):
                     frame, framing = item
@@ -281,15 +287,19 @@ def _stream(source_path: Path, output: Path, stylizer: Stylizer, estimator: Flow
             blend = OutputBlender(options.temporal_weight if output_temporal else 0.0)
             if checkpoint and checkpoint.saved:
                 blend.load_state(checkpoint.saved.blender)
+            origin = 0
             try:
                 for item in _drain(encoded, stop):
                     if isinstance(item, av.Packet):
                         sink.write_audio(item)
                         continue
                     index = item.frame.index
+                    if index == options.warmup:
+                        origin = item.frame.pts if options.warmup else 0
+                    pts = item.frame.pts - origin
                     if item.out is None:  # finished by an earlier run (or pass)
-                        if encode:
-                            sink.write_frame(checkpoint.load_frame(index), item.frame.pts, item.frame.alpha)
+                        if encode and index >= options.warmup:
+                            sink.write_frame(checkpoint.load_frame(index), pts, item.frame.alpha)
                         continue
                     if item.look is not None and output_temporal:
                         blend.weight = item.look.temporal_weight
@@ -297,7 +307,11 @@ def _stream(source_path: Path, output: Path, stylizer: Stylizer, estimator: Flow
                     # Dimmed where the source is dark, and rounded, in one pass; the temporal state stays undimmed.
                     picture = cv2.convertScaleAbs(out, alpha=255.0 * brightness_gain(item.picture, out))
                     rgb = item.framing.place(picture, item.frame.rgb)
-                    sink.write_frame(rgb, item.frame.pts, item.frame.alpha)
+                    if index < options.warmup:
+                        if checkpoint and item.state is not None:
+                            checkpoint.save_state(Saved(index, item.state, blend.state(), list(shots.boundaries)))
+                        continue
+                    sink.write_frame(rgb, pts, item.frame.alpha)
                     if checkpoint:
                         checkpoint.save_frame(index, rgb)
                         if not encode:
@@ -342,6 +356,8 @@ def _stream(source_path: Path, output: Path, stylizer: Stylizer, estimator: Flow
                     frames += 1
                     reached = source.clip_seconds(frame)
                     progress.update(task, advance=1)
+                    if options.on_frames is not None:
+                        options.on_frames(max(0, frames - options.warmup))
                 _put(encoded, _DONE, stop)
                 while writer.is_alive():
                     writer.join(0.1)
@@ -357,4 +373,5 @@ def _stream(source_path: Path, output: Path, stylizer: Stylizer, estimator: Flow
             if checkpoint and isinstance(exc, UserError):
                 checkpoint.clear()  # bad input stays bad: nothing to resume (a kill or Ctrl-C keeps the data)
             raise
-    return VideoResult(frames, time.perf_counter() - started, stylized, skip, shots.boundaries, reached)
+    written = max(0, frames - options.warmup)
+    return VideoResult(written, time.perf_counter() - started, stylized, skip, shots.boundaries, reached)

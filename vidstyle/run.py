@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -15,6 +16,7 @@ from vidstyle.settings import Settings
 if TYPE_CHECKING:
     from vidstyle.job import VideoResult
     from vidstyle.shots import Boundary
+    from vidstyle.units import Span
 
 log = logging.getLogger("vidstyle")
 
@@ -68,8 +70,12 @@ def run_image(photo: Path, output: Path, settings: Settings, sheet: bool = False
 
 
 def run_video(clip: Path, output: Path, settings: Settings, quiet: bool = False, resume: bool = True,
-              batch: bool = False) -> VideoResult:
-    """Stylize `clip` into `output`; with checkpoints on (settings.checkpoint_every()), a killed run resumes."""
+              batch: bool = False, span: Span | None = None,
+              on_frames: Callable[[int], None] | None = None) -> VideoResult:
+    """Stylize `clip` into `output`; with checkpoints on (settings.checkpoint_every()), a killed run resumes.
+
+    With a `span` (a unit of a split clip, vidstyle.units), only its frames, video only, timed from its first
+    written frame, with the span's shot starts; `on_frames` is told the frames written so far, now and then."""
     from vidstyle.media.atomic import check_output_path
     from vidstyle.media.video import EncodeSettings, output_format
 
@@ -81,6 +87,15 @@ def run_video(clip: Path, output: Path, settings: Settings, quiet: bool = False,
     start, end = _time(out.start, "start"), _time(out.end, "end")
     rate, duration, expected, points = _read_clip(clip, settings)
     plan = settings.looks
+    if span is not None:
+        from vidstyle.shots import Boundary
+        from vidstyle.timecode import TimePoint
+
+        if start or end or plan:
+            raise UserError("a clip with a start, an end or looks per shot is stylized whole, not split")
+        start = TimePoint(seconds=span.start)
+        end = TimePoint(seconds=span.end) if span.end is not None else None
+        points = [Boundary(cut, 0.0, "cut") for cut in span.cuts]
     if getattr(settings.options, "passes", 1) > 1:  # multi-pass keeps the first pass in the resume folder
         if settings.checkpoint_every(batch) == 0:
             raise UserError("passes above 1 need the resume folder for the first pass's frames: set "
@@ -109,23 +124,26 @@ def run_video(clip: Path, output: Path, settings: Settings, quiet: bool = False,
 
         def shot_stage() -> ShotStage:
             detector = TransNetDetector(str(device), 1, common.precision) if out.cuts == "auto" and \
-                not plan.by_shot() else None
+                not plan.by_shot() and span is None else None
             return ShotStage(detector, points, bars=out.bars == "keep", half_frame=0.5 / rate)
 
         options = VideoOptions(max_size=common.max_size, temporal_weight=weight if backend.output_temporal else 0.0,
                                encode=encode, quiet=quiet, start=start, end=end, shots=shot_stage,
                                flow_size=out.flow_size,
-                               looks=(lambda: Schedule(settings, plan)) if plan else None)
+                               looks=(lambda: Schedule(settings, plan)) if plan else None,
+                               warmup=span.warmup if span else 0, audio=span is None,
+                               on_frames=on_frames)
         checkpoint = None
         every = settings.checkpoint_every(batch)
         if every > 0:
             listed = [str(p) for p in points] if points is not None else None
-            checkpoint = Checkpoint(output, fingerprint(clip, {**settings.fingerprint(), "cut_list": listed}), every)
+            key = {**settings.fingerprint(), "cut_list": listed, "span": span}
+            checkpoint = Checkpoint(output, fingerprint(clip, key), every)
             checkpoint.open(resume)
         result = stylize_video(clip, output, stylizer, estimator, options, checkpoint)
     resumed = f", resumed at frame {result.resumed_from}" if result.resumed_from else ""
     shots = f", {len(result.boundaries) + 1} shots" if result.boundaries else ""
-    result.short = _ended_early(result, expected, duration if end is None else None, rate)
+    result.short = "" if span else _ended_early(result, expected, duration if end is None else None, rate)
     if result.short:
         log.warning("%s: %s", clip, result.short)
     log.info("wrote %s: %d frames%s (%d stylized in this run%s) in %.1f s (%.2f fps)%s", output, result.frames, shots,

@@ -52,6 +52,11 @@ class Backend:
     # A contact sheet of everything the backend offers on one photo (`vidstyle image --sheet`).
     contact_sheet: Callable[[np.ndarray, CommonOptions, Any, torch.device], np.ndarray] | None = None
     models: Callable[[], list[str]] | None = None  # lines for `vidstyle models`: its weights and styles
+    # Peak memory of one clip job at 1080p on the CPU, bytes, rounded up: what a Ray worker declares (vidstyle.cluster).
+    memory: int = 4 << 30
+    # Frames a unit of a split clip stylizes before its first when it starts inside a shot (vidstyle.units): as
+    # many as bring the seam's warping error within 1.2x the inside's (benchmarks/seams.py).
+    warmup: int = 24
 
 
 @cache

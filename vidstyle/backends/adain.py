@@ -50,4 +50,6 @@ BACKEND = Backend(
     # the warping error under half of temporal-off on both clips.
     temporal_weight=0.8,
     models=models,
+    memory=4 << 30,  # 3.6 GiB peak at 1080p (max RSS, 4 frames)
+    warmup=12,  # seam/inside warping error 1.03 (8: 1.64), mdn_flower 320 px, units of 30 (benchmarks/seams.py)
 )

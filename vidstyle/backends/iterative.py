@@ -82,4 +82,5 @@ BACKEND = Backend(
     output_temporal=False,  # the temporal term is in the optimised loss
     checkpoint_every=1,  # seconds to minutes a frame: keep every one
     check=check,
+    memory=10 << 30,  # 9.1 GiB peak at 1080p (max RSS, 4 frames)
 )

@@ -44,10 +44,7 @@ def write_clip(path: Path, width: int = 160, height: int = 96, frames: int = 24,
         vs.time_base = vs.codec_context.time_base = tb
         if rotation:
             vs.set_display_rotation(rotation)
-        as_ = None
-        if audio:
-            as_ = out.add_stream("aac", rate=44100)
-            as_.layout = "stereo"
+        tone = _tone_stream(out) if audio else None
         t = 0.0
         for i in range(frames):
             frame = av.VideoFrame.from_ndarray(scene(width, height, t), format="rgb24")
@@ -59,23 +56,32 @@ def write_clip(path: Path, width: int = 160, height: int = 96, frames: int = 24,
             t += (1 + (i * 7 % 5) / 4) / fps if vfr else 1 / fps
         for packet in vs.encode(None):
             out.mux(packet)
-        if as_ is not None:
-            duration = t
-            sr, chunk = 44100, 1024
-            n_total = int(duration * sr)
-            for start in range(0, n_total, chunk):
-                n = min(chunk, n_total - start)
-                k = np.arange(start, start + n) / sr
-                tone = (0.2 * np.sin(2 * np.pi * 440 * k)).astype(np.float32)
-                af = av.AudioFrame.from_ndarray(np.stack([tone, tone]), format="fltp", layout="stereo")
-                af.sample_rate = sr
-                af.pts = start
-                af.time_base = Fraction(1, sr)
-                for packet in as_.encode(af):
-                    out.mux(packet)
-            for packet in as_.encode(None):
-                out.mux(packet)
+        if tone is not None:
+            _write_tone(out, tone, t)
     return times
+
+
+def _tone_stream(out: av.container.OutputContainer) -> av.audio.AudioStream:
+    stream = out.add_stream("aac", rate=44100)
+    stream.layout = "stereo"
+    return stream
+
+
+def _write_tone(out: av.container.OutputContainer, stream: av.audio.AudioStream, duration: float) -> None:
+    """A 440 Hz tone of `duration` seconds into `stream` (_tone_stream), after the video."""
+    sr, chunk = 44100, 1024
+    n_total = int(duration * sr)
+    for start in range(0, n_total, chunk):
+        k = np.arange(start, min(start + chunk, n_total)) / sr
+        tone = (0.2 * np.sin(2 * np.pi * 440 * k)).astype(np.float32)
+        af = av.AudioFrame.from_ndarray(np.stack([tone, tone]), format="fltp", layout="stereo")
+        af.sample_rate = sr
+        af.pts = start
+        af.time_base = Fraction(1, sr)
+        for packet in stream.encode(af):
+            out.mux(packet)
+    for packet in stream.encode(None):
+        out.mux(packet)
 
 
 def style_image(size: int = 256, seed: int = 1) -> np.ndarray:
@@ -108,12 +114,12 @@ def read_frames(path: Path, count: int, size: tuple[int, int], skip: int = 0) ->
 
 
 def join_shots(path: Path, shots: list[list[np.ndarray]], fps: int = 24, dissolve: int = 0,
-               through_black: int = 0, crf: int = 16) -> list[int]:
+               through_black: int = 0, crf: int = 16, audio: bool = False) -> list[int]:
     """Write shots (lists of same-size RGB frames) one after another as an H.264 clip, and return the index of
     each shot's first frame. Between shots: a hard cut; or, with `dissolve` N, an N-frame cross-dissolve (the
     last N frames of one shot blended into the first N of the next); or, with `through_black` N, a fade out over
     N frames and in over N frames. A shot's first frame is the first not mixed with the one before. `crf` 0:
-    lossless."""
+    lossless. With `audio`, a tone as long as the frames."""
     frames: list[np.ndarray] = list(shots[0])
     starts = [0]
     for shot in shots[1:]:
@@ -134,17 +140,20 @@ def join_shots(path: Path, shots: list[list[np.ndarray]], fps: int = 24, dissolv
         else:
             starts.append(len(frames))
             frames += shot
-    write_frames(path, frames, fps, options={"crf": str(crf)})
+    write_frames(path, frames, fps, options={"crf": str(crf)}, audio=audio)
     return starts
 
 
 def write_frames(path: Path, frames: list[np.ndarray], fps: int = 24, codec: str = "libx264",
-                 pix_fmt: str = "yuv420p", options: dict[str, str] | None = None, fmt: str = "rgb24") -> None:
-    """Encode same-size frames (HxWx3 RGB, or HxWx4 with `fmt` "rgba") one tick apart at `fps`, no audio."""
+                 pix_fmt: str = "yuv420p", options: dict[str, str] | None = None, fmt: str = "rgb24",
+                 audio: bool = False) -> None:
+    """Encode same-size frames (HxWx3 RGB, or HxWx4 with `fmt` "rgba") one tick apart at `fps`; with `audio`,
+    a tone as long as they are."""
     h, w = frames[0].shape[:2]
     with av.open(str(path), "w") as out:
         vs = out.add_stream(codec, rate=fps, options=options or {})
         vs.width, vs.height, vs.pix_fmt = w, h, pix_fmt
+        tone = _tone_stream(out) if audio else None
         for i, pixels in enumerate(frames):
             frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(pixels), format=fmt)
             frame.pts = i
@@ -152,3 +161,5 @@ def write_frames(path: Path, frames: list[np.ndarray], fps: int = 24, codec: str
                 out.mux(packet)
         for packet in vs.encode(None):
             out.mux(packet)
+        if tone is not None:
+            _write_tone(out, tone, len(frames) / fps)

@@ -138,7 +138,7 @@ class VideoSource:
             self._decoder.extradata = cc.extradata
             self._decoder.thread_type = "AUTO"
             self.alpha = True
-        self._shift = 0  # a segment's first frame's pts: subtracted from the frames' timestamps
+        self.shift = 0  # a segment's first frame's pts: subtracted from the frames' timestamps
 
     def estimated_frames(self, start: TimePoint | None = None, end: TimePoint | None = None) -> int | None:
         """Frame count for progress bars: the header's count, else duration x rate; None when unknown. With a
@@ -165,7 +165,7 @@ class VideoSource:
 
     def clip_seconds(self, frame: Frame) -> float:
         """The time in the clip of a frame from `frames`, whose timestamps a segment starts at 0."""
-        return self.seconds(frame.pts + self._shift)
+        return self.seconds(frame.pts + self.shift)
 
     def duration(self) -> float | None:
         """The video stream's stated length in seconds, if the container says."""
@@ -204,7 +204,7 @@ class VideoSource:
                 return
             if shift_pts is None:
                 shift_pts, offset = pts, seconds
-                self._shift = pts
+                self.shift = pts
                 yield from filter(None, (self._cut_audio(p, offset, end) for p in early))
             rgb, alpha = self._to_rgb(vf, max_size)
             yield Frame(kept, rgb, pts - shift_pts, alpha)
@@ -264,6 +264,21 @@ class VideoSource:
             if start is not None and index > 0:
                 raise UserError(f"start {start} is past the end of the clip ({index} frames)", self.path)
             raise UserError("has no decodable video frames", self.path)
+
+    def audio_packets(self) -> Iterator[av.Packet]:
+        """The whole clip's audio packets alone, as `frames(with_audio=True)` gives them beside the frames (the
+        join of a split clip's segments muxes them once)."""
+        if not self.audio_streams:
+            return
+        timelines = {s.index: AudioTimeline(s) for s in self.audio_streams}
+        try:
+            for packet in self.container.demux(self.audio_streams):
+                if packet.dts is not None:
+                    yield from timelines[packet.stream.index].push(packet)
+            for timeline in timelines.values():
+                yield from timeline.finish(trim_end=True)
+        except av.error.FFmpegError as exc:
+            raise UserError(f"corrupt audio data ({_ffmpeg_reason(exc)})", self.path) from None
 
     def _cut_audio(self, packet: av.Packet, offset: float, end: TimePoint | None) -> av.Packet | None:
         """The packet if it starts inside the segment, shifted so that `offset` seconds becomes 0; else None."""
@@ -350,14 +365,14 @@ def output_format(path: Path) -> str:
     return fmt
 
 
-def open_sink(path: Path, fmt_path: Path, source: VideoSource, settings: EncodeSettings) -> Any:
-    """The writer for `fmt_path`'s container, writing to `path` (the temporary file)."""
+def open_sink(path: Path, fmt_path: Path, source: VideoSource, settings: EncodeSettings, audio: bool = True) -> Any:
+    """The writer for `fmt_path`'s container, writing to `path` (the temporary file); without `audio`, video only."""
     fmt = output_format(fmt_path)
     if fmt in ANIMATIONS:
         from vidstyle.media.animation import AnimationSink
 
         return AnimationSink(path, fmt, source)
-    return VideoSink(path, fmt_path, source, settings)
+    return VideoSink(path, fmt_path, source, settings, audio)
 
 
 # Pairs FFmpeg muxes but common players will not play: transcode these rather than copy.
@@ -381,7 +396,8 @@ def can_copy_audio(stream: av.audio.AudioStream, fmt: str) -> bool:
 class VideoSink:
     """Encodes upright RGB frames at the given timestamps and muxes the source's audio beside them."""
 
-    def __init__(self, path: Path, fmt_path: Path, source: VideoSource, settings: EncodeSettings) -> None:
+    def __init__(self, path: Path, fmt_path: Path, source: VideoSource, settings: EncodeSettings,
+                 audio: bool = True) -> None:
         self.fmt = output_format(fmt_path)
         self.settings = settings
         alpha_codec = ALPHA_CODECS.get(self.fmt) if source.alpha else None
@@ -392,6 +408,7 @@ class VideoSink:
         self.alpha_fmts = [f for f in ALPHA_PIX_FMTS if f in self.formats] if source.alpha else []
         self._alpha_said = False
         self.source = source
+        self.audio_sources = source.audio_streams if audio else []
         # Keep source timestamps as they are: no shifting to make B-frame decode times non-negative.
         self.container = av.open(str(path), "w", format=self.fmt, options={"avoid_negative_ts": "disabled"})
         # Exact timestamps: a time base of 1/N that holds every source tick (MP4 wants 1/N).
@@ -400,6 +417,7 @@ class VideoSink:
         self.stream: av.video.stream.VideoStream | None = None
         self.alpha = False  # whether the output stream has an alpha plane (set when it opens)
         self._last_pts: int | None = None
+        self._copying = False  # video packets copied (open_copy), not encoded
         self._audio: dict[int, tuple[av.audio.AudioStream, bool]] = {}
         self._early_audio: list[av.Packet] = []  # audio read before the first frame opened the file
 
@@ -427,7 +445,24 @@ class VideoSink:
             opts["x264-params"] = "mbtree=0"
         stream.options = opts
         self.stream = stream
-        for src in self.source.audio_streams:
+        self._add_audio()
+
+    def open_copy(self, template: av.video.stream.VideoStream) -> None:
+        """Take encoded video packets as they are (write_packet) instead of frames: the join of a split clip's
+        segments, whose stream is `template`'s."""
+        self.stream = self.container.add_stream_from_template(template)
+        self.stream.time_base = template.time_base
+        self._copying = True
+        self._add_audio()
+
+    def write_packet(self, packet: av.Packet) -> None:
+        packet.stream = self.stream
+        self.container.mux(packet)
+
+    def _add_audio(self) -> None:
+        """An output stream for each source audio stream (a copy where the container carries its codec); then
+        the audio read before the video opened the file."""
+        for src in self.audio_sources:
             copy = can_copy_audio(src, self.fmt)
             if copy:
                 out = self.container.add_stream_from_template(src)
@@ -500,7 +535,7 @@ class VideoSink:
         if self.stream is None:
             self.container.close()
             raise UserError("no frames to write", self.source.path)
-        for packet in self.stream.encode(None):
+        for packet in [] if self._copying else self.stream.encode(None):
             self.container.mux(packet)
         for out, copy in self._audio.values():
             if not copy:

@@ -1,0 +1,519 @@
+"""Batch jobs on a Ray cluster (`vidstyle batch ... --ray auto|ADDRESS`): the local batch's items, run as units
+of work (vidstyle.units) by Ray actors that keep their networks loaded.
+
+- Units: each (input, preset) item whole; a clip of more than `unit_frames` frames is first scanned for its
+  shots on a worker, then split into spans (at cuts; long shots into segments with warm-up frames) whose
+  encoded segments the driver joins by stream copy, muxing the audio once.
+- Workers: one actor per GPU (`num_gpus=1`) where the cluster has GPUs and the presets may use them, else
+  actors of `worker_cpus` CPUs each, as many as the nodes hold (CPUs and the backends' declared memory). An
+  actor process loads each network once (vidstyle.nets.weights caches them) and takes unit after unit.
+- Data: inputs, presets, styles and the output folder on a path every node sees; or, with `ship`, each clip's
+  bytes go to the workers through Ray's object store and each finished file comes back the same way.
+- Faults: Ray restarts a killed worker and retries its unit, which resumes from the unit's checkpoint. A driver
+  killed and run again finds what is done on disk (outputs, segments, the split plans, checkpoints). A bad
+  input fails its item alone.
+
+Ray does the scheduling, placement, retries and data transfer; this module only says what to run.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import math
+import os
+import shutil
+import socket
+import tempfile
+import time
+from collections import deque
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from vidstyle.batch import JOB_SETTINGS, BatchJob, Item, check_presets, plan, run_item
+from vidstyle.errors import UserError
+from vidstyle.units import Span, load_plan, save_plan, segment_path, split, units_folder
+
+log = logging.getLogger("vidstyle")
+
+INSTALL = "pip install 'vidstyle[ray]'"
+RETRIES = 3  # restarts of a killed worker, and retries of the unit it held
+REPORT_EVERY = 0.5  # seconds between a worker's progress reports
+
+
+@dataclass
+class Task:
+    """One unit for a worker: an item whole (span None), or a span of its clip into a segment file."""
+
+    item: int  # the item's place in the batch
+    unit: int  # the span's number in its clip (0 for a whole item)
+    source: Path
+    preset: str
+    output: Path  # the item's output, or the segment's file
+    frames: int  # frames it writes, as far as known (progress, and the largest units go first)
+    span: Span | None = None
+    data: Shipped | None = None  # with `ship`: the input's bytes
+
+
+@dataclass(frozen=True)
+class Shipped:
+    """An input sent through Ray's object store: its bytes, and a key for the file as it was (path, size and
+    time), under which a node keeps its copy."""
+
+    ref: Any  # ray.ObjectRef of the bytes (inside a dataclass, so that a node fetches it only when it has no copy)
+    key: str
+
+
+@dataclass
+class Done:
+    task: Task
+    item: Item  # the status, message and counts of the run
+    node: str
+    data: bytes | None = None  # with `ship`: the finished file
+
+
+@dataclass
+class _Clip:
+    """The driver's view of one item on the cluster."""
+
+    index: int  # the item's place in the batch
+    item: Item
+    tasks: list[Task] = field(default_factory=list)
+    done: int = 0
+    spans: list[Span] | None = None  # a split clip's
+
+
+# --- connecting and sizing ---------------------------------------------------------------------------------
+
+def _ray():
+    try:
+        import ray
+    except ImportError:
+        raise UserError(f"--ray needs Ray, an optional extra: {INSTALL}") from None
+    return ray
+
+
+def connect(address: str) -> bool:
+    """Join the cluster at `address`, or with "auto" a running one, else start one on this machine; whether
+    this call started it (and so shuts it down at the end)."""
+    if address != "auto" and "RAY_AUTH_MODE" not in os.environ and _has_token():
+        # A cluster from `ray start` (Ray 2.60) asks for its token; a driver joining by address sends it only in
+        # token mode, read when Ray is imported (a cluster without authentication accepts it too).
+        os.environ["RAY_AUTH_MODE"] = "token"
+    ray = _ray()
+    options = {"log_to_driver": False, "include_dashboard": False, "logging_level": logging.WARNING}
+    if address == "auto":
+        try:
+            ray.init(address="auto", **options)
+            return False
+        except ConnectionError:
+            ray.init(**options)
+            return True
+    host, port = _host_port(address)
+    try:  # Ray would retry an unreachable address for minutes; one quick look says it is not there
+        socket.create_connection((host, port), timeout=5).close()
+    except OSError as exc:
+        raise UserError(f"--ray {address}: no Ray cluster reachable there ({exc.strerror or exc})") from None
+    try:
+        ray.init(address=address, **options)
+    except Exception as exc:  # noqa: BLE001 - Ray raises several kinds here, all meaning the same to the user
+        text = str(exc)
+        if "InvalidAuthToken" in text or exc.__class__.__name__ == "AuthenticationError":
+            raise UserError(f"--ray {address}: the cluster refused this machine's token: copy the head node's "
+                            "~/.ray/auth_token here, or set RAY_AUTH_TOKEN") from None
+        raise UserError(f"--ray {address}: cannot join the cluster ({text.splitlines()[0] if text else exc})"
+                        ) from None
+    return False
+
+
+def _has_token() -> bool:
+    if os.environ.get("RAY_AUTH_TOKEN"):
+        return True
+    path = os.environ.get("RAY_AUTH_TOKEN_PATH") or Path.home() / ".ray" / "auth_token"
+    return Path(path).is_file()
+
+
+def _host_port(address: str) -> tuple[str, int]:
+    rest = address.split("://", 1)[-1]
+    host, _, port = rest.rpartition(":")
+    if not host or not port.isdigit():
+        raise UserError(f"--ray {address!r}: give auto, or the head node's HOST:PORT (as `ray start --head` prints)")
+    return host, int(port)
+
+
+@dataclass(frozen=True)
+class Shape:
+    """What one worker holds."""
+
+    cpus: int
+    gpus: int
+    memory: int  # bytes
+
+    def count(self, nodes: list[dict[str, float]]) -> int:
+        """Workers the nodes hold, each whole on one node."""
+        total = 0
+        for res in nodes:
+            fits = [res.get("CPU", 0) // self.cpus, res.get("memory", 0) // self.memory]
+            if self.gpus:
+                fits.append(res.get("GPU", 0) // self.gpus)
+            total += int(min(fits))
+        return total
+
+
+def worker_shape(job: BatchJob, nodes: list[dict[str, float]]) -> Shape:
+    """A GPU per worker where the presets may use one and the cluster has them, else `worker_cpus` CPUs (by
+    default up to 4, no more than the smallest node has); the memory the presets' backends declare."""
+    from vidstyle.settings import resolve
+
+    settings = [resolve(p, job.settings, job.presets_dir, JOB_SETTINGS) for p in job.presets]
+    devices = {s.common.device for s in settings}
+    memory = max(_memory(s) for s in settings)
+    has_gpu = any(n.get("GPU", 0) >= 1 for n in nodes)
+    if "cuda" in devices and not has_gpu:
+        raise UserError("no node of the Ray cluster has a GPU, and a preset asks for device cuda")
+    gpus = 1 if has_gpu and devices <= {"auto", "cuda"} else 0
+    if "cpu" in devices and gpus:
+        gpus = 0  # one kind of worker for the whole batch: a preset pinned to the CPU keeps it on CPUs
+    smallest = min((int(n.get("CPU", 0)) for n in nodes), default=0)
+    cpus = job.worker_cpus or (1 if gpus else max(1, min(4, smallest)))
+    shape = Shape(cpus, gpus, memory)
+    if shape.count(nodes) == 0:
+        need = f"{cpus} CPUs{', 1 GPU' if gpus else ''} and {memory / (1 << 30):.1f} GiB of memory"
+        raise UserError(f"no node of the Ray cluster can hold a worker ({need}); lower --worker-cpus or add nodes")
+    return shape
+
+
+def _memory(settings: Any) -> int:
+    """What a worker running these settings may peak at: the backend's figure at 1080p, scaled by the pixels of
+    the settings' frame size where it is smaller (a base of 512 MiB for the process and its networks)."""
+    declared, base = settings.describe().memory, 512 << 20
+    side = settings.common.max_size
+    if not side or side >= 1920:
+        return declared
+    return int(base + (declared - base) * (side / 1920) ** 2)
+
+
+def alive_nodes() -> list[dict[str, float]]:
+    ray = _ray()
+    return [n["Resources"] for n in ray.nodes() if n.get("Alive")]
+
+
+# --- the worker ----------------------------------------------------------------------------------------
+
+class StyleWorker:
+    """A Ray actor: takes units one after another; its process keeps the networks it loaded."""
+
+    def __init__(self, threads: int, overrides: dict[str, Any], presets_dir: Path | None) -> None:
+        import cv2
+        import ray
+        import torch
+
+        from vidstyle.malloc import keep_freed_memory
+
+        torch.set_num_threads(threads)
+        cv2.setNumThreads(threads)
+        keep_freed_memory()
+        self.overrides, self.presets_dir = overrides, presets_dir
+        self.node = f"{socket.gethostname()}/{ray.get_runtime_context().get_node_id()[:6]}"
+        # Shipped inputs and the units' files live here; a retried unit on this node resumes from it.
+        self.scratch = Path(tempfile.gettempdir()) / "vidstyle-ship"
+
+    def ready(self) -> str:
+        return self.node
+
+    def scan(self, source: Path, preset: str, data: Shipped | None = None) -> list[tuple[int, float, Any]]:
+        """A clip's frames and shot boundaries, as the job will find them (vidstyle.run.plan_frames)."""
+        from vidstyle.run import plan_frames
+        from vidstyle.settings import resolve
+
+        settings = resolve(preset, self.overrides, self.presets_dir, JOB_SETTINGS)
+        return plan_frames(self._local(source, data), settings)
+
+    def run(self, task: Task, tally: Any = None) -> Done:
+        item = Item(self._local(task.source, task.data), task.preset, task.output)
+        if task.data is not None:
+            item.output = self.scratch / _digest(str(task.output)) / task.output.name
+            item.output.parent.mkdir(parents=True, exist_ok=True)
+        last = [0.0]
+
+        def report(frames: int) -> None:
+            now = time.monotonic()
+            if tally is not None and now - last[0] >= REPORT_EVERY:
+                last[0] = now
+                tally.put.remote((task.item, task.unit), frames)
+
+        run_item(item, self.overrides, self.presets_dir, True, task.span, report)
+        if tally is not None:
+            tally.put.remote((task.item, task.unit), item.frames)
+        data = None
+        if task.data is not None and item.status == "done":
+            data = item.output.read_bytes()
+            shutil.rmtree(item.output.parent, ignore_errors=True)  # this output's own folder
+        return Done(task, item, self.node, data)
+
+    def forget(self, keys: list[str]) -> None:
+        """Remove the copies of shipped inputs this node kept (the batch is over)."""
+        for key in keys:
+            shutil.rmtree(self.scratch / key, ignore_errors=True)
+
+    def _local(self, source: Path, data: Shipped | None) -> Path:
+        """The input's path on this node: as given, or its shipped bytes written once into the scratch folder."""
+        if data is None:
+            return source
+        import ray
+
+        path = self.scratch / data.key / f"input{source.suffix}"
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_suffix(".part")
+            tmp.write_bytes(ray.get(data.ref))
+            tmp.replace(path)
+        return path
+
+
+class Tally:
+    """Frames written so far by each unit, as its worker reports them (a Ray actor)."""
+
+    def __init__(self) -> None:
+        self.frames: dict[tuple[int, int], int] = {}
+
+    def put(self, key: tuple[int, int], frames: int) -> None:
+        self.frames[key] = frames
+
+    def get(self) -> dict[tuple[int, int], int]:
+        return self.frames
+
+
+def _digest(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+# --- the driver ----------------------------------------------------------------------------------------
+
+def run_batch_ray(job: BatchJob, quiet: bool = False) -> list[Item]:
+    check_presets(job)
+    items = plan(job)
+    started_here = connect(job.ray)
+    ray = _ray()
+    job.output_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        return _run(ray, job, items, quiet)
+    finally:
+        if started_here:
+            ray.shutdown()
+
+
+def _run(ray: Any, job: BatchJob, items: list[Item], quiet: bool) -> list[Item]:
+    from vidstyle.progress import make_progress
+
+    nodes = alive_nodes()
+    shape = worker_shape(job, nodes)
+    count = shape.count(nodes)
+    clips = [_Clip(n, item) for n, item in enumerate(items)]
+    todo = []
+    for clip in clips:
+        if clip.item.output.exists():
+            clip.item.status, clip.item.message = "skipped", "output exists"
+        else:
+            todo.append(clip)
+    if not todo:
+        return items
+    estimates = {c.index: _estimated_frames(c.item.source) for c in todo}
+    wanted = sum(max(1, math.ceil((estimates[c.index] or 1) / job.unit_frames)) if job.unit_frames else 1
+                 for c in todo)
+    remote = ray.remote(num_cpus=shape.cpus, num_gpus=shape.gpus, memory=shape.memory, max_restarts=RETRIES,
+                        max_task_retries=RETRIES)(StyleWorker)
+    began = time.perf_counter()
+    workers = [remote.remote(shape.cpus, job.settings, job.presets_dir) for _ in range(max(1, min(count, wanted)))]
+    names = ray.get([w.ready.remote() for w in workers])
+    log.info("%d outputs to make on %d workers (%d CPU%s each, started in %.1f s) on %d node(s): %s", len(todo),
+             len(workers), shape.cpus, f", {shape.gpus} GPU" if shape.gpus else "", time.perf_counter() - began,
+             len(set(names)), ", ".join(sorted(set(names))))
+    tally = ray.remote(num_cpus=0)(Tally).remote()
+    stats = Stats()
+    started = time.perf_counter()
+    with make_progress(quiet) as progress:
+        overall = progress.add_task("cluster", total=None, unit="fps")
+        _plan_units(ray, job, todo, workers, estimates)
+        bars = {c.index: progress.add_task(c.item.output.name, total=sum(t.frames for t in c.tasks) or None)
+                for c in todo if c.tasks}
+        queue = deque(sorted((t for c in todo for t in c.tasks if not t.output.exists()), key=lambda t: -t.frames))
+        for clip in todo:  # segments finished by an earlier run
+            clip.done = sum(t.output.exists() for t in clip.tasks)
+            if clip.tasks and clip.done == len(clip.tasks):
+                _join(clip, stats)
+        idle, running = list(workers), {}
+        while queue or running:
+            while idle and queue:
+                task = queue.popleft()
+                worker = idle.pop()
+                running[worker.run.remote(task, tally)] = (worker, task, time.perf_counter())
+            ready, _ = ray.wait(list(running), num_returns=1, timeout=REPORT_EVERY)
+            for ref in ready:
+                worker, task, sent = running.pop(ref)
+                idle.append(worker)
+                _finish(ray, ref, task, clips[task.item], stats, time.perf_counter() - sent)
+            frames = ray.get(tally.get.remote())
+            done = sum(frames.values())
+            for n, bar in bars.items():
+                progress.update(bar, completed=sum(v for (i, _), v in frames.items() if i == n))
+            progress.update(overall, completed=done,
+                            description=f"cluster: {done / (time.perf_counter() - started):.1f} fps")
+    keys = list({t.data.key for c in todo for t in c.tasks if t.data is not None})
+    if keys:
+        ray.get([w.forget.remote(keys) for w in workers])
+    for worker in workers:
+        ray.kill(worker)
+    log.info("%s", stats)
+    return items
+
+
+@dataclass
+class Stats:
+    """What running on the cluster cost beyond the stylizing: per unit, the time from sending it to having its
+    result less the worker's own run (scheduling, shipping bytes, Ray's calls); per split clip, the join."""
+
+    overheads: list[float] = field(default_factory=list)
+    joins: list[float] = field(default_factory=list)
+
+    def __str__(self) -> str:
+        def median(values: list[float]) -> float:
+            return sorted(values)[len(values) // 2] if values else 0.0
+
+        text = f"{len(self.overheads)} units: overhead per unit median {1000 * median(self.overheads):.0f} ms"
+        if self.joins:
+            text += f"; {len(self.joins)} joins, median {1000 * median(self.joins):.0f} ms"
+        return text
+
+
+def _plan_units(ray: Any, job: BatchJob, todo: list[_Clip], workers: list[Any],
+                estimates: dict[int, int | None]) -> None:
+    """Each item's tasks: whole, or its spans. The clips longer than unit_frames are scanned for their shots on
+    the workers, in parallel, once per clip and frame size; a plan an earlier run saved is used as it is."""
+    from vidstyle.checkpoint import fingerprint
+    from vidstyle.media.images import is_image
+    from vidstyle.settings import resolve
+
+    data: dict[Path, Shipped] = {}
+    scans: dict[tuple, Any] = {}  # one per clip and what the scan depends on
+    waiting: list[tuple[_Clip, tuple, int, str, Path]] = []
+    for n, clip in enumerate(todo):
+        item = clip.item
+        if job.ship and item.source not in data and item.source.is_file():
+            st = item.source.stat()
+            key = _digest(f"{item.source.resolve()}:{st.st_size}:{st.st_mtime_ns}")
+            data[item.source] = Shipped(ray.put(item.source.read_bytes()), key)
+        frames = estimates[clip.index] if not is_image(item.source) else 1
+        clip.tasks = [Task(clip.index, 0, item.source, item.preset, item.output, frames or 1,
+                           data=data.get(item.source))]
+        if not job.unit_frames or not frames or frames <= job.unit_frames:
+            continue
+        settings = resolve(item.preset, job.settings, job.presets_dir, JOB_SETTINGS)
+        why = _whole_why(settings)
+        if why:
+            log.info("%s with %s: stylized whole (%s)", item.source.name, item.preset, why)
+            continue
+        warmup = job.warmup if job.warmup is not None else settings.describe().warmup
+        key = fingerprint(item.source, {**settings.fingerprint(), "unit_frames": job.unit_frames, "warmup": warmup})
+        plan_file = units_folder(item.output) / "plan.json"
+        clip.spans = load_plan(plan_file, key)
+        if clip.spans is None:
+            scan = (item.source, settings.common.max_size, settings.output.cuts, settings.common.precision,
+                    settings.common.device)
+            if scan not in scans:
+                worker = workers[len(scans) % len(workers)]
+                scans[scan] = worker.scan.remote(item.source, item.preset, data.get(item.source))
+            waiting.append((clip, scan, warmup, key, plan_file))
+    for clip, scan, warmup, key, plan_file in waiting:
+        try:
+            clip.spans = split(ray.get(scans[scan]), job.unit_frames, warmup)
+        except Exception as exc:  # noqa: BLE001 - a clip that cannot be scanned fails alone, as its run would
+            clip.item.status, clip.item.message = "failed", _reason(exc)
+            clip.tasks = []
+            continue
+        plan_file.parent.mkdir(exist_ok=True)
+        save_plan(plan_file, key, clip.spans)
+    for clip in todo:
+        if clip.spans and len(clip.spans) > 1:
+            whole = clip.tasks[0]
+            clip.tasks = [Task(whole.item, k, whole.source, whole.preset, segment_path(whole.output, k), s.frames,
+                               s, whole.data) for k, s in enumerate(clip.spans)]
+
+
+def _whole_why(settings: Any) -> str:
+    """Why a long clip is not split with these settings, or ""."""
+    out = settings.output
+    if out.start is not None or out.end is not None:
+        return "a segment of it is asked for"
+    if settings.looks:
+        return "looks per shot or keyframes"
+    if getattr(settings.options, "passes", 1) > 1:
+        return "multi-pass runs over whole shots"
+    return ""
+
+
+def _estimated_frames(source: Path) -> int | None:
+    from vidstyle.media.video import VideoSource
+
+    try:
+        with VideoSource(source) as clip:
+            return clip.estimated_frames()
+    except UserError:
+        return None  # a bad input: run whole, to fail in its own item with its own message
+
+
+def _finish(ray: Any, ref: Any, task: Task, clip: _Clip, stats: Stats, seconds: float) -> None:
+    """Take a unit's result (`seconds` after it was sent): the item's status and counts, the file when shipped,
+    the join when all are in."""
+    from vidstyle.media.atomic import atomic_output
+
+    item = clip.item
+    try:
+        done: Done = ray.get(ref)
+    except Exception as exc:  # noqa: BLE001 - a worker lost more often than retried: its item fails alone
+        item.status, item.message = "failed", f"worker lost: {_reason(exc)}"
+        return
+    got = done.item
+    stats.overheads.append(max(0.0, seconds - got.seconds))
+    item.nodes[done.node] = item.nodes.get(done.node, 0.0) + got.seconds
+    item.seconds += got.seconds
+    if got.status != "done":
+        item.status, item.message = "failed", got.message
+        return
+    if done.data is not None:
+        with atomic_output(task.output) as tmp:
+            tmp.write_bytes(done.data)
+    item.frames += got.frames
+    item.stylized += got.stylized
+    item.resumed_from = item.resumed_from or got.resumed_from
+    clip.done += 1
+    if clip.done == len(clip.tasks) and item.status != "failed":
+        _join(clip, stats)
+
+
+def _join(clip: _Clip, stats: Stats) -> None:
+    item = clip.item
+    if clip.spans and len(clip.tasks) > 1:
+        from vidstyle.media.join import join_segments
+
+        folder = units_folder(item.output)
+        began = time.perf_counter()
+        try:
+            item.frames = join_segments(item.source, [(t.output, t.span.at) for t in clip.tasks], item.output, folder)
+        except UserError as exc:
+            item.status, item.message = "failed", str(exc)
+            return
+        stats.joins.append(time.perf_counter() - began)
+        shutil.rmtree(folder, ignore_errors=True)
+        item.message = f"{len(clip.tasks)} units joined"
+    item.status = "done"
+
+
+def _reason(exc: BaseException) -> str:
+    """One line for an error a worker raised (Ray wraps it: its cause is the worker's own exception)."""
+    exc = getattr(exc, "cause", None) or exc
+    if isinstance(exc, UserError):
+        return str(exc)
+    text = str(exc).strip().splitlines()
+    return f"{exc.__class__.__name__}: {text[-1] if text else ''}"
