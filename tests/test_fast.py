@@ -68,3 +68,35 @@ def test_fast_video_cli(tmp_path, clip):
     assert out.stat().st_size > 0
     proc = run_cli("video", clip, "--backend", "fast", "--style-id", "40", "-o", tmp_path / "bad.mp4", "--quiet")
     assert proc.returncode == 2 and "style_id 40 is out of range 0..25 (--style-id)" in proc.stderr
+
+
+def test_onnxruntime_path_paints_as_the_port_with_the_temporal_term():
+    """The shipped ONNX graph with the feature temporal term inside (vidstyle.stylize.onnx) against the PyTorch
+    port, both in float32, over three frames with motion: the same pictures."""
+    from vidstyle.flow import make_estimator
+    from vidstyle.temporal import estimate_motion
+
+    frames = [scene(160, 96, t / 12) for t in range(3)]
+    motions = [None, *(estimate_motion(make_estimator("dis"), a, b) for a, b in zip(frames, frames[1:]))]
+    fp32, cpu = CommonOptions(precision="fp32"), torch.device("cpu")
+    outs = {}
+    for runtime in ("torch", "onnxruntime"):
+        stylizer = FastStylizer(fp32, FastOptions([5], runtime=runtime), 1.6, cpu)
+        assert (stylizer.onnx is not None) == (runtime == "onnxruntime")
+        outs[runtime] = [stylizer.stylize(f, m) for f, m in zip(frames, motions)]
+    for a, b in zip(outs["torch"], outs["onnxruntime"]):
+        assert np.abs(a - b).max() < 2e-3
+    alone = FastStylizer(fp32, FastOptions([5], runtime="onnxruntime"), 0.0, cpu).stylize(frames[2])
+    assert np.abs(alone - outs["onnxruntime"][2]).mean() > 1e-3  # the temporal term did act
+
+
+def test_auto_runtime_is_onnxruntime_where_torch_would_run_float32():
+    from vidstyle.stylize.fast import use_onnxruntime
+
+    cpu = torch.device("cpu")
+    assert use_onnxruntime("auto", cpu, torch.float32)
+    assert not use_onnxruntime("auto", cpu, torch.bfloat16)
+    assert not use_onnxruntime("torch", cpu, torch.float32)
+    assert not use_onnxruntime("auto", torch.device("cuda"), torch.float32)
+    with pytest.raises(Exception, match="onnxruntime runs the network on the CPU"):
+        use_onnxruntime("onnxruntime", torch.device("cuda"), torch.float16)

@@ -376,12 +376,14 @@ class Stats:
 
     overheads: list[float] = field(default_factory=list)
     joins: list[float] = field(default_factory=list)
+    work: float = 0.0  # the workers' own seconds, all units
 
     def __str__(self) -> str:
         def median(values: list[float]) -> float:
             return sorted(values)[len(values) // 2] if values else 0.0
 
-        text = f"{len(self.overheads)} units: overhead per unit median {1000 * median(self.overheads):.0f} ms"
+        text = (f"{len(self.overheads)} units, {self.work:.1f} s of work: overhead per unit median "
+                f"{1000 * median(self.overheads):.0f} ms")
         if self.joins:
             text += f"; {len(self.joins)} joins, median {1000 * median(self.joins):.0f} ms"
         return text
@@ -476,6 +478,7 @@ def _finish(ray: Any, ref: Any, task: Task, clip: _Clip, stats: Stats, seconds: 
         return
     got = done.item
     stats.overheads.append(max(0.0, seconds - got.seconds))
+    stats.work += got.seconds
     item.nodes[done.node] = item.nodes.get(done.node, 0.0) + got.seconds
     item.seconds += got.seconds
     if got.status != "done":

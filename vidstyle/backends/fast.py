@@ -21,6 +21,10 @@ class FastOptions:
                                   live=True)
     model: Path | None = setting(help="A network from `vidstyle train` instead of the built-in styles.",
                                  selects=True, style_source=True)
+    runtime: str = setting("auto", "What runs the built-in network on the CPU: torch (vidstyle's PyTorch port), "
+                           "onnxruntime (the shipped ONNX file), or auto: torch where the CPU computes bf16 "
+                           "natively, else onnxruntime (measured: benchmarks/fast_runtime.py).",
+                           choices=("auto", "torch", "onnxruntime"))
 
 
 def check(common, options: FastOptions) -> None:

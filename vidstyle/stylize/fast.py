@@ -13,7 +13,9 @@ import numpy as np
 import torch
 
 from vidstyle.device import pick_precision
+from vidstyle.errors import SettingError
 from vidstyle.nets.multistyle import NUM_STYLES, MultiStyleNet, load_model, load_multistyle
+from vidstyle.stylize.onnx import CHANNELS
 from vidstyle.stylize import Look
 from vidstyle.temporal import FeatureBlender, Motion
 from vidstyle.tensors import pad_to_multiple, to_tensor
@@ -36,6 +38,16 @@ def _network(device: str, dtype: torch.dtype) -> MultiStyleNet:
     return load_multistyle().to(device=device, dtype=dtype)
 
 
+def use_onnxruntime(runtime: str, device: torch.device, dtype: torch.dtype) -> bool:
+    """Whether the built-in network runs on onnxruntime: when asked, or with `auto` on a CPU where PyTorch
+    runs it in float32 (no native bf16), where onnxruntime's kernels were faster (benchmarks/fast_runtime.py)."""
+    if runtime == "onnxruntime":
+        if device.type != "cpu":
+            raise SettingError("runtime", f"onnxruntime runs the network on the CPU here, not on {device.type}")
+        return True
+    return runtime == "auto" and device.type == "cpu" and dtype == torch.float32
+
+
 class FastStylizer:
     """The network runs wholly in the chosen precision rather than under autocast, channels-last throughout:
     autocast's casts around every conv cost more than the bf16 convs saved. A 640x360 frame on a 2-core AMX
@@ -45,8 +57,13 @@ class FastStylizer:
                  device: torch.device) -> None:
         self.dtype = pick_precision(device, common.precision) or torch.float32
         self.model = options.model
+        self.onnx = None
         if self.model is not None:
             self.net = load_model(self.model).to(device=device, dtype=self.dtype)
+        elif use_onnxruntime(options.runtime, device, self.dtype):
+            from vidstyle.stylize.onnx import OnnxFastNet  # noqa: PLC0415 - onnxruntime loads only when used
+
+            self.onnx, self.dtype = OnnxFastNet(torch.get_num_threads()), torch.float32
         else:
             self.net = _network(str(device), self.dtype)
         self.device = device
@@ -67,9 +84,17 @@ class FastStylizer:
         h, w = rgb.shape[:2]
         # Two stride-2 convs and two x2 upsamples; the 9x9 convolutions' reflection needs 5 px at full size.
         x, padded = pad_to_multiple(to_tensor(rgb, self.device), 4, minimum=8)
-        feat = self.net.encode(x.to(self.dtype), self.weights).float()  # the temporal term in float32
-        feat = self.blender("encoded", feat, motion, padded)
-        out = self.net.decode(feat.to(self.dtype), self.weights)
+        if self.onnx is not None:
+            shape = (1, CHANNELS, padded[0] // 4, padded[1] // 4)
+            terms = self.blender.terms("encoded", shape, motion, padded)
+            warped, keep = (t.contiguous().numpy() for t in terms) if terms is not None else (None, None)
+            out, feat = self.onnx.run(x.contiguous().numpy(), self.weights.numpy(), warped, keep)
+            self.blender.remember("encoded", torch.from_numpy(feat))
+            out = torch.from_numpy(out)
+        else:
+            feat = self.net.encode(x.to(self.dtype), self.weights).float()  # the temporal term in float32
+            feat = self.blender("encoded", feat, motion, padded)
+            out = self.net.decode(feat.to(self.dtype), self.weights)
         return out[:, :, :h, :w].float().clamp_(0, 1)[0].permute(1, 2, 0).contiguous().cpu().numpy()
 
     def state(self) -> dict:
