@@ -217,6 +217,19 @@ def test_bad_cluster_input_says_so_in_one_line(tmp_path, style_png, cluster):
         assert not (tmp_path / "out").exists() or list((tmp_path / "out").iterdir()) == []
 
 
+def test_a_bad_input_fails_alone_on_the_cluster(tmp_path, style_png, cluster):
+    presets = write_presets(tmp_path / "presets", style_png)
+    good, bad = tmp_path / "good.mp4", tmp_path / "bad.mp4"
+    write_clip(good, 64, 48, frames=6, fps=10, audio=False)
+    bad.write_bytes(b"not a video at all" * 100)
+    proc = run_cli("batch", good, bad, "--preset", "tiny-fast", "--presets-dir", presets, "-o", tmp_path / "out", "-q",
+                   "--ray", cluster, "--worker-cpus", "1")
+    assert proc.returncode == 1, proc.stderr
+    assert "done 1, skipped 0, failed 1" in proc.stdout
+    assert "not a readable video" in proc.stderr
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["good.tiny-fast.mp4"]
+
+
 def test_ray_missing_says_how_to_install(monkeypatch):
     from vidstyle import cluster
     from vidstyle.errors import UserError

@@ -40,6 +40,7 @@ log = logging.getLogger("vidstyle")
 INSTALL = "pip install 'vidstyle[ray]'"
 RETRIES = 3  # restarts of a killed worker, and retries of the unit it held
 REPORT_EVERY = 0.5  # seconds between a worker's progress reports
+START_WAIT = 60  # seconds for all workers to start (loading torch and the networks), before going on with fewer
 
 
 @dataclass
@@ -326,7 +327,7 @@ def _run(ray: Any, job: BatchJob, items: list[Item], quiet: bool) -> list[Item]:
                         max_task_retries=RETRIES)(StyleWorker)
     began = time.perf_counter()
     workers = [remote.remote(shape.cpus, job.settings, job.presets_dir) for _ in range(max(1, min(count, wanted)))]
-    names = ray.get([w.ready.remote() for w in workers])
+    workers, names = _started(ray, workers)
     log.info("%d outputs to make on %d workers (%d CPU%s each, started in %.1f s) on %d node(s): %s", len(todo),
              len(workers), shape.cpus, f", {shape.gpus} GPU" if shape.gpus else "", time.perf_counter() - began,
              len(set(names)), ", ".join(sorted(set(names))))
@@ -367,6 +368,21 @@ def _run(ray: Any, job: BatchJob, items: list[Item], quiet: bool) -> list[Item]:
         ray.kill(worker)
     log.info("%s", stats)
     return items
+
+
+def _started(ray: Any, workers: list[Any]) -> tuple[list[Any], list[str]]:
+    """The workers that start (and their nodes' names): on a cluster other jobs share, some may wait for
+    resources that never free; the batch goes on with those that started, and fails if none does."""
+    calls = {w.ready.remote(): w for w in workers}
+    ready, waiting = ray.wait(list(calls), num_returns=len(calls), timeout=START_WAIT)
+    if not ready:
+        ready, waiting = ray.wait(waiting, num_returns=1, timeout=10 * START_WAIT)
+    if not ready:
+        raise UserError(f"no worker started on the Ray cluster in {11 * START_WAIT} s: its resources are taken by "
+                        "other jobs")
+    for ref in waiting:
+        ray.kill(calls[ref])
+    return [calls[ref] for ref in ready], ray.get(ready)
 
 
 @dataclass

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import logging
-from pathlib import Path
 from collections.abc import Callable
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -137,7 +137,7 @@ def run_video(clip: Path, output: Path, settings: Settings, quiet: bool = False,
         every = settings.checkpoint_every(batch)
         if every > 0:
             listed = [str(p) for p in points] if points is not None else None
-            key = {**settings.fingerprint(), "cut_list": listed, "span": span}
+            key = {**settings.fingerprint(), "cut_list": listed, **({"span": span} if span else {})}
             checkpoint = Checkpoint(output, fingerprint(clip, key), every)
             checkpoint.open(resume)
         result = stylize_video(clip, output, stylizer, estimator, options, checkpoint)

@@ -138,7 +138,7 @@ class VideoSource:
             self._decoder.extradata = cc.extradata
             self._decoder.thread_type = "AUTO"
             self.alpha = True
-        self.shift = 0  # a segment's first frame's pts: subtracted from the frames' timestamps
+        self._shift = 0  # a segment's first frame's pts: subtracted from the frames' timestamps
 
     def estimated_frames(self, start: TimePoint | None = None, end: TimePoint | None = None) -> int | None:
         """Frame count for progress bars: the header's count, else duration x rate; None when unknown. With a
@@ -165,7 +165,7 @@ class VideoSource:
 
     def clip_seconds(self, frame: Frame) -> float:
         """The time in the clip of a frame from `frames`, whose timestamps a segment starts at 0."""
-        return self.seconds(frame.pts + self.shift)
+        return self.seconds(frame.pts + self._shift)
 
     def duration(self) -> float | None:
         """The video stream's stated length in seconds, if the container says."""
@@ -204,7 +204,7 @@ class VideoSource:
                 return
             if shift_pts is None:
                 shift_pts, offset = pts, seconds
-                self.shift = pts
+                self._shift = pts
                 yield from filter(None, (self._cut_audio(p, offset, end) for p in early))
             rgb, alpha = self._to_rgb(vf, max_size)
             yield Frame(kept, rgb, pts - shift_pts, alpha)
