@@ -3,16 +3,47 @@
 Prints, per clip, the warping error (Lai et al. 2018, DIS flow on the source), the Gram style distance
 (relu1_1..relu4_1 of the normalised VGG) and the content distance (relu4_1, output vs source frame), both every
 10th frame, for both runs, and their ratios.
-Usage: python benchmarks/temporal.py [--max-size 640] [--weight W] [CLIP ...]
+`--all` takes every shared clip with motion (10 or more frames; the decord_video_* clips have 4) and the two
+Sintel frame sequences of ../shared/media/flow, encoded here as near-lossless clips, and ends with a table.
+Usage: python benchmarks/temporal.py [--max-size 640] [--weight W] [--all | CLIP ...]
 """
 
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
-from common import OUT, adain_settings, need, stylize
+import av
+import numpy as np
+from common import MEDIA, OUT, adain_settings, need, stylize
+from PIL import Image
 
 from vidstyle.evaluate import evaluate_clip
+from vidstyle.media.synthetic import write_frames
+
+SEQUENCES = ["mpi_sintel_alley_1/final", "sintel_raft_demo"]  # frame folders under media/flow
+
+
+def frame_count(path: Path) -> int:
+    with av.open(str(path)) as c:
+        return sum(1 for p in c.demux(c.streams.video[0]) if p.size)
+
+
+def every_clip() -> list[str]:
+    clips = [p.name for p in sorted((MEDIA / "video").iterdir()) if "corrupt" not in p.name]
+    return [c for c in clips if frame_count(MEDIA / "video" / c) >= 10] + SEQUENCES
+
+
+def as_clip(name: str) -> Path:
+    """A shared clip, or a frame sequence encoded (CRF 4, 24 fps) into bench-out."""
+    if name not in SEQUENCES:
+        return need(f"video/{name}")
+    out = OUT / f"seq_{name.replace('/', '_')}.mp4"
+    if not out.exists():
+        OUT.mkdir(exist_ok=True)
+        frames = [np.asarray(Image.open(p).convert("RGB")) for p in sorted(need(f"flow/{name}").glob("*.png"))]
+        write_frames(out, [f[: f.shape[0] // 2 * 2, : f.shape[1] // 2 * 2] for f in frames], options={"crf": "4"})
+    return out
 
 
 def main() -> None:
@@ -21,11 +52,15 @@ def main() -> None:
     ap.add_argument("--max-size", type=int, default=640)
     ap.add_argument("--weight", type=float, help="default: the backend's")
     ap.add_argument("--style", default="neuralstyle_starry_night.jpg")
+    ap.add_argument("--all", action="store_true", help="every shared clip with motion and the Sintel sequences")
     args = ap.parse_args()
+    if args.all:
+        args.clips = every_clip()
+    table = []
     style = need(f"style/{args.style}")
     args.weight = adain_settings(style).temporal_weight() if args.weight is None else args.weight
     for name in args.clips:
-        clip = need(f"video/{name}")
+        clip = as_clip(name)
         rows = {}
         for weight in (0.0, args.weight):
             out = OUT / f"temporal_{clip.stem}_w{weight:g}.mp4"
@@ -41,6 +76,11 @@ def main() -> None:
               f"style distance change {100 * (on['style_distance'] / off['style_distance'] - 1):+.1f}% "
               f"(target <= +15%), content distance ratio {on['content_distance'] / off['content_distance']:.3f} "
               "(target <= 1.10)", flush=True)
+        table.append((name, on["warping_error"] / off["warping_error"],
+                      100 * (on["style_distance"] / off["style_distance"] - 1)))
+    print(f"\nweight {args.weight:g}, {args.max_size} px: clip, warping error on/off, style distance change")
+    for name, ratio, style_change in table:
+        print(f"  {name:40s} {ratio:.3f} {style_change:+.1f}%")
 
 
 if __name__ == "__main__":
