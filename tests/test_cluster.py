@@ -71,6 +71,8 @@ def test_split_groups_shots_and_cuts_long_ones_with_warmup():
     assert spans[-1].end is None
     assert sum(s.frames for s in spans) == 50
     assert split(frames, 100, 4) == [Span(0, 50, 0, 0.0, 0.0, None, (10, 14, 20))]
+    # No warm-up (the iterative backend's): the 30-frame shot stays one unit, longer than unit_frames.
+    assert [(s.first, s.frames, s.warmup) for s in split(frames, 12, None)] == [(0, 10, 0), (10, 10, 0), (20, 30, 0)]
 
 
 def test_ray_batch_gives_the_local_batch_outputs(tmp_path, style_png, cluster):
@@ -161,8 +163,9 @@ def test_worker_killed_mid_unit_is_retried_and_resumes(tmp_path, style_png, clus
                              "--presets-dir", str(presets), "-o", str(out), "-q", "--ray", cluster,
                              "--worker-cpus", "1", "--unit-frames", "30"], text=True, stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, env={**os.environ, "COLUMNS": "300"})
+    # Both units (one per worker) checkpointed, so whichever worker is killed has one to resume from.
     deadline = time.time() + 240
-    while not list(out.glob(".*vidstyle-units/.segment-*.vidstyle-resume/state.pt")) and time.time() < deadline:
+    while len(list(out.glob(".*vidstyle-units/.segment-*.vidstyle-resume/state.pt"))) < 2 and time.time() < deadline:
         time.sleep(0.05)
     pids = _worker_pids()
     assert pids, "no worker was running a unit"

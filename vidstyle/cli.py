@@ -249,7 +249,8 @@ def batch(
                            ] = None,
     warmup: Annotated[Optional[int], typer.Option("--warmup", min=0, help="With --ray: frames stylized before a "
                                                   "unit that starts inside a shot (default: the backend's, as "
-                                                  "measured: adain 12, fast 20, iterative 24).")] = None,
+                                                  "measured: adain 12, fast 20; iterative: long shots stay "
+                                                  "whole).")] = None,
     worker_cpus: Annotated[Optional[int], typer.Option("--worker-cpus", min=1, help="With --ray: CPUs per worker "
                                                        "without a GPU (default up to 4).")] = None,
     quiet: QuietOpt = False,

@@ -450,6 +450,9 @@ def _plan_units(ray: Any, job: BatchJob, todo: list[_Clip], workers: list[Any],
             clip.item.status, clip.item.message = "failed", _reason(exc)
             clip.tasks = []
             continue
+        if warmup is None and any(s.frames > job.unit_frames for s in clip.spans):
+            log.info("%s: its shots longer than %d frames stay whole (this backend is split at cuts only)",
+                     clip.item.source.name, job.unit_frames)
         plan_file.parent.mkdir(exist_ok=True)
         save_plan(plan_file, key, clip.spans)
     for clip in todo:

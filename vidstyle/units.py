@@ -6,7 +6,8 @@ A clip longer than `unit_frames` is split at its shot boundaries, consecutive sh
 a unit that starts at a cut makes exactly the frames an unsplit run makes there. A segment that starts inside a
 shot first stylizes the `warmup` frames before it (the previous unit writes those) only to build the temporal
 state, so that its first frame is tied to the ones before it as frames inside a segment are (how many: each
-backend's `warmup`, measured by benchmarks/seams.py). Each unit encodes
+backend's `warmup`, measured by benchmarks/seams.py; None for a backend that no warm-up brings back in step,
+whose long shots then stay whole). Each unit encodes
 its own segment; vidstyle.media.join joins them by stream copy and muxes the audio once.
 """
 
@@ -41,15 +42,16 @@ class Span:
         return self.warmup + self.frames
 
 
-def split(frames: list[tuple[int, float, Boundary | None]], unit_frames: int, warmup: int) -> list[Span]:
-    """The spans of a clip whose frames (index, clip seconds, boundary started there) a scan found."""
+def split(frames: list[tuple[int, float, Boundary | None]], unit_frames: int, warmup: int | None) -> list[Span]:
+    """The spans of a clip whose frames (index, clip seconds, boundary started there) a scan found; with `warmup`
+    None, at its cuts only."""
     count = len(frames)
     starts = [0, *(n for n, (_, _, b) in enumerate(frames) if b is not None and n > 0)]
     pieces: list[tuple[int, int, int]] = []  # first, end, warm-up
     for a, b in zip(starts, [*starts[1:], count]):
-        parts = max(1, math.ceil((b - a) / unit_frames))
+        parts = max(1, math.ceil((b - a) / unit_frames)) if warmup is not None else 1
         edges = [a + round(k * (b - a) / parts) for k in range(parts + 1)]
-        pieces += [(edges[k], edges[k + 1], min(warmup, edges[k] - a)) for k in range(parts)]
+        pieces += [(edges[k], edges[k + 1], min(warmup or 0, edges[k] - a)) for k in range(parts)]
     groups: list[list[tuple[int, int, int]]] = []
     for piece in pieces:  # whole short shots go together, up to unit_frames
         if groups and piece[2] == 0 and piece[1] - groups[-1][0][0] <= unit_frames:

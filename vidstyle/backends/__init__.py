@@ -55,8 +55,9 @@ class Backend:
     # Peak memory of one clip job at 1080p on the CPU, bytes, rounded up: what a Ray worker declares (vidstyle.cluster).
     memory: int = 4 << 30
     # Frames a unit of a split clip stylizes before its first when it starts inside a shot (vidstyle.units): as
-    # many as bring the seam's warping error within 1.2x the inside's (benchmarks/seams.py).
-    warmup: int = 24
+    # many as bring the seam's warping error within 1.2x the inside's (benchmarks/seams.py). None: no warm-up
+    # does (a backend whose state is not rebuilt by some frames), so its clips are split at cuts only.
+    warmup: int | None = None
 
 
 @cache
