@@ -7,8 +7,8 @@ a unit that starts at a cut makes exactly the frames an unsplit run makes there.
 shot first stylizes the `warmup` frames before it (the previous unit writes those) only to build the temporal
 state, so that its first frame is tied to the ones before it as frames inside a segment are (how many: each
 backend's `warmup`, measured by benchmarks/seams.py; None for a backend that no warm-up brings back in step,
-whose long shots then stay whole). Each unit encodes
-its own segment; vidstyle.media.join joins them by stream copy and muxes the audio once.
+whose long shots then stay whole). Each unit encodes its own segment; vidstyle.media.join joins them by stream
+copy and muxes the audio once.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from vidstyle.shots import Boundary
 
-UNIT_FRAMES = 900  # a clip longer than this is split; no unit writes more (30 s at 30 fps)
+UNIT_FRAMES = 900  # a clip longer than this is split; no unit writes more (30 s at 30 fps) but a long shot kept whole
 
 
 @dataclass(frozen=True)
