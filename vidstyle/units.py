@@ -22,7 +22,9 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from vidstyle.shots import Boundary
 
-UNIT_FRAMES = 900  # a clip longer than this is split; no unit writes more (30 s at 30 fps) but a long shot kept whole
+# A clip longer than this is split (30 s at 30 fps); no unit writes more, but for a backend split at cuts only a
+# long shot stays one unit.
+UNIT_FRAMES = 900
 
 
 @dataclass(frozen=True)

@@ -15,8 +15,8 @@ import torch
 from vidstyle.device import pick_precision
 from vidstyle.errors import SettingError
 from vidstyle.nets.multistyle import NUM_STYLES, MultiStyleNet, load_model, load_multistyle
-from vidstyle.stylize.onnx import CHANNELS
 from vidstyle.stylize import Look
+from vidstyle.stylize.onnx import CHANNELS
 from vidstyle.temporal import FeatureBlender, Motion
 from vidstyle.tensors import pad_to_multiple, to_tensor
 
