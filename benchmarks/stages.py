@@ -9,6 +9,7 @@ Usage: python benchmarks/stages.py [--backend fast] [--max-size 640] [--frames 6
 from __future__ import annotations
 
 import argparse
+import os
 import time
 
 import cv2
@@ -79,6 +80,12 @@ def main() -> None:
     helpers = total_cpu - clock.cpu["network"]
     print(f"  helpers (all but the network): CPU {1000 * helpers / count:.1f} ms/frame against the network's "
           f"{1000 * clock.cpu['network'] / count:.1f}")
+    # However well the job's threads overlap, a frame needs all its CPU work done on this many cores: the
+    # ceiling on the job's rate, before start-up, against the network's own rate (its wall time, as timed here).
+    cores = os.cpu_count() or 1
+    ceiling = count / max(total_cpu / cores, clock.wall["network"])
+    print(f"  ceiling on {cores} cores: {ceiling:.1f} fps = {ceiling * clock.wall['network'] / count:.2f}x the "
+          f"network's own {count / clock.wall['network']:.1f} fps (every stage overlapped, no start-up)")
 
 
 if __name__ == "__main__":

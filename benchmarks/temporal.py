@@ -5,7 +5,7 @@ Prints, per clip, the warping error (Lai et al. 2018, DIS flow on the source), t
 10th frame, for both runs, and their ratios.
 `--all` takes every shared clip with motion (10 or more frames; the decord_video_* clips have 4) and the two
 Sintel frame sequences of ../shared/media/flow, encoded here as near-lossless clips, and ends with a table.
-Usage: python benchmarks/temporal.py [--max-size 640] [--weight W] [--all | CLIP ...]
+Usage: python benchmarks/temporal.py [--max-size 640] [--weight W] [--keep-off] [--all | CLIP ...]
 """
 
 from __future__ import annotations
@@ -53,6 +53,8 @@ def main() -> None:
     ap.add_argument("--weight", type=float, help="default: the backend's")
     ap.add_argument("--style", default="neuralstyle_starry_night.jpg")
     ap.add_argument("--all", action="store_true", help="every shared clip with motion and the Sintel sequences")
+    ap.add_argument("--keep-off", action="store_true", help="reuse a temporal-off output already in bench-out (it "
+                    "does not depend on the temporal code): halves a survey that only changes the term")
     args = ap.parse_args()
     if args.all:
         args.clips = every_clip()
@@ -63,11 +65,13 @@ def main() -> None:
         clip = as_clip(name)
         rows = {}
         for weight in (0.0, args.weight):
-            out = OUT / f"temporal_{clip.stem}_w{weight:g}.mp4"
-            result = stylize(clip, style, out, args.max_size, weight)
+            out = OUT / f"temporal_{clip.stem}_s{args.max_size}_w{weight:g}_{Path(args.style).stem}.mp4"
+            if not (weight == 0 and args.keep_off and out.exists()):
+                result = stylize(clip, style, out, args.max_size, weight)
+                print(f"{name} weight {weight:g}: {result.frames} frames, {result.fps:.2f} fps", flush=True)
             report = evaluate_clip(clip, out, style=style, quiet=True, content=True)
             rows[weight] = report
-            print(f"{name} weight {weight:g}: {result.frames} frames, {result.fps:.2f} fps, "
+            print(f"{name} weight {weight:g}: "
                   f"warping error {report['warping_error']:.6f}, style distance {report['style_distance']:.4f}, "
                   f"content distance {report['content_distance']:.4f}",
                   flush=True)
