@@ -83,7 +83,8 @@ BACKEND = Backend(
     checkpoint_every=1,  # seconds to minutes a frame: keep every one
     check=check,
     memory=10 << 30,  # 9.1 GiB peak at 1080p (max RSS, 4 frames)
-    # warmup None: each frame is the last one's result refined a little, so the output depends on the whole shot so
-    # far and a restart does not catch up: seam/inside warping error 182 with no warm-up, 148 with 24 frames
-    # (mdn_flower 96 px, units of 20; benchmarks/seams.py). Long shots stay whole.
+    # Each frame is the last one's result refined a little, so the output depends on the whole shot so far and a
+    # restart does not catch up: seam/inside warping error 182 with no warm-up, 148 with 24 frames (mdn_flower
+    # 96 px, units of 20; benchmarks/seams.py). So no warm-up: long shots stay whole.
+    warmup=None,
 )
