@@ -100,3 +100,17 @@ def test_auto_runtime_is_onnxruntime_where_torch_would_run_float32():
     assert not use_onnxruntime("auto", torch.device("cuda"), torch.float32)
     with pytest.raises(Exception, match="onnxruntime runs the network on the CPU"):
         use_onnxruntime("onnxruntime", torch.device("cuda"), torch.float16)
+
+
+def test_a_onednn_cap_below_bf16_makes_auto_float32(monkeypatch):
+    """ONEDNN_MAX_CPU_ISA=AVX2 on a bf16 CPU must give the AVX2 path (float32, so onnxruntime), not emulated bf16."""
+    from vidstyle.device import pick_precision
+
+    cpu = torch.device("cpu")
+    monkeypatch.delenv("ONEDNN_MAX_CPU_ISA", raising=False)
+    monkeypatch.delenv("DNNL_MAX_CPU_ISA", raising=False)
+    uncapped = pick_precision(cpu)
+    monkeypatch.setenv("ONEDNN_MAX_CPU_ISA", "AVX2")
+    assert pick_precision(cpu) is None
+    monkeypatch.setenv("ONEDNN_MAX_CPU_ISA", "avx512_core_amx")  # a cap at or above bf16 changes nothing
+    assert pick_precision(cpu) == uncapped
