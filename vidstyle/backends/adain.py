@@ -50,6 +50,8 @@ BACKEND = Backend(
     # the warping error under half of temporal-off on both clips.
     temporal_weight=0.8,
     models=models,
-    memory=4 << 30,  # 3.6 GiB peak at 1080p (max RSS, 4 frames)
+    # Max RSS at 1080p, 150 frames of a 720p clip scaled up: 4.7 GiB (3.6 with 4 frames, before the job's frame
+    # buffers fill: the shot detector's look-ahead and the queues between threads).
+    memory=6 << 30,
     warmup=12,  # seam/inside warping error 1.03 (8: 1.64), mdn_flower 320 px, units of 30 (benchmarks/seams.py)
 )

@@ -72,6 +72,6 @@ BACKEND = Backend(
     check=check,
     contact_sheet=contact_sheet,
     models=models,
-    memory=2 << 30,  # 1.6 GiB peak at 1080p (max RSS, 4 frames)
+    memory=4 << 30,  # max RSS at 1080p, 150 frames: 3.1 GiB (1.6 with 4 frames; adain's figure says why)
     warmup=20,  # seam/inside warping error 0.92 (16: 1.20, 12: 1.83), mdn_flower 320 px (benchmarks/seams.py)
 )

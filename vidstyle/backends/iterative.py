@@ -82,7 +82,9 @@ BACKEND = Backend(
     output_temporal=False,  # the temporal term is in the optimised loss
     checkpoint_every=1,  # seconds to minutes a frame: keep every one
     check=check,
-    memory=10 << 30,  # 9.1 GiB peak at 1080p (max RSS, 4 frames)
+    # Max RSS at 1080p: 9.1 GiB with 4 frames; a long clip adds the job's frame buffers, 1.1-1.5 GiB at 1080p
+    # with adain and fast (adain's figure says why; 150 frames at 1080p are hours for this backend).
+    memory=12 << 30,
     # Each frame is the last one's result refined a little, so the output depends on the whole shot so far and a
     # restart does not catch up: seam/inside warping error 182 with no warm-up, 148 with 24 frames (mdn_flower
     # 96 px, units of 20; benchmarks/seams.py). So no warm-up: long shots stay whole.
