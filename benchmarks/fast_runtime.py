@@ -18,6 +18,7 @@ import multiprocessing
 import statistics
 import time
 
+import vidstyle  # noqa: F401 - before torch: its OpenMP setting, as the CLI has it
 import numpy as np
 import torch
 from common import cpu_line, need

@@ -4,9 +4,10 @@ Both at 640 px on mdn_flower.mp4: throughput (frames / wall time of the whole co
 after another, in --rounds rounds; each round's ratios are printed, then their median), warping error
 (`vidstyle eval`, DIS flow on the source) and whether audio survived.
 The competitor runs with --smooth 0 and --smooth 0.5; vidstyle with its temporal term on (default weight): as
-`auto` picks here, with --precision fp32 (what `auto` picks on a CPU without native bf16: onnxruntime) and with
---runtime torch --precision fp32; and with the temporal term off, for the warping error's reference. Each round
-also times the network alone on 60 frames (benchmarks/fast_runtime.py --alone) beside the commands.
+`auto` picks here, with --precision fp32 (what `auto` picks on a CPU without native bf16: onnxruntime), with
+--runtime torch --precision fp32, with --precision fp32 --cuts off (no shot detection); and with the temporal
+term off, for the warping error's reference. Each round also times the network alone on 60 frames
+(benchmarks/fast_runtime.py --alone) beside the commands.
 Usage: python benchmarks/fast_vs_lite.py [--style-id 19] [--clip mdn_flower.mp4] [--rounds 2]
 """
 
@@ -57,11 +58,15 @@ def main() -> None:
         "vidstyle --backend fast --precision fp32": ([*ours, "--precision", "fp32", "--quiet"], "vidstyle_fp32.mp4"),
         "vidstyle --backend fast --precision fp32 --runtime torch": ([*ours, "--precision", "fp32", "--runtime",
                                                                      "torch", "--quiet"], "vidstyle_fp32_torch.mp4"),
+        # Without shot detection (TransNetV2 costs about 21 CPU-ms a frame in float32: benchmarks/stages.py).
+        "vidstyle --backend fast --precision fp32 --cuts off": ([*ours, "--precision", "fp32", "--cuts", "off",
+                                                                 "--quiet"], "vidstyle_fp32_nocuts.mp4"),
         "vidstyle --backend fast --temporal-weight 0": ([*ours, "--temporal-weight", "0", "--quiet"],
                                                         "vidstyle_t0.mp4"),
     }
-    alone = {"vidstyle --backend fast": "auto", "vidstyle --backend fast --precision fp32": "fp32"}
-    alone_fps: dict[str, list[float]] = {name: [] for name in alone}
+    alone = {"vidstyle --backend fast": "auto", "vidstyle --backend fast --precision fp32": "fp32",
+             "vidstyle --backend fast --precision fp32 --cuts off": "fp32"}
+    alone_fps: dict[str, list[float]] = {precision: [] for precision in alone.values()}
     n_src = len(frame_times(clip)[0])
     fps: dict[str, list[float]] = {name: [] for name in runs}
     for round_ in range(args.rounds):
@@ -70,11 +75,12 @@ def main() -> None:
             seconds = timed([*cmd, "-o", str(out)])
             fps[name].append(len(frame_times(out)[0]) / seconds)
             print(f"round {round_ + 1}: {name}: {seconds:.1f} s = {fps[name][-1]:.2f} fps (whole command)", flush=True)
-        for name, precision in alone.items():  # the network alone on the same frames, in this round too
+        for precision in alone_fps:  # the network alone on the same frames, in this round too
             proc = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "fast_runtime.py"), "--alone", precision,
                                    "--frames", "60"], capture_output=True, text=True, check=True)
-            alone_fps[name].append(float(proc.stdout.split()[-1]))
-            print(f"round {round_ + 1}: {name}: network alone {alone_fps[name][-1]:.2f} fps", flush=True)
+            alone_fps[precision].append(float(proc.stdout.split()[-1]))
+            print(f"round {round_ + 1}: --precision {precision}: network alone {alone_fps[precision][-1]:.2f} fps",
+                  flush=True)
     errors = {}
     for name, (_, out_name) in runs.items():
         out = OUT / f"fvl_{out_name}"
@@ -82,14 +88,14 @@ def main() -> None:
         print(f"{name}: {len(frame_times(out)[0])}/{n_src} frames, warping error {errors[name]:.6f}, "
               f"audio streams {len(audio_spans(out))} (source {len(audio_spans(clip))})", flush=True)
     off = errors["vidstyle --backend fast --temporal-weight 0"]
-    for ours in list(runs)[2:5]:
+    for ours in [name for name in runs if name.startswith("vidstyle") and "--temporal-weight" not in name]:
         for name in list(runs)[:2]:
             ratios = sorted(a / b for a, b in zip(fps[ours], fps[name]))
             print(f"{ours} vs {name}: throughput {', '.join(f'{r:.2f}x' for r in ratios)} by round, median "
                   f"{statistics.median(ratios):.2f}x (target >= 1.5); warping error "
                   f"{errors[ours] / errors[name]:.2f}x")
         if ours in alone:
-            ratios = sorted(a / b for a, b in zip(fps[ours], alone_fps[ours]))
+            ratios = sorted(a / b for a, b in zip(fps[ours], alone_fps[alone[ours]]))
             print(f"{ours}: end to end / network alone {', '.join(f'{r:.2f}x' for r in ratios)} by round, median "
                   f"{statistics.median(ratios):.2f}x (target >= 0.75)")
         print(f"{ours}: warping error {errors[ours] / off:.2f}x temporal off (target <= 0.5)")

@@ -1,9 +1,11 @@
 """Per-stage cost of `vidstyle video` per frame, each stage timed on its own in one thread, so the figures add up
-to what the job's three threads share: decode (to RGB at the processing size), motion (two DIS flows and the
-reliability check, at --flow-size), the network (the backend's stylize, temporal term included), the output
-temporal step, and the H.264 encode. CPU ms per frame (process CPU time, all threads of the stage) and wall ms.
+to what the job's threads share: decode (to RGB at the processing size), shot detection (TransNetV2 on one
+thread, in the job's precision, as the job runs it; its windows of 100 frames, 50 apart, spread over the frames),
+motion (two DIS flows and the reliability check, at --flow-size), the network (the backend's stylize, temporal
+term included), the output temporal step, and the H.264 encode. CPU ms per frame (process CPU time, all threads
+of the stage) and wall ms.
 
-Usage: python benchmarks/stages.py [--backend fast] [--max-size 640] [--frames 60] [--flow-size 320]
+Usage: python benchmarks/stages.py [--backend fast] [--max-size 640] [--frames 150] [--flow-size 320] [--cuts off]
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import argparse
 import os
 import time
 
+import vidstyle  # noqa: F401 - before torch: its OpenMP setting, as the CLI has it
 import cv2
 import torch
 from common import OUT, cpu_line, need
@@ -20,6 +23,7 @@ from vidstyle.flow import make_estimator
 from vidstyle.job import _opencv_single_threaded
 from vidstyle.media.video import EncodeSettings, Frame, VideoSink, VideoSource
 from vidstyle.settings import resolve
+from vidstyle.shots import TransNetDetector
 from vidstyle.temporal import OutputBlender, estimate_motion
 
 
@@ -40,9 +44,11 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--backend", default="fast")
     ap.add_argument("--max-size", type=int, default=640)
-    ap.add_argument("--frames", type=int, default=60)
+    ap.add_argument("--frames", type=int, default=150, help="the whole of mdn_flower: TransNetV2 "
+                    "runs a window every 50 frames and two at the end, so short runs overstate its share")
     ap.add_argument("--flow-size", type=int, default=320)
     ap.add_argument("--clip", default="mdn_flower.mp4")
+    ap.add_argument("--cuts", choices=("auto", "off"), default="auto", help="off: no shot detection, as --cuts off")
     args = ap.parse_args()
     print(cpu_line(), f"torch threads {torch.get_num_threads()}")
     overrides = {"backend": args.backend, "max_size": args.max_size}
@@ -55,6 +61,7 @@ def main() -> None:
     stylizer = settings.build(weight, torch.device("cpu"))
     flow = make_estimator("dis")
     blend = OutputBlender(weight if settings.describe().output_temporal else 0.0)
+    detector = TransNetDetector("cpu", 1, settings.common.precision) if args.cuts == "auto" else None
     clock = Clock()
     OUT.mkdir(exist_ok=True)
     with _opencv_single_threaded(), VideoSource(need(f"video/{args.clip}")) as src:  # as the job runs OpenCV
@@ -63,6 +70,8 @@ def main() -> None:
         prev, count = None, 0
         while count < args.frames:
             frame = clock("decode", lambda: next(f for f in frames if isinstance(f, Frame)))
+            if detector is not None:
+                clock("shot detection", lambda: detector.push(frame.rgb))
             motion = clock("motion", lambda: estimate_motion(flow, prev, frame.rgb, args.flow_size)) \
                 if prev is not None else None
             out = clock("network", lambda: stylizer.stylize(frame.rgb, motion))
@@ -70,9 +79,11 @@ def main() -> None:
             clock("encode", lambda: sink.write_frame(cv2.convertScaleAbs(out, alpha=255.0), frame.pts))
             prev, count = frame.rgb, count + 1
         clock("encode", sink.close)
+        if detector is not None:
+            clock("shot detection", detector.finish)
     h, w = prev.shape[:2]
     print(f"{args.clip}: {count} frames at {w}x{h}, {args.backend}, flow at {args.flow_size} px, temporal weight "
-          f"{weight:g}")
+          f"{weight:g}, shot detection {args.cuts}")
     total_cpu = sum(clock.cpu.values())
     for name in clock.cpu:
         print(f"  {name:<16} CPU {1000 * clock.cpu[name] / count:7.1f} ms/frame   wall "

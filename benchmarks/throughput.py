@@ -19,6 +19,8 @@ import statistics
 import time
 
 import av
+
+import vidstyle  # noqa: F401 - before torch: its OpenMP setting, as the CLI has it
 import torch
 from common import OUT, adain_settings, need, stylize
 

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import os
-from contextlib import AbstractContextManager
+from collections.abc import Iterator
+from contextlib import AbstractContextManager, contextmanager
 
 import torch
 
@@ -62,3 +63,17 @@ def pick_precision(device: torch.device, name: str = "auto") -> torch.dtype | No
 def autocast(device: torch.device, dtype: torch.dtype | None) -> AbstractContextManager:
     """Mixed precision in `dtype` (from pick_precision) on `device`; None runs in float32 as written."""
     return torch.autocast(device.type, dtype=dtype or torch.float32, enabled=dtype is not None)
+
+
+@contextmanager
+def torch_threads(count: int | None) -> Iterator[None]:
+    """PyTorch's CPU threads for the calling thread's work inside the block (OpenMP keeps the count per thread:
+    other threads keep theirs); None: unchanged."""
+    before = torch.get_num_threads()
+    if count:
+        torch.set_num_threads(count)
+    try:
+        yield
+    finally:
+        if count:
+            torch.set_num_threads(before)

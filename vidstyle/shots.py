@@ -131,20 +131,15 @@ class TransNetDetector:
 
         start = k * self.STEP
         batch = np.stack([self._thumb(start + i) for i in range(self.WINDOW)])
-        from vidstyle.device import autocast
+        from vidstyle.device import autocast, torch_threads
 
-        before = torch.get_num_threads()
-        if self.threads and k > 0:
-            # OpenMP's thread count belongs to the calling thread (the job's decode thread here): the style
-            # network's threads keep theirs. Two of TransNetV2's beside them cost the job 4.6% end to end.
-            # The first window runs on the job's threads: every later stage waits for its verdicts, so nothing
-            # else is running (the fast backend's first frame on mdn_flower at 640 px: 1.70 -> 1.15 s into the job).
-            torch.set_num_threads(self.threads)
-        try:
-            with torch.inference_mode(), autocast(self.device, self.dtype):
-                single, _ = self.model.predict_raw(torch.from_numpy(batch)[None].to(self.device))
-        finally:
-            torch.set_num_threads(before)
+        # `threads` in the job's decode thread: the style network's threads keep theirs. Two of TransNetV2's beside
+        # them cost the job 4.6% end to end. The first window runs on the job's threads: every later stage waits
+        # for its verdicts, so nothing else is running (the fast backend's first frame on mdn_flower at 640 px:
+        # 1.70 -> 1.15 s into the job).
+        with torch_threads(self.threads if k > 0 else None), torch.inference_mode(), \
+                autocast(self.device, self.dtype):
+            single, _ = self.model.predict_raw(torch.from_numpy(batch)[None].to(self.device))
         probs = single[0, self.CONTEXT:self.CONTEXT + self.STEP, 0].float().cpu().numpy()
         self._window += 1
         keep_from = (k + 1) * self.STEP - self.CONTEXT  # the next window's first frame
