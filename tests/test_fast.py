@@ -121,7 +121,7 @@ def test_a_onednn_cap_below_bf16_makes_auto_float32(monkeypatch):
 
 
 _IDLE_SPIN = """
-import time, sys
+import os, time
 import vidstyle, torch
 torch.set_num_threads(2)
 x = torch.rand(256, 256)
@@ -131,7 +131,7 @@ for _ in range(20):
     process, own = time.process_time(), time.thread_time()
     time.sleep(0.02)
     idle += (time.process_time() - process) - (time.thread_time() - own)  # the other threads' CPU while idle
-print(1000 * idle / 20, __import__("os").environ["GOMP_SPINCOUNT"])
+print(1000 * idle / 20, os.environ["GOMP_SPINCOUNT"])
 """
 
 
