@@ -121,6 +121,13 @@ SLOW, FAST = 1.3, 1.8
 _SUM_CHANNELS = np.ones((1, 3), np.float32)  # cv2.transform matrix: per-pixel sum over the three channels
 
 
+def _past_share(confidence: np.ndarray, weight: float) -> np.ndarray:
+    """HxW float32: the warped past's share in the closed-form step, lambda c / (1 + lambda c), a new array."""
+    share = confidence * np.float32(weight)
+    share /= share + 1.0
+    return share
+
+
 def _local_energy(detail: np.ndarray, sigma: float) -> np.ndarray:
     """HxW: the detail's squared magnitude, summed over channels and averaged over a Gaussian window.
     The window is cut at 2 sigma (half OpenCV's default): it only sets a gain, and it halves the cost."""
@@ -138,15 +145,13 @@ def blend_output(fresh: np.ndarray, prev_output: np.ndarray, motion: Motion, wei
     """
     # Bicubic, not bilinear: the output is warped again every frame and bilinear blur would pile up.
     warped = cv2.remap(prev_output, *motion.remap_maps(), cv2.INTER_CUBIC, borderMode=cv2.BORDER_REPLICATE)
-    old = motion.confidence * np.float32(weight)
-    old /= old + 1.0  # the previous output's share, per pixel
+    old = _past_share(motion.confidence, weight)  # the previous output's share, per pixel
     new = 1.0 - old
     base_new = cv2.GaussianBlur(fresh, (0, 0), detail_sigma)
     base_old = cv2.GaussianBlur(warped, (0, 0), detail_sigma)
     detail_new = cv2.subtract(fresh, base_new)
     detail = cv2.blendLinear(detail_new, cv2.subtract(warped, base_old, dst=warped), new, old)
-    lift = motion.confidence * np.float32(weight * FEATURE_RATIO)  # the feature term's lambda * c
-    lift /= lift + 1.0  # its share of the features at each pixel
+    lift = _past_share(motion.confidence, weight * FEATURE_RATIO)  # the feature term's share at each pixel
     lift *= motion.speed_ramp()
     lift *= np.float32(DETAIL_GAIN - 1.0)
     lift += 1.0
