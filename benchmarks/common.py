@@ -26,16 +26,18 @@ def need(rel: str) -> Path:
 
 
 def adain_settings(style: Path, max_size: int | None = None, temporal_weight: float | None = None,
-                   flow: str = "dis") -> Settings:
+                   flow: str = "dis", flow_size: int | None = None) -> Settings:
     """The settings `vidstyle video CLIP --style STYLE` gives, with these values (None: the default)."""
-    return resolve(None, {"style": [style], "max_size": max_size, "temporal_weight": temporal_weight, "flow": flow})
+    return resolve(None, {"style": [style], "max_size": max_size, "temporal_weight": temporal_weight, "flow": flow,
+                          "flow_size": flow_size})
 
 
 def stylize(clip: Path, style: Path, out: Path, max_size: int, temporal_weight: float, flow: str = "dis",
-            quiet: bool = True) -> VideoResult:
-    """What `vidstyle video CLIP --style STYLE --max-size N --temporal-weight W --flow F` runs (AdaIN)."""
+            quiet: bool = True, flow_size: int | None = None) -> VideoResult:
+    """What `vidstyle video CLIP --style STYLE --max-size N --temporal-weight W --flow F --flow-size S` runs
+    (AdaIN; None: the default)."""
     out.parent.mkdir(parents=True, exist_ok=True)
-    return run_video(clip, out, adain_settings(style, max_size, temporal_weight, flow), quiet=quiet)
+    return run_video(clip, out, adain_settings(style, max_size, temporal_weight, flow, flow_size), quiet=quiet)
 
 
 def cpu_line() -> str:

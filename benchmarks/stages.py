@@ -5,7 +5,7 @@ motion (two DIS flows and the reliability check, at --flow-size), the network (t
 term included), the output temporal step, and the H.264 encode. CPU ms per frame (process CPU time, all threads
 of the stage) and wall ms.
 
-Usage: python benchmarks/stages.py [--backend fast] [--max-size 640] [--frames 150] [--flow-size 320] [--cuts off]
+Usage: python benchmarks/stages.py [--backend fast] [--max-size 640] [--frames 150] [--flow-size N] [--cuts off]
 """
 
 from __future__ import annotations
@@ -46,7 +46,7 @@ def main() -> None:
     ap.add_argument("--max-size", type=int, default=640)
     ap.add_argument("--frames", type=int, default=150, help="the whole of mdn_flower: TransNetV2 "
                     "runs a window every 50 frames and two at the end, so short runs overstate its share")
-    ap.add_argument("--flow-size", type=int, default=320)
+    ap.add_argument("--flow-size", type=int, help="default: the backend's")
     ap.add_argument("--clip", default="mdn_flower.mp4")
     ap.add_argument("--cuts", choices=("auto", "off"), default="auto", help="off: no shot detection, as --cuts off")
     args = ap.parse_args()
@@ -56,7 +56,8 @@ def main() -> None:
         overrides["style_id"] = [19]
     else:
         overrides["style"] = [need("style/neuralstyle_starry_night.jpg")]
-    settings = resolve(None, overrides)
+    settings = resolve(None, {**overrides, "flow_size": args.flow_size})
+    args.flow_size = settings.flow_size()
     weight = settings.temporal_weight()
     stylizer = settings.build(weight, torch.device("cpu"))
     flow = make_estimator("dis")

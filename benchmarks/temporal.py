@@ -5,7 +5,7 @@ Prints, per clip, the warping error (Lai et al. 2018, DIS flow on the source), t
 10th frame, for both runs, and their ratios.
 `--all` takes every shared clip with motion (10 or more frames; the decord_video_* clips have 4) and the two
 Sintel frame sequences of ../shared/media/flow, encoded here as near-lossless clips, and ends with a table.
-Usage: python benchmarks/temporal.py [--max-size 640] [--weight W] [--keep-off] [--all | CLIP ...]
+Usage: python benchmarks/temporal.py [--max-size 640] [--weight W] [--flow-size N] [--keep-off] [--all | CLIP ...]
 """
 
 from __future__ import annotations
@@ -52,6 +52,7 @@ def main() -> None:
     ap.add_argument("--max-size", type=int, default=640)
     ap.add_argument("--weight", type=float, help="default: the backend's")
     ap.add_argument("--style", default="neuralstyle_starry_night.jpg")
+    ap.add_argument("--flow-size", type=int, help="default: the backend's")
     ap.add_argument("--all", action="store_true", help="every shared clip with motion and the Sintel sequences")
     ap.add_argument("--keep-off", action="store_true", help="reuse a temporal-off output already in bench-out (it "
                     "does not depend on the temporal code): halves a survey that only changes the term")
@@ -65,9 +66,10 @@ def main() -> None:
         clip = as_clip(name)
         rows = {}
         for weight in (0.0, args.weight):
-            out = OUT / f"temporal_{clip.stem}_s{args.max_size}_w{weight:g}_{Path(args.style).stem}.mp4"
+            flow = f"_f{args.flow_size}" if args.flow_size is not None and weight else ""
+            out = OUT / f"temporal_{clip.stem}_s{args.max_size}_w{weight:g}{flow}_{Path(args.style).stem}.mp4"
             if not (weight == 0 and args.keep_off and out.exists()):
-                result = stylize(clip, style, out, args.max_size, weight)
+                result = stylize(clip, style, out, args.max_size, weight, flow_size=args.flow_size)
                 print(f"{name} weight {weight:g}: {result.frames} frames, {result.fps:.2f} fps", flush=True)
             report = evaluate_clip(clip, out, style=style, quiet=True, content=True)
             rows[weight] = report
@@ -82,7 +84,9 @@ def main() -> None:
               "(target <= 1.10)", flush=True)
         table.append((name, on["warping_error"] / off["warping_error"],
                       100 * (on["style_distance"] / off["style_distance"] - 1)))
-    print(f"\nweight {args.weight:g}, {args.max_size} px: clip, warping error on/off, style distance change")
+    flow_size = adain_settings(style, flow_size=args.flow_size).flow_size()
+    print(f"\nweight {args.weight:g}, {args.max_size} px, flow at {flow_size or 'full'} px: clip, warping error "
+          "on/off, style distance change")
     for name, ratio, style_change in table:
         print(f"  {name:40s} {ratio:.3f} {style_change:+.1f}%")
 

@@ -10,7 +10,7 @@ from conftest import media
 from vidstyle.errors import UserError
 from vidstyle.flow import make_estimator
 from vidstyle.flow.flo import read_flo, write_flo
-from vidstyle.flow.ops import occlusion, reliability, warp
+from vidstyle.flow.ops import colour_match, occlusion, reliability, warp
 from vidstyle.media.images import load_image
 from vidstyle.media.synthetic import scene
 
@@ -57,6 +57,17 @@ def test_reliability_of_a_pure_shift():
     conf = reliability(flow, -flow)
     assert conf[10:50, 10:60].min() > 0.99  # consistent interior
     assert conf[:, -2:].max() < 0.5  # targets outside the frame are not trusted
+
+
+def test_colour_match_trusts_the_true_flow_and_not_a_match_whose_colours_changed():
+    a, b, gt, occ = sintel()
+    true = colour_match(a, b, gt, 0.05)
+    assert np.median(true[~occ]) > 0.9  # the ground truth's matches show the same colours
+    changed = b.copy()
+    changed[:, :, 0] = 255 - changed[:, :, 0]  # the red channel changes; the flow is as good as before
+    assert np.median(colour_match(a, changed, gt, 0.05)[~occ]) < 0.1
+    # A looser tolerance forgives more of the same difference.
+    assert colour_match(a, changed, gt, 0.5).mean() > colour_match(a, changed, gt, 0.05).mean()
 
 
 def test_flo_roundtrip(tmp_path):

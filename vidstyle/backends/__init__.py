@@ -31,6 +31,9 @@ if TYPE_CHECKING:
 BUILTIN = ("vidstyle.backends.adain", "vidstyle.backends.fast", "vidstyle.backends.iterative")
 DEFAULT = "adain"
 PLUGINS_ENV = "VIDSTYLE_BACKENDS"
+# The long side (px) flow runs at unless a backend or the user says otherwise: a quarter of the cost of 640 px,
+# which keeps the flow thread from starving the fast network of CPU (benchmarks/stages.py).
+FLOW_SIZE = 320
 # Resume data in batch jobs for backends that keep none by default: a kill then costs at most this many frames.
 BATCH_CHECKPOINT_EVERY = 30
 
@@ -43,6 +46,9 @@ class Backend:
     # build(common, options, device, temporal_weight) -> Stylizer; temporal_weight 0 for stills or without flow
     build: Callable[[CommonOptions, Any, torch.device, float], Stylizer]
     temporal_weight: float  # default strength of the temporal term, measured per backend
+    # Default long side (px) the flow runs at; 0 = the frame's own size. Finer flow costs CPU beside the network
+    # and gives a lower warping error (benchmarks/temporal.py --flow-size).
+    flow_size: int = FLOW_SIZE
     # Where the temporal term lives. True: on the network's features (inside the stylizer) and on the output,
     # which the video job applies (vidstyle.temporal.OutputBlender); False: wholly inside the stylizer.
     output_temporal: bool = True

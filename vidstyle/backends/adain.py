@@ -49,6 +49,10 @@ BACKEND = Backend(
     # Measured on mdn_flower and adain_cutBunny at 640 px (benchmarks/temporal.py): with 320-px flow, 0.8 keeps
     # the warping error under half of temporal-off on both clips.
     temporal_weight=0.8,
+    # Flow at up to 640 px: the network takes about 1.2 CPU-s a 640x360 frame, the motion stage about 60 CPU-ms
+    # (18 at 320 px). At 640 px the warping error fell on every clip measured (the Sintel demo 0.528 -> 0.431;
+    # benchmarks/temporal.py --flow-size, README).
+    flow_size=640,
     models=models,
     # Max RSS at 1080p, 150 frames of a 720p clip scaled up: 4.7 GiB (3.6 with 4 frames, before the job's frame
     # buffers fill: the shot detector's look-ahead and the queues between threads).

@@ -1,4 +1,5 @@
-"""Warping by a flow, and reliability by forward-backward consistency (Sundaram et al. 2010, Ruder et al. 2016)."""
+"""Warping by a flow, and reliability by forward-backward consistency (Sundaram et al. 2010, Ruder et al. 2016)
+and by colour constancy."""
 
 from __future__ import annotations
 
@@ -66,3 +67,16 @@ def reliability(flow_ab: np.ndarray, flow_ba: np.ndarray, erode: int = 3, sigma:
     if sigma > 0:
         mask = cv2.GaussianBlur(mask, (0, 0), sigma)
     return mask
+
+
+def colour_match(a: np.ndarray, b: np.ndarray, flow_ab: np.ndarray, tolerance: float) -> np.ndarray:
+    """HxW float32 in (0,1]: exp(-(d / tolerance)^2), with d the mean absolute RGB difference (uint8 frames, taken
+    as [0,1], smoothed over a pixel) between frame a and frame b sampled at x + flow_ab(x).
+
+    Low where the flow's match shows other colours although both flows agree on it: motion blur that changes
+    from frame to frame on a fast pan, where DIS finds smooth, consistent but wrong matches.
+    """
+    matched = cv2.remap(b, sampling_map(flow_ab), None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    scale = np.full((1, 3), 1.0 / (3 * 255 * tolerance), np.float32)
+    d = cv2.GaussianBlur(cv2.transform(cv2.absdiff(a, matched).astype(np.float32), scale), (0, 0), 1.0)
+    return np.exp(-cv2.multiply(d, d))
