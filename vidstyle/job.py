@@ -52,6 +52,7 @@ class VideoOptions:
     shots: Callable[[], ShotStage] = ShotStage  # makes the run's shot stage: boundaries and bars
     looks: Callable[[], Schedule] | None = None  # makes the run's look schedule ([[shot]] tables, keyframes)
     flow_size: int = FLOW_SIZE  # the long side flow runs at; 0 = the frame's own
+    colour_tolerance: float | None = None  # the colour check in the flow's confidence (vidstyle.temporal); None: off
     # A unit of a split clip (vidstyle.units): its first `warmup` frames are stylized only to build the temporal
     # state and are not written (the timestamps written start at the first written frame's); `audio` off (the
     # join muxes it once).
@@ -282,11 +283,12 @@ def _stream(source_path: Path, output: Path, stylizer: Stylizer, estimator: Flow
                     if framing.boundary is not None:
                         earlier.clear()
                     if estimator and earlier and frame.index >= skip:
-                        motion = estimate_motion(estimator, earlier[-1], picture, options.flow_size)
+                        motion = estimate_motion(estimator, earlier[-1], picture, options.flow_size,
+                                                 options.colour_tolerance)
                         for j in reach:
                             if j <= len(earlier):
                                 motion.earlier[j] = estimate_motion(estimator, earlier[-j], picture,
-                                                                    options.flow_size)
+                                                                    options.flow_size, options.colour_tolerance)
                     earlier.append(picture)
                     look = looks.next(frame.index, source.clip_seconds(frame), framing.boundary) if looks else None
                     item = Decoded(frame, picture, motion, framing, look)

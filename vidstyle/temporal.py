@@ -82,11 +82,13 @@ class Motion:
 # match: to 1/e at a mean RGB difference of COLOUR_TOLERANCE (13 of 255). Measured at 640 px with 640-px flow
 # (AdaIN, warping error on/off, style distance change; benchmarks/temporal.py): cockatoo 0.394, +18.9% -> 0.424,
 # +15.6%; fire2 0.364, +22.5% -> 0.478, +18.7%; the slow clips' warping error rose a little (README has all).
+# For the feed-forward backends' blends (Backend.colour_check).
 COLOUR_TOLERANCE = 0.05
 
 
 def estimate_motion(estimator: FlowEstimator, prev: np.ndarray, cur: np.ndarray,
-                    flow_size: int | None = FLOW_SIZE) -> Motion:
+                    flow_size: int | None = FLOW_SIZE, colour_tolerance: float | None = None) -> Motion:
+    """Frame `cur`'s motion from `prev`; with `colour_tolerance`, the colour check (above) in its confidence."""
     h, w = cur.shape[:2]
     scale = min(1.0, flow_size / max(h, w)) if flow_size else 1.0
     if scale < 1.0:
@@ -94,7 +96,9 @@ def estimate_motion(estimator: FlowEstimator, prev: np.ndarray, cur: np.ndarray,
         prev, cur = (cv2.resize(f, size, interpolation=cv2.INTER_AREA) for f in (prev, cur))
     backward = estimator(cur, prev)
     forward = estimator(prev, cur)
-    confidence = reliability(backward, forward) * colour_match(cur, prev, backward, COLOUR_TOLERANCE)
+    confidence = reliability(backward, forward)
+    if colour_tolerance is not None:
+        confidence *= colour_match(cur, prev, backward, colour_tolerance)
     if scale < 1.0:
         sw, sh = w / backward.shape[1], h / backward.shape[0]
         backward = cv2.resize(backward, (w, h), interpolation=cv2.INTER_LINEAR)

@@ -49,6 +49,8 @@ class Backend:
     # Default long side (px) the flow runs at; 0 = the frame's own size. Finer flow costs CPU beside the network
     # and gives a lower warping error (benchmarks/temporal.py --flow-size).
     flow_size: int = FLOW_SIZE
+    # Whether the flow's confidence includes the colour check (vidstyle.temporal.COLOUR_TOLERANCE).
+    colour_check: bool = True
     # Where the temporal term lives. True: on the network's features (inside the stylizer) and on the output,
     # which the video job applies (vidstyle.temporal.OutputBlender); False: wholly inside the stylizer.
     output_temporal: bool = True
