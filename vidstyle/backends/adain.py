@@ -49,7 +49,7 @@ BACKEND = Backend(
     # Measured on mdn_flower and adain_cutBunny at 640 px (benchmarks/temporal.py): with 320-px flow, 0.8 keeps
     # the warping error under half of temporal-off on both clips.
     temporal_weight=0.8,
-    # Flow at up to 640 px: the network takes about 1.2 CPU-s a 640x360 frame, the motion stage about 60 CPU-ms
+    # Flow at up to 640 px: the network takes about 1.2 CPU-s a 640x360 frame, the motion stage about 55 CPU-ms
     # (18 at 320 px). At 640 px the warping error fell on every clip measured (the Sintel demo 0.528 -> 0.431;
     # benchmarks/temporal.py --flow-size, README).
     flow_size=640,
