@@ -24,7 +24,7 @@ from vidstyle.job import _opencv_single_threaded
 from vidstyle.media.video import EncodeSettings, Frame, VideoSink, VideoSource
 from vidstyle.settings import resolve
 from vidstyle.shots import TransNetDetector
-from vidstyle.temporal import COLOUR_TOLERANCE, OutputBlender, estimate_motion
+from vidstyle.temporal import OutputBlender, estimate_motion
 
 
 class Clock:
@@ -58,7 +58,7 @@ def main() -> None:
         overrides["style"] = [need("style/neuralstyle_starry_night.jpg")]
     settings = resolve(None, {**overrides, "flow_size": args.flow_size})
     args.flow_size = settings.flow_size()
-    colour = COLOUR_TOLERANCE if settings.describe().colour_check else None  # as vidstyle.run
+    tolerance = settings.describe().colour_tolerance  # the colour check, as the job runs it
     weight = settings.temporal_weight()
     stylizer = settings.build(weight, torch.device("cpu"))
     flow = make_estimator("dis")
@@ -74,7 +74,7 @@ def main() -> None:
             frame = clock("decode", lambda: next(f for f in frames if isinstance(f, Frame)))
             if detector is not None:
                 clock("shot detection", lambda: detector.push(frame.rgb))
-            motion = clock("motion", lambda: estimate_motion(flow, prev, frame.rgb, args.flow_size, colour)) \
+            motion = clock("motion", lambda: estimate_motion(flow, prev, frame.rgb, args.flow_size, tolerance)) \
                 if prev is not None else None
             out = clock("network", lambda: stylizer.stylize(frame.rgb, motion))
             out = clock("output temporal", lambda: blend(out, motion))

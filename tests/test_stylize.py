@@ -13,12 +13,13 @@ from vidstyle.media.images import load_image
 from vidstyle.media.synthetic import scene, style_image
 from vidstyle.metrics import StyleDistance, warping_error
 from vidstyle.nets import weights
+from vidstyle.backends import COLOUR_TOLERANCE
 from vidstyle.backends.adain import AdainOptions
 from vidstyle.media.images import resize_short_side
 from vidstyle.options import CommonOptions
 from vidstyle.settings import resolve
 from vidstyle.stylize.adain import AdainStylizer
-from vidstyle.temporal import COLOUR_TOLERANCE, OutputBlender, estimate_motion
+from vidstyle.temporal import OutputBlender, estimate_motion
 
 
 def to_u8(x: np.ndarray) -> np.ndarray:

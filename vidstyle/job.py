@@ -52,7 +52,7 @@ class VideoOptions:
     shots: Callable[[], ShotStage] = ShotStage  # makes the run's shot stage: boundaries and bars
     looks: Callable[[], Schedule] | None = None  # makes the run's look schedule ([[shot]] tables, keyframes)
     flow_size: int = FLOW_SIZE  # the long side flow runs at; 0 = the frame's own
-    colour_tolerance: float | None = None  # the colour check in the flow's confidence (vidstyle.temporal); None: off
+    colour_tolerance: float | None = None  # the colour check in the flow's confidence (Backend); None: off
     # A unit of a split clip (vidstyle.units): its first `warmup` frames are stylized only to build the temporal
     # state and are not written (the timestamps written start at the first written frame's); `audio` off (the
     # join muxes it once).

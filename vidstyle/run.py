@@ -107,7 +107,6 @@ def run_video(clip: Path, output: Path, settings: Settings, quiet: bool = False,
     from vidstyle.device import pick_device
     from vidstyle.flow import make_estimator
     from vidstyle.job import VideoOptions, stylize_video
-    from vidstyle.temporal import COLOUR_TOLERANCE
     from vidstyle.looks import Schedule, check_frames
     from vidstyle.shots import ShotStage, TransNetDetector
 
@@ -131,7 +130,7 @@ def run_video(clip: Path, output: Path, settings: Settings, quiet: bool = False,
         options = VideoOptions(max_size=common.max_size, temporal_weight=weight if backend.output_temporal else 0.0,
                                encode=encode, quiet=quiet, start=start, end=end, shots=shot_stage,
                                flow_size=settings.flow_size(),
-                               colour_tolerance=COLOUR_TOLERANCE if backend.colour_check else None,
+                               colour_tolerance=backend.colour_tolerance,
                                looks=(lambda: Schedule(settings, plan)) if plan else None,
                                warmup=span.warmup if span else 0, audio=span is None,
                                on_frames=on_frames)

@@ -76,19 +76,10 @@ class Motion:
         return self._scaled[key]
 
 
-# The forward-backward check trusts a match that both flows agree on. On a fast pan with motion blur that changes
-# from frame to frame, DIS agrees with itself on matches whose colours differ, and the temporal terms carried the
-# earlier frames' palette into later ones. So a pixel's reliability also falls with the colour difference at its
-# match: to 1/e at a mean RGB difference of COLOUR_TOLERANCE (13 of 255). Measured at 640 px with 640-px flow
-# (AdaIN, warping error on/off, style distance change; benchmarks/temporal.py): cockatoo 0.394, +18.9% -> 0.424,
-# +15.6%; fire2 0.364, +22.5% -> 0.478, +18.7%; the slow clips' warping error rose a little (README has all).
-# For the feed-forward backends' blends (Backend.colour_check).
-COLOUR_TOLERANCE = 0.05
-
-
 def estimate_motion(estimator: FlowEstimator, prev: np.ndarray, cur: np.ndarray,
                     flow_size: int | None = FLOW_SIZE, colour_tolerance: float | None = None) -> Motion:
-    """Frame `cur`'s motion from `prev`; with `colour_tolerance`, the colour check (above) in its confidence."""
+    """Frame `cur`'s motion from `prev`; with `colour_tolerance`, its confidence includes the colour check
+    (vidstyle.flow.ops.colour_match; vidstyle.backends.COLOUR_TOLERANCE says why)."""
     h, w = cur.shape[:2]
     scale = min(1.0, flow_size / max(h, w)) if flow_size else 1.0
     if scale < 1.0:

@@ -34,6 +34,14 @@ PLUGINS_ENV = "VIDSTYLE_BACKENDS"
 # The long side (px) flow runs at unless a backend or the user says otherwise: a quarter of the cost of 640 px,
 # which keeps the flow thread from starving the fast network of CPU (benchmarks/stages.py).
 FLOW_SIZE = 320
+# The forward-backward check trusts a match that both flows agree on. On a fast pan with motion blur that changes
+# from frame to frame, DIS agrees with itself on matches whose colours differ, and the temporal terms carried the
+# earlier frames' palette into later ones. So a pixel's reliability also falls with the colour difference at its
+# match (vidstyle.flow.ops.colour_match): to 1/e at a mean RGB difference of COLOUR_TOLERANCE (13 of 255).
+# Measured at 640 px with 640-px flow (AdaIN, warping error on/off, style distance change; benchmarks/temporal.py):
+# cockatoo 0.394, +18.9% -> 0.424, +15.6%; fire2 0.364, +22.5% -> 0.478, +18.7%; the slow clips' warping error
+# rose a little (README has all).
+COLOUR_TOLERANCE = 0.05
 # Resume data in batch jobs for backends that keep none by default: a kill then costs at most this many frames.
 BATCH_CHECKPOINT_EVERY = 30
 
@@ -49,8 +57,8 @@ class Backend:
     # Default long side (px) the flow runs at; 0 = the frame's own size. Finer flow costs CPU beside the network
     # and gives a lower warping error (benchmarks/temporal.py --flow-size).
     flow_size: int = FLOW_SIZE
-    # Whether the flow's confidence includes the colour check (vidstyle.temporal.COLOUR_TOLERANCE).
-    colour_check: bool = True
+    # The colour check's tolerance in the flow's confidence (COLOUR_TOLERANCE); None: no colour check.
+    colour_tolerance: float | None = COLOUR_TOLERANCE
     # Where the temporal term lives. True: on the network's features (inside the stylizer) and on the output,
     # which the video job applies (vidstyle.temporal.OutputBlender); False: wholly inside the stylizer.
     output_temporal: bool = True

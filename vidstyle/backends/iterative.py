@@ -82,7 +82,7 @@ BACKEND = Backend(
     output_temporal=False,  # the temporal term is in the optimised loss
     # Measured for the feed-forward blends only. Here the confidence also picks each pixel's start (warped output
     # or content), and on a small synthetic pair the check halved it, so 8 warm iterations no longer caught up.
-    colour_check=False,
+    colour_tolerance=None,
     checkpoint_every=1,  # seconds to minutes a frame: keep every one
     check=check,
     # Max RSS at 1080p: 9.1 GiB with 4 frames; a long clip adds the job's frame buffers, 1.1-1.5 GiB at 1080p

@@ -76,7 +76,7 @@ def colour_match(a: np.ndarray, b: np.ndarray, flow_ab: np.ndarray, tolerance: f
     Low where the flow's match shows other colours although both flows agree on it: motion blur that changes
     from frame to frame on a fast pan, where DIS finds smooth, consistent but wrong matches.
     """
-    matched = cv2.remap(b, sampling_map(flow_ab), None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    matched = warp(b, flow_ab)
     scale = np.full((1, 3), 1.0 / (3 * 255 * tolerance), np.float32)
     d = cv2.GaussianBlur(cv2.transform(cv2.absdiff(a, matched).astype(np.float32), scale), (0, 0), 1.0)
     return np.exp(-cv2.multiply(d, d))
