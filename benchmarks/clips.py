@@ -69,7 +69,7 @@ def main() -> None:
     OUT.mkdir(exist_ok=True)
     failures, thumbs = 0, []
     for clip in clips:
-        out = OUT / f"clip_{clip.stem}.mp4"
+        out = OUT / f"clip_{clip.name.replace('.', '_')}.mp4"  # the whole name: two clips share a stem
         start = time.perf_counter()
         proc = subprocess.run([sys.executable, "-m", "vidstyle.cli", "video", str(clip), "-s", str(style),
                                "-o", str(out), "--max-size", str(args.max_size), "--quiet"],

@@ -8,14 +8,16 @@ two differently painted textures and washes the style out (measured on 40 frames
 the plain blend that halved the warping error raised the Gram style loss by 45%). So it is applied twice:
   - to the network's coarsest activations (FeatureBlender, inside the backend), so the strokes follow the
     motion while the later layers still paint full-strength texture;
-  - to the output (OutputBlender, in the video job), splitting it into a smooth base, blended as above, and
-    detail, blended and then rescaled to the new frame's local detail energy (variance-preserving blending),
-    so the texture keeps its contrast; raised by up to DETAIL_GAIN where the feature term has left the new
-    frame with less fine detail than the network alone paints (see there).
+  - to the output (OutputBlender, in the video job), splitting it into three bands: a coarse one, blended as
+    above, and a middle band and the fine detail, each blended and then rescaled to the new frame's local
+    energy in that band (variance-preserving blending), so the strokes keep their contrast and colour; the
+    detail's raised by up to DETAIL_GAIN where the feature term has left the new frame with less fine detail
+    than the network alone paints (see there).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import cv2
@@ -119,6 +121,16 @@ DETAIL_GAIN = 1.35
 SLOW, FAST = 1.3, 1.8
 
 
+# The output term's bands (px at the size stylized) and the windows their local energy is measured over.
+# Blending the middle band as is, as the coarse band, took its contrast: on fire2's whip pan the strokes came out
+# duller and greyer than temporal-off, and the style distance rose 22% (every frame measured; AdaIN at 640 px,
+# weight 0.8). Keeping its energy (first measured with full-size blurs): +11%, at some warping error (0.478 ->
+# 0.513 of temporal-off), which raising the adain weight to 0.9 buys back: 0.485, +14.2%; the cockatoo 0.424,
+# +15.6% -> 0.416, +0.1% (every 10th frame). The figures for every clip: README, benchmarks/temporal.py --all.
+DETAIL_SIGMA, DETAIL_ENERGY_SIGMA = 1.0, 4.0
+COARSE_SIGMA, MID_ENERGY_SIGMA = 4.0, 16.0
+
+
 _SUM_CHANNELS = np.ones((1, 3), np.float32)  # cv2.transform matrix: per-pixel sum over the three channels
 
 
@@ -136,9 +148,30 @@ def _local_energy(detail: np.ndarray, sigma: float) -> np.ndarray:
     return cv2.GaussianBlur(cv2.transform(cv2.multiply(detail, detail), _SUM_CHANNELS), (ksize, ksize), sigma)
 
 
-def blend_output(fresh: np.ndarray, prev_output: np.ndarray, motion: Motion, weight: float,
-                 detail_sigma: float = 1.0, energy_sigma: float = 4.0) -> np.ndarray:
-    """The closed-form temporal step on HxWx3 float32 images in [0,1], with the detail's local energy kept.
+def _wide_blur(image: np.ndarray, sigma: float, factor: int = 4) -> np.ndarray:
+    """A Gaussian-like blur of width `sigma` (well above `factor`) at a `factor`-times smaller size: a fifth of the
+    full-size blur's cost. The area shrink and the linear enlargement add a width of about 2 px themselves."""
+    h, w = image.shape[:2]
+    small = cv2.resize(image, (-(-w // factor), -(-h // factor)), interpolation=cv2.INTER_AREA)
+    inner = max(sigma * sigma - 4.0, 0.25) ** 0.5 / factor
+    small = cv2.GaussianBlur(small, (0, 0), inner)
+    return cv2.resize(small, (w, h), interpolation=cv2.INTER_LINEAR)
+
+
+def _variance_kept(new_band: np.ndarray, old_band: np.ndarray, new: np.ndarray, old: np.ndarray,
+                   target: np.ndarray, energy: Callable[[np.ndarray], np.ndarray]) -> np.ndarray:
+    """The band blended per pixel (new * new_band + old * old_band), then rescaled so its local energy is
+    `target`'s: averaging two differently painted textures would otherwise lower their contrast."""
+    band = cv2.blendLinear(new_band, old_band, new, old)
+    gain = cv2.sqrt(cv2.divide(target + 1e-6, energy(band) + 1e-6))
+    np.multiply(band, gain[..., None], out=band)
+    return band
+
+
+def blend_output(fresh: np.ndarray, prev_output: np.ndarray, motion: Motion, weight: float) -> np.ndarray:
+    """The closed-form temporal step on HxWx3 float32 images in [0,1], in three bands: the coarse band (a blur
+    at COARSE_SIGMA) blended as is; the middle band (a blur at DETAIL_SIGMA, minus the coarse band) and the fine
+    detail (the rest) blended with their local energy kept, the detail's raised by up to DETAIL_GAIN.
 
     All in OpenCV, whose per-pixel-weighted blend (blendLinear) and channel sum (transform) are one pass each,
     with no torch threads beside the network's, and in place where a buffer is not needed again: this runs
@@ -148,18 +181,25 @@ def blend_output(fresh: np.ndarray, prev_output: np.ndarray, motion: Motion, wei
     warped = cv2.remap(prev_output, *motion.remap_maps(), cv2.INTER_CUBIC, borderMode=cv2.BORDER_REPLICATE)
     old = _past_share(motion.confidence, weight)  # the previous output's share, per pixel
     new = 1.0 - old
-    base_new = cv2.GaussianBlur(fresh, (0, 0), detail_sigma)
-    base_old = cv2.GaussianBlur(warped, (0, 0), detail_sigma)
+    base_new = cv2.GaussianBlur(fresh, (0, 0), DETAIL_SIGMA)
+    base_old = cv2.GaussianBlur(warped, (0, 0), DETAIL_SIGMA)
+    coarse_new, coarse_old = _wide_blur(base_new, COARSE_SIGMA), _wide_blur(base_old, COARSE_SIGMA)
+    mid_new = cv2.subtract(base_new, coarse_new)
+
+    def mid_energy(band: np.ndarray) -> np.ndarray:
+        return _wide_blur(cv2.transform(cv2.multiply(band, band), _SUM_CHANNELS), MID_ENERGY_SIGMA)
+
+    mid = _variance_kept(mid_new, cv2.subtract(base_old, coarse_old), new, old, mid_energy(mid_new), mid_energy)
     detail_new = cv2.subtract(fresh, base_new)
-    detail = cv2.blendLinear(detail_new, cv2.subtract(warped, base_old, dst=warped), new, old)
     lift = _past_share(motion.confidence, weight * FEATURE_RATIO)  # the feature term's share at each pixel
     lift *= motion.speed_ramp()
     lift *= np.float32(DETAIL_GAIN - 1.0)
     lift += 1.0
-    target = cv2.multiply(_local_energy(detail_new, energy_sigma), cv2.multiply(lift, lift))
-    gain = cv2.sqrt(cv2.divide(target + 1e-6, _local_energy(detail, energy_sigma) + 1e-6))
-    out = cv2.blendLinear(base_new, base_old, new, old)
-    np.multiply(detail, gain[..., None], out=detail)
+    target = cv2.multiply(_local_energy(detail_new, DETAIL_ENERGY_SIGMA), cv2.multiply(lift, lift))
+    detail = _variance_kept(detail_new, cv2.subtract(warped, base_old, dst=warped), new, old, target,
+                            lambda band: _local_energy(band, DETAIL_ENERGY_SIGMA))
+    out = cv2.blendLinear(coarse_new, coarse_old, new, old)
+    out += mid
     out += detail
     return np.clip(out, 0.0, 1.0, out=out)
 
