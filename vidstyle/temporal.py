@@ -149,8 +149,9 @@ def _local_energy(detail: np.ndarray, sigma: float) -> np.ndarray:
 
 
 def _wide_blur(image: np.ndarray, sigma: float, factor: int = 4) -> np.ndarray:
-    """A Gaussian-like blur of width `sigma` (well above `factor`) at a `factor`-times smaller size: a fifth of the
-    full-size blur's cost. The area shrink and the linear enlargement add a width of about 2 px themselves."""
+    """A Gaussian-like blur of width `sigma` (well above `factor`) at a `factor`-times smaller size, for a quarter
+    of the full-size blur's cost or less (640x360x3 at sigma 4: 0.6 against 2.6 ms). The area shrink and the
+    linear enlargement add a width of about 2 px themselves."""
     h, w = image.shape[:2]
     small = cv2.resize(image, (-(-w // factor), -(-h // factor)), interpolation=cv2.INTER_AREA)
     inner = max(sigma * sigma - 4.0, 0.25) ** 0.5 / factor
