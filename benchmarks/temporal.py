@@ -67,6 +67,7 @@ def main() -> None:
     for name in args.clips:
         clip = as_clip(name)
         rows = {}
+        every = 10 if frame_count(clip) >= 100 else 1  # the frames the style and content distances are taken on
         for weight in (0.0, args.weight):
             flow = f"_f{args.flow_size}" if args.flow_size is not None and weight else ""
             # The whole name: mdn_flower.mp4 and mdn_flower.webm share a stem.
@@ -80,7 +81,6 @@ def main() -> None:
             if keep and saved.exists() and saved.stat().st_mtime > out.stat().st_mtime:
                 report = json.loads(saved.read_text())
             else:
-                every = 10 if frame_count(clip) >= 100 else 1
                 report = evaluate_clip(clip, out, style=style, quiet=True, content=True, style_every=every)
                 saved.write_text(json.dumps(report))
             rows[weight] = report

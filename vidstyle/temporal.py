@@ -17,7 +17,6 @@ the plain blend that halved the warping error raised the Gram style loss by 45%)
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import cv2
@@ -141,11 +140,15 @@ def _past_share(confidence: np.ndarray, weight: float) -> np.ndarray:
     return share
 
 
-def _local_energy(detail: np.ndarray, sigma: float) -> np.ndarray:
-    """HxW: the detail's squared magnitude, summed over channels and averaged over a Gaussian window.
-    The window is cut at 2 sigma (half OpenCV's default): it only sets a gain, and it halves the cost."""
+def _local_energy(band: np.ndarray, sigma: float) -> np.ndarray:
+    """HxW: the band's squared magnitude, summed over channels and averaged over a Gaussian window. A narrow
+    window is cut at 2 sigma (half OpenCV's default): it only sets a gain, and it halves the cost; a wide one
+    (over 8 px) is taken at a quarter size (_wide_blur)."""
+    energy = cv2.transform(cv2.multiply(band, band), _SUM_CHANNELS)
+    if sigma > 8:
+        return _wide_blur(energy, sigma)
     ksize = 2 * round(2 * sigma) + 1
-    return cv2.GaussianBlur(cv2.transform(cv2.multiply(detail, detail), _SUM_CHANNELS), (ksize, ksize), sigma)
+    return cv2.GaussianBlur(energy, (ksize, ksize), sigma)
 
 
 def _wide_blur(image: np.ndarray, sigma: float, factor: int = 4) -> np.ndarray:
@@ -160,11 +163,11 @@ def _wide_blur(image: np.ndarray, sigma: float, factor: int = 4) -> np.ndarray:
 
 
 def _variance_kept(new_band: np.ndarray, old_band: np.ndarray, new: np.ndarray, old: np.ndarray,
-                   target: np.ndarray, energy: Callable[[np.ndarray], np.ndarray]) -> np.ndarray:
-    """The band blended per pixel (new * new_band + old * old_band), then rescaled so its local energy is
-    `target`'s: averaging two differently painted textures would otherwise lower their contrast."""
+                   target: np.ndarray, sigma: float) -> np.ndarray:
+    """The band blended per pixel (new * new_band + old * old_band), then rescaled so its local energy (window
+    `sigma`) is `target`: averaging two differently painted textures would otherwise lower their contrast."""
     band = cv2.blendLinear(new_band, old_band, new, old)
-    gain = cv2.sqrt(cv2.divide(target + 1e-6, energy(band) + 1e-6))
+    gain = cv2.sqrt(cv2.divide(target + 1e-6, _local_energy(band, sigma) + 1e-6))
     np.multiply(band, gain[..., None], out=band)
     return band
 
@@ -186,11 +189,8 @@ def blend_output(fresh: np.ndarray, prev_output: np.ndarray, motion: Motion, wei
     base_old = cv2.GaussianBlur(warped, (0, 0), DETAIL_SIGMA)
     coarse_new, coarse_old = _wide_blur(base_new, COARSE_SIGMA), _wide_blur(base_old, COARSE_SIGMA)
     mid_new = cv2.subtract(base_new, coarse_new)
-
-    def mid_energy(band: np.ndarray) -> np.ndarray:
-        return _wide_blur(cv2.transform(cv2.multiply(band, band), _SUM_CHANNELS), MID_ENERGY_SIGMA)
-
-    mid = _variance_kept(mid_new, cv2.subtract(base_old, coarse_old), new, old, mid_energy(mid_new), mid_energy)
+    mid = _variance_kept(mid_new, cv2.subtract(base_old, coarse_old), new, old,
+                         _local_energy(mid_new, MID_ENERGY_SIGMA), MID_ENERGY_SIGMA)
     detail_new = cv2.subtract(fresh, base_new)
     lift = _past_share(motion.confidence, weight * FEATURE_RATIO)  # the feature term's share at each pixel
     lift *= motion.speed_ramp()
@@ -198,7 +198,7 @@ def blend_output(fresh: np.ndarray, prev_output: np.ndarray, motion: Motion, wei
     lift += 1.0
     target = cv2.multiply(_local_energy(detail_new, DETAIL_ENERGY_SIGMA), cv2.multiply(lift, lift))
     detail = _variance_kept(detail_new, cv2.subtract(warped, base_old, dst=warped), new, old, target,
-                            lambda band: _local_energy(band, DETAIL_ENERGY_SIGMA))
+                            DETAIL_ENERGY_SIGMA)
     out = cv2.blendLinear(coarse_new, coarse_old, new, old)
     out += mid
     out += detail
