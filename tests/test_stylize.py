@@ -19,7 +19,7 @@ from vidstyle.media.images import resize_short_side
 from vidstyle.options import CommonOptions
 from vidstyle.settings import resolve
 from vidstyle.stylize.adain import AdainStylizer
-from vidstyle.temporal import Motion, OutputBlender, blend_output, estimate_motion
+from vidstyle.temporal import FeatureBlender, Motion, OutputBlender, blend_output, estimate_motion
 
 
 def to_u8(x: np.ndarray) -> np.ndarray:
@@ -136,6 +136,31 @@ def test_colour_check_keeps_a_whip_pan_from_carrying_the_earlier_palette():
         return float(np.mean([distance(o) for o in stylized_clip(frames, 0.8, est, colour_tolerance)[6:]]))
 
     assert run(COLOUR_TOLERANCE) < 0.9 * run(None)
+
+
+def test_feature_term_keeps_the_detail_of_a_texture_it_carries_along_a_pan():
+    """The kept activation is mostly the warped past, warped again every frame: bilinear warping piled up its
+    blur (measured 0.50x the fresh activation's spread after 15 frames of a half-cell pan), bicubic does not
+    (1.01x), and the result still lines up with the moving texture."""
+    h, w, shift = 48, 64, 0.5
+    rng = np.random.default_rng(0)
+    waves = [(rng.uniform(-0.3, 0.3), rng.uniform(-0.3, 0.3), rng.uniform(0, 6.3)) for _ in range(8)]
+
+    def activation(t: int) -> torch.Tensor:  # 8 channels of waves up to 0.3 cycles a cell, panning right
+        y, x = np.mgrid[0:h, 0:w].astype(np.float32)
+        return torch.from_numpy(np.stack([np.sin(2 * np.pi * (fx * (x - shift * t) + fy * y) + phase)
+                                          for fx, fy, phase in waves])[None].astype(np.float32))
+
+    flow = np.zeros((h, w, 2), np.float32)
+    flow[..., 0] = -shift  # each cell was half a cell to the left in the frame before
+    motion = Motion(flow, np.ones((h, w), np.float32))
+    blender = FeatureBlender(1.6)  # the fast backend's weight: the past's share is 0.93 where trusted
+    for t in range(16):
+        out = blender("x", activation(t), motion if t else None, (h, w))
+    inner = np.s_[..., 4:-4, 4:-4]  # away from the border the pan brings in
+    fresh = activation(15)[inner]
+    assert 0.9 < float(out[inner].std() / fresh.std()) < 1.1
+    assert np.corrcoef(out[inner].ravel(), fresh.ravel())[0, 1] > 0.9  # measured 0.96 (bilinear 0.85)
 
 
 def test_output_term_keeps_the_contrast_of_the_strokes_it_blends():
