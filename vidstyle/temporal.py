@@ -260,8 +260,8 @@ class FeatureBlender:
         grid, conf = motion.at(shape[-2], shape[-1], padded, prev.device)
         # Bicubic, as the output term's warp: the kept activation is mostly the warped past, warped again every
         # frame, and bilinear's blur piled up. With it the fast backend's frames had 0.73-0.90x the 1-4 px stroke
-        # detail of temporal-off's (mdn_flower, fire2, realshort, cutBunny); bicubic, 0.93-0.98x. In float32:
-        # PyTorch's bicubic grid_sample took 5x as long in bf16.
+        # detail of temporal-off's (benchmarks/fast_detail.py); bicubic, 0.93-0.98x. In float32: PyTorch's
+        # bicubic grid_sample took 5x as long in bf16.
         warped = F.grid_sample(prev.float(), grid, mode="bicubic", padding_mode="border", align_corners=True)
         lc = self.weight * conf
         return warped.to(dtype), (lc / (1.0 + lc)).to(dtype)
