@@ -16,7 +16,7 @@ import time
 
 import cv2
 import numpy as np
-from common import MEDIA, OUT, ROOT
+from common import MEDIA, OUT, ROOT, name_tag
 from PIL import Image
 
 from vidstyle.media.probe import audio_spans, frame_times
@@ -69,7 +69,7 @@ def main() -> None:
     OUT.mkdir(exist_ok=True)
     failures, thumbs = 0, []
     for clip in clips:
-        out = OUT / f"clip_{clip.name.replace('.', '_')}.mp4"  # the whole name: two clips share a stem
+        out = OUT / f"clip_{name_tag(clip.name)}.mp4"
         start = time.perf_counter()
         proc = subprocess.run([sys.executable, "-m", "vidstyle.cli", "video", str(clip), "-s", str(style),
                                "-o", str(out), "--max-size", str(args.max_size), "--quiet"],

@@ -18,6 +18,11 @@ OUT = ROOT / "bench-out"
 keep_freed_memory()  # as the CLI does, so in-process figures match what users get
 
 
+def name_tag(name: str) -> str:
+    """A clip's whole file name as a part of an output's name: mdn_flower.mp4 and mdn_flower.webm share a stem."""
+    return name.replace(".", "_")
+
+
 def need(rel: str) -> Path:
     path = MEDIA / rel
     if not path.exists():

@@ -17,7 +17,7 @@ import sys
 import av
 import cv2
 import numpy as np
-from common import OUT, ROOT, need
+from common import OUT, ROOT, name_tag, need
 
 from vidstyle.evaluate import evaluate_clip
 
@@ -48,7 +48,7 @@ def main() -> None:
         clip = need(f"video/{name}")
         figures = {}
         for label, weight in (("off", ["--temporal-weight", "0"]), ("on", [])):
-            out = OUT / f"fast_detail_{name.replace('.', '_')}_{label}.mp4"
+            out = OUT / f"fast_detail_{name_tag(name)}_{label}.mp4"
             out.unlink(missing_ok=True)  # vidstyle refuses to overwrite an output
             subprocess.run([sys.executable, "-m", "vidstyle.cli", "video", str(clip), "--backend", "fast",
                             "--style-id", str(args.style_id), "--max-size", str(args.max_size), *weight,

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import av
 import numpy as np
-from common import MEDIA, OUT, adain_settings, need, stylize
+from common import MEDIA, OUT, adain_settings, name_tag, need, stylize
 from PIL import Image
 
 from vidstyle.evaluate import evaluate_clip
@@ -70,9 +70,7 @@ def main() -> None:
         every = 10 if frame_count(clip) >= 100 else 1  # the frames the style and content distances are taken on
         for weight in (0.0, args.weight):
             flow = f"_f{args.flow_size}" if args.flow_size is not None and weight else ""
-            # The whole name: mdn_flower.mp4 and mdn_flower.webm share a stem.
-            tag = clip.name.replace(".", "_")
-            out = OUT / f"temporal_{tag}_s{args.max_size}_w{weight:g}{flow}_{Path(args.style).stem}.mp4"
+            out = OUT / f"temporal_{name_tag(clip.name)}_s{args.max_size}_w{weight:g}{flow}_{Path(args.style).stem}.mp4"
             keep = weight == 0 and args.keep_off and out.exists()
             if not keep:
                 result = stylize(clip, style, out, args.max_size, weight, flow_size=args.flow_size)

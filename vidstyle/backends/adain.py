@@ -47,7 +47,7 @@ BACKEND = Backend(
     options=AdainOptions,
     build=build,
     # Measured on every shared clip at 640 px (benchmarks/temporal.py --all, README): 0.9 keeps each one's warping
-    # error under half of temporal-off (0.35-0.49) and its style distance within +15% of it (fire2 +14.2%, the
+    # error under half of temporal-off (0.16-0.48) and its style distance within +15% of it (fire2 +9.7%, the
     # most). Before the output term kept its middle band's energy, 0.8 was the most the style bound allowed.
     temporal_weight=0.9,
     # Flow at up to 640 px: the network takes about 1.2 CPU-s a 640x360 frame, the motion stage about 55 CPU-ms
