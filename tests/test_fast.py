@@ -40,6 +40,32 @@ def test_port_matches_onnxruntime():
     assert np.abs(ours - ref).max() < 1e-4
 
 
+def test_the_decoders_half_size_forms_are_the_plain_layers_with_their_gradients():
+    """The upsampling and last layers run as convolutions at half size (ConvLayer): same values and weight
+    gradients as upsample + reflect pad + conv, and reflect pad + 9x9 conv, in training's batches too."""
+    import torch.nn.functional as F
+
+    from vidstyle.nets.multistyle import ConvLayer
+
+    def upsampled(x: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
+        return F.conv2d(F.pad(F.interpolate(x, scale_factor=2, mode="nearest"), (1,) * 4, mode="reflect"), w)
+
+    torch.manual_seed(0)
+    for layer, plain, size in (
+            (ConvLayer(6, 5, 3, 1, upsample=True), upsampled, (10, 14)),
+            (ConvLayer(5, 3, 9, 1, space_to_depth=True),
+             lambda x, w: F.conv2d(F.pad(x, (4,) * 4, mode="reflect"), w), (20, 28))):
+        x = torch.rand(2, layer.w.shape[1], *size)
+        ours = layer(x, torch.ones(1))
+        ref = layer.norm(plain(x, layer.w), torch.ones(1))
+        assert ours.shape == ref.shape
+        assert (ours - ref).abs().max() < 1e-4
+        probe = torch.rand_like(ref)
+        (g_ours,) = torch.autograd.grad((ours * probe).sum(), layer.w)
+        (g_ref,) = torch.autograd.grad((ref * probe).sum(), layer.w)
+        assert (g_ours - g_ref).abs().max() < 1e-2 * g_ref.abs().max()  # float32 sums in another order
+
+
 def test_style_vector_blends_and_checks():
     v = style_vector((3, 19), (0.3, 0.7))
     assert abs(float(v.sum()) - 1) < 1e-6 and abs(float(v[19]) - 0.7) < 1e-6
