@@ -64,6 +64,10 @@ def test_the_decoders_half_size_forms_are_the_plain_layers_with_their_gradients(
         (g_ours,) = torch.autograd.grad((ours * probe).sum(), layer.w)
         (g_ref,) = torch.autograd.grad((ref * probe).sum(), layer.w)
         assert (g_ours - g_ref).abs().max() < 1e-2 * g_ref.abs().max()  # float32 sums in another order
+        with torch.no_grad():  # the form's weight is kept between frames, and made again after a training step
+            layer(x, torch.ones(1))
+            layer.w.add_(torch.randn_like(layer.w))
+            assert (layer(x, torch.ones(1)) - layer.norm(plain(x, layer.w), torch.ones(1))).abs().max() < 1e-4
 
 
 def test_style_vector_blends_and_checks():
