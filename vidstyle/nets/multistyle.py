@@ -82,8 +82,8 @@ class ConvLayer(nn.Module):
     - the last 9x9 conv (at full size, a few channels in, 4 in the shipped network, and 3 out: a poor fit for the
       kernels' vector lanes) = pixel_unshuffle of its padded input, a 5x5 conv on 4x the channels giving 12,
       then pixel_shuffle.
-    bf16 at 640x360 on 2 EPYC cores, the decoder 21.0 -> 10.4 ms (with the planar norm above); float32
-    43.5 -> 24.0 ms.
+    bf16 at 640x360 on 2 EPYC cores, the decoder 21.0 -> 10.4 ms (with the planar norm above), the whole network
+    0.78x the time; float32 43.5 -> 24.0 ms, 0.74x (benchmarks/fast_layers.py).
     """
 
     def __init__(self, cin: int, cout: int, kernel: int, styles: int, stride: int = 1, upsample: bool = False,
