@@ -8,6 +8,9 @@
           --temporal-weight 0, for adain, fast and iterative (lossless output, so only the stylization differs);
           frames around the cut written as PNG.
   cost    `vidstyle video` at 640 px with --cuts auto against --cuts off, in alternating pairs (target <= 3%).
+  window  TransNetV2 on one window of 100 real frames, on one thread as the job runs it, at --precision: the
+          network as vidstyle loads it (its pools read the maps in place) against the package's own layers,
+          interleaved (--pairs rounds, 5 windows each); CPU ms a window and the verdicts' largest difference.
   fades   a shared clip with its last 30 frames ramped to black: per-frame mean brightness of source and output,
           a pure black frame's maximum, and the normal frames' gains (adain and fast).
   bars    a shared clip letterboxed to 2.39:1 inside 16:9, against the same clip unpadded: the bars' maximum and
@@ -27,7 +30,7 @@ from pathlib import Path
 
 import cv2
 import numpy as np
-from common import OUT, ROOT, need
+from common import OUT, ROOT, cpu_line, need
 
 from vidstyle.media.synthetic import join_shots, read_frames
 from vidstyle.media.video import Frame, VideoSource
@@ -139,6 +142,40 @@ def cost(pairs: int, precision: str) -> None:
     print(f"detection cost: median ratio {statistics.median(ratios):.3f} over {pairs} pairs (target <= 1.03)")
 
 
+def window(pairs: int, precision: str) -> None:
+    import copy
+
+    import torch
+
+    from vidstyle.device import autocast, pick_precision, torch_threads
+    from vidstyle.shots import THUMB, _load_transnet
+
+    dtype = pick_precision(torch.device("cpu"), precision)
+    print(cpu_line(), f"; TransNetV2 in {dtype or torch.float32}, 1 thread", flush=True)
+    thumbs = [cv2.resize(f, THUMB, interpolation=cv2.INTER_AREA) for f in decode(need("video/mdn_flower.mp4"))[:100]]
+    batch = torch.from_numpy(np.stack(thumbs))[None]
+    ours = _load_transnet("cpu")
+    package = copy.deepcopy(ours)
+    for stack in package.SDDCNN:
+        stack.pool = torch.nn.AvgPool3d((1, 2, 2))
+
+    def timed(model) -> tuple[float, torch.Tensor]:
+        start = time.process_time()
+        with torch_threads(1), torch.inference_mode(), autocast(torch.device("cpu"), dtype):
+            for _ in range(5):
+                out = model.predict_raw(batch)[0]
+        return (time.process_time() - start) / 5 * 1000, out
+
+    timed(ours), timed(package)  # warm-up: oneDNN's kernels are made on first use
+    ratios = []
+    for i in range(pairs):
+        (a, got), (b, want) = (timed(ours), timed(package)) if i % 2 else (timed(package), timed(ours))[::-1]
+        ratios.append(a / b)
+        print(f"  round {i + 1}: vidstyle {a:.0f}, package {b:.0f} CPU ms a window, ratio {a / b:.3f}", flush=True)
+    print(f"median ratio {statistics.median(ratios):.3f} over {pairs} rounds; verdicts differ by at most "
+          f"{(got - want).abs().max().item():.2g}")
+
+
 def mean_brightness(frames: list[np.ndarray]) -> np.ndarray:
     return np.array([float(cv2.cvtColor(f, cv2.COLOR_RGB2GRAY).mean()) for f in frames])
 
@@ -194,13 +231,14 @@ def bars() -> None:
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("parts", nargs="*", default=["detect", "state", "cost", "fades", "bars"])
-    ap.add_argument("--pairs", type=int, default=4)
-    ap.add_argument("--precision", default="auto", help="cost: the jobs' --precision (fp32 for the AVX2 path)")
+    ap.add_argument("--pairs", type=int, default=4, help="cost and window: rounds")
+    ap.add_argument("--precision", default="auto", help="cost and window: the jobs' --precision "
+                    "(fp32 for the AVX2 path)")
     args = ap.parse_args()
     OUT.mkdir(exist_ok=True)
     for part in args.parts:
         print(f"== {part}", flush=True)
-        cost(args.pairs, args.precision) if part == "cost" else globals()[part]()
+        globals()[part](args.pairs, args.precision) if part in ("cost", "window") else globals()[part]()
 
 
 if __name__ == "__main__":

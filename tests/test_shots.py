@@ -83,6 +83,32 @@ def test_stage_keeps_packets_in_order_and_marks_listed_cuts(clip):
     assert all(framing.area is None for _, framing in frames)
 
 
+def test_transnet_verdicts_are_the_packages_own():
+    """Its pools read the network's channels-last maps in place (vidstyle.shots._load_transnet); the verdicts
+    must be those of the package's own layers, in float32 and under bf16 autocast, on 100 real frames."""
+    import copy
+
+    import torch
+
+    from vidstyle.device import autocast
+    from vidstyle.media.video import Frame, VideoSource
+    from vidstyle.shots import _load_transnet, thumbnail
+
+    with VideoSource(media("video/mdn_flower.mp4")) as src:
+        thumbs = [thumbnail(f.rgb) for f in src.frames(320) if isinstance(f, Frame)][:100]
+    batch = torch.from_numpy(np.stack(thumbs))[None]
+    ours = _load_transnet("cpu")
+    package = copy.deepcopy(ours)
+    for stack in package.SDDCNN:
+        assert not isinstance(stack.pool, torch.nn.AvgPool3d)
+        stack.pool = torch.nn.AvgPool3d((1, 2, 2))
+    for dtype in (None, torch.bfloat16):
+        with torch.inference_mode(), autocast(torch.device("cpu"), dtype):
+            got, want = ours.predict_raw(batch)[0], package.predict_raw(batch)[0]
+        assert got.shape == want.shape == (1, 100, 1)
+        assert torch.allclose(got, want, atol=1e-5), (dtype, (got - want).abs().max())
+
+
 def test_brightness_gain_keeps_dark_frames_dark():
     grey = np.full((8, 8, 3), 100, np.uint8)
     assert brightness_gain(grey, np.full((8, 8, 3), 0.45, np.float32)) == 1.0  # within LIFT of the source: as is
