@@ -171,6 +171,27 @@ def test_batch_killed_with_sigkill_then_rerun_matches_uninterrupted(tmp_path, st
         assert int(stylized) == int(total) - int(start)
 
 
+def test_batch_removes_resume_data_a_kill_left_beside_a_finished_output(tmp_path, style_png):
+    """A kill after the output was renamed into place, before its resume folder was removed (found by the SIGKILL
+    test above at a random moment): the rerun skips the finished output and removes the folder."""
+    from vidstyle.batch import BatchJob, run_batch
+    from vidstyle.checkpoint import Checkpoint
+
+    presets = write_presets(tmp_path / "presets", style_png)
+    clip = tmp_path / "clip.mp4"
+    write_clip(clip, 96, 64, frames=8, fps=10, audio=False)
+    job = BatchJob([clip], ["tiny-fast"], tmp_path / "out", jobs=1, presets_dir=presets)
+    # Checkpoint.clear runs when the job opens an empty resume folder, and again once the output is in place.
+    with pytest.raises(KeyboardInterrupt), raising_on_call(Checkpoint, "clear", 2, KeyboardInterrupt):
+        run_batch(job, quiet=True)
+    output = tmp_path / "out" / "clip.tiny-fast.mp4"
+    made = output.read_bytes()
+    assert leftovers(tmp_path / "out") == [".clip.tiny-fast.mp4.vidstyle-resume"]
+    (items,) = run_batch(job, quiet=True)
+    assert items.status == "skipped" and output.read_bytes() == made
+    assert leftovers(tmp_path / "out") == []
+
+
 def test_batch_goes_on_past_a_bad_clip_and_says_so(tmp_path, style_png):
     write_presets(tmp_path / "presets", style_png)
     good = tmp_path / "good.mp4"

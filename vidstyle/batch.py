@@ -22,6 +22,7 @@ from __future__ import annotations
 import glob
 import logging
 import os
+import shutil
 import time
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -142,6 +143,23 @@ def check_presets(job: BatchJob) -> None:
         resolve(preset, job.settings, job.presets_dir, JOB_SETTINGS)
 
 
+def skip_finished(item: Item) -> bool:
+    """Whether the item's output is there already (then it is marked skipped). Outputs are renamed into place
+    only when whole, so resume data or segments still beside one were left by a job killed between that rename
+    and their removal: they are removed here, or a batch that skips the output would keep them for good."""
+    from vidstyle.checkpoint import folder_for
+    from vidstyle.units import units_folder
+
+    if not item.output.exists():
+        return False
+    item.status, item.message = "skipped", "output exists"
+    for folder in (folder_for(item.output), units_folder(item.output)):
+        if folder.is_dir():
+            log.info("removing %s, left beside the finished %s", folder.name, item.output.name)
+            shutil.rmtree(folder, ignore_errors=True)
+    return True
+
+
 def run_item(item: Item, overrides: dict[str, Any], presets_dir: Path | None, quiet: bool, span: Span | None = None,
              on_frames: Callable[[int], None] | None = None) -> Item:
     """Run one input x preset (or, with a `span`, that part of its clip into `item.output`: vidstyle.units);
@@ -224,12 +242,7 @@ def run_batch(job: BatchJob, quiet: bool = False) -> list[Item]:
     check_presets(job)
     job.output_dir.mkdir(parents=True, exist_ok=True)
     items = plan(job)
-    todo = []
-    for item in items:
-        if item.output.exists():
-            item.status, item.message = "skipped", "output exists"
-        else:
-            todo.append(item)
+    todo = [item for item in items if not skip_finished(item)]
     jobs, threads = worker_budget(job.jobs)
     log.info("%d outputs: %d to make, %d already there; %d at a time, %d threads each", len(items), len(todo),
              len(items) - len(todo), jobs, threads)

@@ -21,7 +21,6 @@ from typing import Any
 
 import cv2
 import numpy as np
-import torch
 
 from vidstyle.errors import UserError
 
@@ -65,6 +64,8 @@ class Checkpoint:
         state_file = self.folder / "state.pt"
         if resume and state_file.exists():
             try:
+                import torch
+
                 state = torch.load(state_file, weights_only=False)
             except Exception:  # noqa: BLE001 - an unreadable state is only a lost head start
                 state = None
@@ -113,6 +114,8 @@ class Checkpoint:
     def save_state(self, saved: Saved) -> None:
         """Record that frames up to `saved.frame` are on disk and the state after them; atomic, so a kill during
         it leaves the previous state."""
+        import torch  # here, not at the top: a batch names resume folders without loading torch
+
         tmp = self.folder / "state.pt.part"
         # Not dataclasses.asdict: it would deep-copy the tensors first.
         torch.save({"key": self.key, **{f.name: getattr(saved, f.name) for f in dataclasses.fields(Saved)}}, tmp)

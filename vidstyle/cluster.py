@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from vidstyle.batch import JOB_SETTINGS, BatchJob, Item, check_presets, plan, run_item
+from vidstyle.batch import JOB_SETTINGS, BatchJob, Item, check_presets, plan, run_item, skip_finished
 from vidstyle.errors import UserError
 from vidstyle.units import Span, load_plan, save_plan, segment_path, split, units_folder
 
@@ -312,12 +312,7 @@ def _run(ray: Any, job: BatchJob, items: list[Item], quiet: bool) -> list[Item]:
     shape = worker_shape(job, nodes)
     count = shape.count(nodes)
     clips = [_Clip(n, item) for n, item in enumerate(items)]
-    todo = []
-    for clip in clips:
-        if clip.item.output.exists():
-            clip.item.status, clip.item.message = "skipped", "output exists"
-        else:
-            todo.append(clip)
+    todo = [clip for clip in clips if not skip_finished(clip.item)]
     if not todo:
         return items
     estimates = {c.index: _estimated_frames(c.item.source) for c in todo}
