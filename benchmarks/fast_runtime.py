@@ -17,6 +17,7 @@ import argparse
 import multiprocessing
 import statistics
 import time
+from collections.abc import Callable
 
 import vidstyle  # noqa: F401 - before torch: its OpenMP setting, as the CLI has it
 import numpy as np
@@ -83,15 +84,22 @@ def main() -> None:
         stylizer = resolve(None, {"backend": "fast", "style_id": [19], "precision": precision, "runtime": "torch"}
                            ).build(0.0)
         runners[f"PyTorch {precision} ({stylizer.dtype})"] = stylizer.stylize
+    report(interleaved(runners, frames, args.rounds, args.neighbour), "onnxruntime, shipped graph")
+
+
+def interleaved(runners: dict[str, Callable[[np.ndarray], object]], frames: list[np.ndarray], rounds: int,
+                neighbour: bool) -> dict[str, list[float]]:
+    """Each runner's ms a frame in each round, the runners taking turns over the same frames (after one warm-up
+    frame each); with `neighbour`, beside a process that keeps a core busy."""
     stop = multiprocessing.Event()
-    neighbour = multiprocessing.Process(target=busy, args=(stop,), daemon=True) if args.neighbour else None
-    if neighbour:
-        neighbour.start()
-    for run in runners.values():  # warm-up
+    other = multiprocessing.Process(target=busy, args=(stop,), daemon=True) if neighbour else None
+    if other:
+        other.start()
+    for run in runners.values():
         run(frames[0])
     times: dict[str, list[float]] = {name: [] for name in runners}
     try:
-        for _ in range(args.rounds):
+        for _ in range(rounds):
             for name, run in runners.items():
                 start = time.perf_counter()
                 for rgb in frames:
@@ -99,11 +107,15 @@ def main() -> None:
                 times[name].append(1000 * (time.perf_counter() - start) / len(frames))
     finally:
         stop.set()
-    base = statistics.median(times["onnxruntime, shipped graph"])
+    return times
+
+
+def report(times: dict[str, list[float]], base_name: str) -> None:
+    base = statistics.median(times[base_name])
     for name, values in times.items():
         median = statistics.median(values)
         print(f"{name:<46} {median:7.1f} ms a frame (rounds {min(values):.0f}-{max(values):.0f})  "
-              f"{base / median:5.2f}x onnxruntime, shipped graph")
+              f"{base / median:5.2f}x {base_name}")
 
 
 if __name__ == "__main__":
