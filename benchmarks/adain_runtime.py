@@ -54,11 +54,10 @@ def main() -> None:
     def stylizer(precision: str):
         return resolve(None, {"backend": "adain", "style": [style], "precision": precision}).build(0.0)
 
+    ref = stylizer("fp32")  # also what onnxruntime runs, exported below
     runners = {}
-    for precision in ("fp32", "auto"):
-        s = stylizer(precision)
+    for precision, s in (("fp32", ref), ("auto", stylizer("auto"))):
         runners[f"PyTorch {precision} ({s.autocast or torch.float32})"] = s.stylize
-    ref = stylizer("fp32")
     mean, std, _ = ref._targets(frames[0])
     example = to_tensor(frames[0], torch.device("cpu")).contiguous()
     with tempfile.TemporaryDirectory() as tmp, torch.inference_mode():

@@ -148,11 +148,11 @@ def window(pairs: int, precision: str) -> None:
     import torch
 
     from vidstyle.device import autocast, pick_precision, torch_threads
-    from vidstyle.shots import THUMB, _load_transnet
+    from vidstyle.shots import _load_transnet, thumbnail
 
     dtype = pick_precision(torch.device("cpu"), precision)
     print(cpu_line(), f"; TransNetV2 in {dtype or torch.float32}, 1 thread", flush=True)
-    thumbs = [cv2.resize(f, THUMB, interpolation=cv2.INTER_AREA) for f in decode(need("video/mdn_flower.mp4"))[:100]]
+    thumbs = [thumbnail(rgb) for rgb in decode(need("video/mdn_flower.mp4"))[:100]]
     batch = torch.from_numpy(np.stack(thumbs))[None]
     ours = _load_transnet("cpu")
     package = copy.deepcopy(ours)
@@ -169,7 +169,10 @@ def window(pairs: int, precision: str) -> None:
     timed(ours), timed(package)  # warm-up: oneDNN's kernels are made on first use
     ratios = []
     for i in range(pairs):
-        (a, got), (b, want) = (timed(ours), timed(package)) if i % 2 else (timed(package), timed(ours))[::-1]
+        if i % 2:
+            (a, got), (b, want) = timed(ours), timed(package)
+        else:
+            (b, want), (a, got) = timed(package), timed(ours)
         ratios.append(a / b)
         print(f"  round {i + 1}: vidstyle {a:.0f}, package {b:.0f} CPU ms a window, ratio {a / b:.3f}", flush=True)
     print(f"median ratio {statistics.median(ratios):.3f} over {pairs} rounds; verdicts differ by at most "
