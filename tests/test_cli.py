@@ -278,3 +278,33 @@ def test_a_truncated_input_is_said_to_have_ended_early(tmp_path, style_png):
     assert "the input ended early:" in proc.stderr and "of the 48 frames" in proc.stderr, proc.stderr
     proc = run_cli("video", whole, "--backend", "fast", "-o", tmp_path / "out2.mp4", "--quiet", "--max-size", "32")
     assert proc.returncode == 0 and "ended early" not in proc.stderr, proc.stderr
+
+
+def test_a_header_counting_time_ticks_is_not_taken_for_a_truncated_input(tmp_path):
+    """An AVI's header counts ticks of its frame rate, dropped frames included (opencvdoc_tree_cinepak_noaudio.avi:
+    68 frames over 444 ticks): a whole clip, or a segment whose end was reached, did not end early. (A truncated
+    MP4 still did: the test above.)"""
+    import fractions
+
+    clip = tmp_path / "gappy.avi"
+    with av.open(str(clip), "w") as c:
+        stream = c.add_stream("mjpeg", rate=15)
+        stream.width, stream.height, stream.pix_fmt = 64, 48, "yuvj420p"
+        for i in range(20):  # one frame in five ticks: 20 frames, 96 in the header
+            frame = av.VideoFrame.from_ndarray(np.full((48, 64, 3), i * 10, np.uint8), format="rgb24")
+            frame.pts, frame.time_base = i * 5, fractions.Fraction(1, 15)
+            for packet in stream.encode(frame):
+                c.mux(packet)
+        for packet in stream.encode():
+            c.mux(packet)
+    with av.open(str(clip)) as c:
+        assert c.streams.video[0].frames == 96
+    for extra in ([], ["--end", "3"], ["--start", "1", "--end", "4.5"]):
+        proc = run_cli("video", clip, "--backend", "fast", "-o", tmp_path / "out.mp4", "--quiet", "--max-size", "32",
+                       "--cuts", "off", *extra)
+        assert proc.returncode == 0 and "ended early" not in proc.stderr, (extra, proc.stderr)
+    cut = tmp_path / "cut.avi"  # cut in its seventh frame: said as corrupt after the six decoded
+    cut.write_bytes(clip.read_bytes()[: clip.stat().st_size // 2])
+    proc = run_cli("video", cut, "--backend", "fast", "-o", tmp_path / "out.mp4", "--quiet", "--max-size", "32",
+                   "--cuts", "off")
+    assert proc.returncode == 2 and "corrupt or undecodable video data after 6 frames " in proc.stderr, proc.stderr

@@ -98,6 +98,7 @@ class VideoResult:
     boundaries: list[Boundary] = field(default_factory=list)  # where shots started, after the first
     reached: float = 0.0  # the clip time of the last frame
     short: str = ""  # why the input ended before what its container states, if it did
+    stopped_at_end: bool = False  # the decoding stopped at the segment's end, not at the input's
 
     @property
     def fps(self) -> float:
@@ -389,4 +390,5 @@ def _stream(source_path: Path, output: Path, stylizer: Stylizer, estimator: Flow
                 checkpoint.clear()  # bad input stays bad: nothing to resume (a kill or Ctrl-C keeps the data)
             raise
     written = max(0, frames - options.warmup)
-    return VideoResult(written, time.perf_counter() - started, stylized, skip, shots.boundaries, reached)
+    return VideoResult(written, time.perf_counter() - started, stylized, skip, shots.boundaries, reached,
+                       stopped_at_end=source.stopped_at_end)

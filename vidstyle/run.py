@@ -144,7 +144,9 @@ def run_video(clip: Path, output: Path, settings: Settings, quiet: bool = False,
         result = stylize_video(clip, output, stylizer, estimator, options, checkpoint)
     resumed = f", resumed at frame {result.resumed_from}" if result.resumed_from else ""
     shots = f", {len(result.boundaries) + 1} shots" if result.boundaries else ""
-    result.short = "" if span else _ended_early(result, expected, duration if end is None else None, rate)
+    if not span:
+        stated = [t for t in (duration, end.seconds if end else None) if t is not None]
+        result.short = _ended_early(result, expected, min(stated) if stated else None, rate)
     if result.short:
         log.warning("%s: %s", clip, result.short)
     log.info("wrote %s: %d frames%s (%d stylized in this run%s) in %.1f s (%.2f fps)%s", output, result.frames, shots,
@@ -153,14 +155,22 @@ def run_video(clip: Path, output: Path, settings: Settings, quiet: bool = False,
     return result
 
 
-def _ended_early(result: VideoResult, expected: int | None, duration: float | None, rate: float) -> str:
-    """Words for an input that ended well before what its container states (a truncated or damaged file), or
-    ""; a frame or two of difference is the usual rounding of stated lengths."""
-    if not expected or result.frames >= expected - max(2, 0.02 * expected):
+def _ended_early(result: VideoResult, expected: int | None, until: float | None, rate: float) -> str:
+    """Words for an input that ended well before what its container states (a truncated or damaged file), or "".
+
+    `expected`: the frames the container states for the job (header count or duration x rate); `until`: the clip
+    time the job should reach (the stated duration, or the segment's end). Short in both count and time: a
+    header may count time ticks, not frames (an AVI with dropped frames: 68 frames over the 444 ticks of its
+    29.6 s), and a clip's last frame may be held for long; a frame or two of difference is the usual rounding of
+    stated lengths. A segment whose end was reached was not cut short, however few frames it had."""
+    if not expected or result.stopped_at_end or result.frames >= expected - max(2, 0.02 * expected):
+        return ""
+    reached = result.reached + 1 / rate  # the last frame is shown for about a frame
+    if until is not None and reached >= until - max(2 / rate, 0.02 * until):
         return ""
     told = f"{result.frames} of the {expected} frames"
-    if duration:
-        told += f", {result.reached + 1 / rate:.2f} s of {duration:.2f} s,"
+    if until is not None:
+        told += f", {reached:.2f} s of {until:.2f} s,"
     return f"the input ended early: {told} its container states (a truncated or damaged file?)"
 
 

@@ -139,6 +139,7 @@ class VideoSource:
             self._decoder.thread_type = "AUTO"
             self.alpha = True
         self._shift = 0  # a segment's first frame's pts: subtracted from the frames' timestamps
+        self.stopped_at_end = False  # whether `frames` stopped at a segment's end (not at the input's)
 
     def estimated_frames(self, start: TimePoint | None = None, end: TimePoint | None = None) -> int | None:
         """Frame count for progress bars: the header's count, else duration x rate; None when unknown. With a
@@ -182,7 +183,7 @@ class VideoSource:
         one's), and the audio packets of the same span, shifted alike (cut at packet boundaries).
         """
         streams = [self.stream, *(self.audio_streams if with_audio else [])]
-        index = kept = 0
+        index = kept = decoded = 0
         step = _pts_step(self.rate, self.time_base)
         last_pts: int | None = None
         offset: float | None = None if start else 0.0  # the clip time that becomes 0 (audio is shifted alike)
@@ -200,7 +201,7 @@ class VideoSource:
                 index += 1
                 return
             if end is not None and end.reached(index, seconds):
-                video_done = True
+                video_done = self.stopped_at_end = True
                 return
             if shift_pts is None:
                 shift_pts, offset = pts, seconds
@@ -243,6 +244,7 @@ class VideoSource:
                 if video_done:
                     continue
                 for vf in (self._decoder.decode(packet) if self._decoder else packet.decode()):
+                    decoded += 1
                     pts = vf.pts if vf.pts is not None else (0 if last_pts is None else last_pts + step)
                     last_pts = pts
                     for vf, pts in order.push(vf, pts):
@@ -256,7 +258,9 @@ class VideoSource:
                 yield from audio(timeline.finish(trim_end=end is None))
         except av.error.FFmpegError as exc:
             reason = _ffmpeg_reason(exc)
-            raise UserError(f"corrupt or undecodable video data after frame {index} ({reason})", self.path) from None
+            # `decoded`, not the frames passed on: up to _Reorder.DEPTH of them are still held
+            raise UserError(f"corrupt or undecodable video data after {decoded} frames ({reason})",
+                            self.path) from None
         if order.repaired:
             log.warning("%s: %d frames came with their timestamps out of order; they were given them in order "
                         "(as players show them)", self.path, order.repaired)
