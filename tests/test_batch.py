@@ -213,6 +213,23 @@ def test_batch_goes_on_past_a_bad_clip_and_says_so(tmp_path, style_png):
     assert "done 0, skipped 1, failed 1" in again.stdout
 
 
+def test_inputs_sharing_a_stem_keep_their_extension_in_the_output_names(tmp_path):
+    """clip.mp4 and clip.webm in one batch (as mdn_flower.mp4 and mdn_flower.webm in the shared folder) get
+    outputs of their own; outputs that would still collide are refused in one line naming both sources."""
+    from vidstyle.batch import BatchJob, plan
+
+    a, b = tmp_path / "a", tmp_path / "b"
+    out = tmp_path / "out"
+    items = plan(BatchJob([a / "clip.mp4", a / "clip.webm", a / "other.mp4", a / "photo.jpg"], ["p", "q"], out))
+    assert [i.output.name for i in items] == [
+        "clip.mp4.p.mp4", "clip.mp4.q.mp4", "clip.webm.p.mp4", "clip.webm.q.mp4",
+        "other.p.mp4", "other.q.mp4", "photo.p.png", "photo.q.png"]
+    with pytest.raises(UserError, match=f"{a / 'clip.mp4'} and {b / 'clip.mp4'} would both write clip.mp4.p.mp4"):
+        plan(BatchJob([a / "clip.mp4", a / "clip.webm", b / "clip.mp4"], ["p"], out))
+    with pytest.raises(UserError, match="the presets a/p.toml and b/p.toml would both write clip.p.mp4"):
+        plan(BatchJob([a / "clip.mp4"], ["a/p.toml", "b/p.toml"], out))
+
+
 def test_resume_data_for_other_settings_is_not_used(tmp_path, style_png):
     from vidstyle.run import run_video
 

@@ -123,17 +123,25 @@ def expand_inputs(patterns: list[str]) -> list[Path]:
 
 
 def plan(job: BatchJob) -> list[Item]:
+    """Every input with every preset, each output named `STEM.PRESET.mp4` (`.png` for a photo); inputs that share
+    a stem (clip.mp4 and clip.webm) keep their extension in it (`clip.webm.PRESET.mp4`), so that none collide."""
     from vidstyle.media.images import is_image
 
+    stems = [source.stem for source in job.inputs]
     items = []
     names = [Path(p).stem for p in job.presets]
-    for source in job.inputs:
+    for source, stem in zip(job.inputs, stems):
+        base = source.name if stems.count(stem) > 1 else stem
         for preset, name in zip(job.presets, names):
             suffix = ".png" if is_image(source) else ".mp4"
-            items.append(Item(source, preset, job.output_dir / f"{source.stem}.{name}{suffix}"))
-    outputs = [i.output for i in items]
-    if len(set(outputs)) != len(outputs):
-        raise UserError("two inputs share a file name (outputs would collide); rename one or run them apart")
+            items.append(Item(source, preset, job.output_dir / f"{base}.{name}{suffix}"))
+    seen: dict[Path, Item] = {}
+    for item in items:
+        other = seen.setdefault(item.output, item)
+        if other is not item:
+            pair = f"{other.source} and {item.source}" if other.source != item.source else \
+                f"the presets {other.preset} and {item.preset}"
+            raise UserError(f"{pair} would both write {item.output.name}; rename one or run them apart")
     return items
 
 
@@ -280,9 +288,10 @@ def summary_rows(items: list[Item]) -> list[tuple[str, ...]]:
     """The summary table's rows; on a Ray cluster, with the seconds each node spent on the item."""
     rows = []
     for i in items:
+        message = i.message.removeprefix(f"{i.source}: ")  # the input column names it
         row = (i.source.name, Path(i.preset).stem, i.status, f"{i.seconds:.1f}", str(i.stylized),
                str(i.resumed_from or ""), "; ".join(m for m in (i.output.name if i.status != "failed" else "",
-                                                               i.message) if m))
+                                                               message) if m))
         if any(item.nodes for item in items):
             row += (", ".join(f"{node} {seconds:.1f} s" for node, seconds in sorted(i.nodes.items())),)
         rows.append(row)

@@ -289,11 +289,16 @@ def batch(
     else:
         items = run_batch(job, quiet=quiet)
     table = Table(title=f"vidstyle batch: {time.perf_counter() - started:.1f} s")
+    rows = summary_rows(items)
+    resumed = any(row[5] for row in rows)  # the column only where a clip resumed: a narrow terminal needs the room
     for column in ("input", "preset", "status", "seconds", "stylized", "resumed at", "output / problem",
                    *(("nodes",) if job.ray else ())):
-        table.add_column(column)
-    for row in summary_rows(items):
-        table.add_row(*row, style={"failed": "red", "skipped": "dim"}.get(row[2]))
+        if column != "resumed at" or resumed:
+            # Names and messages folded onto more lines, not cut: which file it was matters most.
+            table.add_column(column, overflow="fold" if column in ("input", "output / problem") else "ellipsis")
+    for row in rows:
+        table.add_row(*(cell for k, cell in enumerate(row) if k != 5 or resumed),
+                      style={"failed": "red", "skipped": "dim"}.get(row[2]))
     console.print(table)
     counts = {s: sum(i.status == s for i in items) for s in ("done", "skipped", "failed")}
     typer.echo(f"done {counts['done']}, skipped {counts['skipped']}, failed {counts['failed']}")
