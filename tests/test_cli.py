@@ -146,6 +146,21 @@ def test_bad_input_is_one_line_and_exit_2(tmp_path, clip, style_png, case):
     assert leftovers(tmp_path) == []
 
 
+@pytest.mark.parametrize("command, output", [("image", "out.xyz"), ("video", "out.mp4")])
+def test_what_the_user_gave_is_refused_before_torch_loads(tmp_path, clip, style_png, command, output):
+    """An image format Pillow cannot write, a start past the clip's stated end: one line, before torch and the
+    networks load (seconds on a busy machine) and, for a still, before it is stylized."""
+    source, extra = (style_png, []) if command == "image" else (clip, ["--start", "60"])
+    code = ("import sys\nfrom vidstyle.cli import main\ntry:\n    main()\nfinally:\n"
+            "    print('torch loaded' if 'torch' in sys.modules else 'torch not loaded')\n")
+    argv = [command, str(source), "--style", str(style_png), "-o", str(tmp_path / output), "--quiet", *extra]
+    proc = subprocess.run([sys.executable, "-c", code, *argv], capture_output=True, text=True, cwd=ROOT)
+    assert proc.returncode == 2 and proc.stdout.strip() == "torch not loaded", (proc.stdout, proc.stderr)
+    expect = "unknown image format '.xyz'" if command == "image" else "start 60 s is past the end of the clip ("
+    assert expect in only_line(proc)
+    assert not (tmp_path / output).exists()
+
+
 def test_messages_are_one_line_each_when_stderr_is_not_a_terminal(tmp_path, clip, style_png):
     """Logs and scripts read whole lines: no wrapping at the terminal width where there is no terminal."""
     out = tmp_path / "a-long-output-name-that-makes-the-message-longer-than-forty-columns.mp4"

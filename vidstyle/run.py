@@ -34,7 +34,7 @@ def run_image(photo: Path, output: Path, settings: Settings, sheet: bool = False
     import cv2
 
     from vidstyle.media.atomic import atomic_output, check_output_path
-    from vidstyle.media.images import load_image, save_image
+    from vidstyle.media.images import image_format, load_image, save_image
     from vidstyle.media.video import check_frame_size, fit_size
     from vidstyle.progress import make_progress
 
@@ -45,6 +45,7 @@ def run_image(photo: Path, output: Path, settings: Settings, sheet: bool = False
         raise UserError(f"--sheet: the {backend.name} backend has no contact sheet (backends with one: "
                         f"{', '.join(with_sheets)})")
     check_output_path(output, [photo, *common.style])
+    image_format(output)
     check_styles(settings)
     still = load_image(photo)
     h, w = still.rgb.shape[:2]
@@ -215,6 +216,9 @@ def _read_clip(clip: Path, settings: Settings) -> tuple[float, float | None, int
         rate, duration = float(source.rate), source.duration()
         check_frame_size(*source.size, common.max_size, clip)
         expected = source.estimated_frames(_time(out.start, "start"), _time(out.end, "end"))
+    start = _time(out.start, "start")
+    if start is not None and start.seconds is not None and duration is not None and start.seconds >= duration:
+        raise UserError(f"start {start} is past the end of the clip ({duration:.2f} s)", clip)
     points = _cut_list(Path(out.cuts).expanduser(), duration) if out.cuts not in ("auto", "off") else None
     settings.looks.check_clip(duration, None)
     return rate, duration, expected, points

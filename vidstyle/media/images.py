@@ -76,6 +76,14 @@ def _to_still(img: Image.Image) -> Still:
     return Still(rgb, alpha)
 
 
+def image_format(path: Path) -> str:
+    """Pillow's name for the format `path`'s extension asks for; one line for one it cannot write."""
+    fmt = Image.registered_extensions().get(path.suffix.lower())
+    if fmt is None or fmt not in Image.SAVE:
+        raise UserError(f"unknown image format {path.suffix.lower()!r}; use .png, .jpg, .webp or .tif", path)
+    return fmt
+
+
 def save_image(path: Path, rgb: np.ndarray, alpha: np.ndarray | None = None, fmt_hint: Path | None = None) -> None:
     """Save `rgb` (with `alpha` where the format holds one). `fmt_hint` names the format when `path` is temporary."""
     suffix = (fmt_hint or path).suffix.lower()
@@ -84,8 +92,6 @@ def save_image(path: Path, rgb: np.ndarray, alpha: np.ndarray | None = None, fmt
         if alpha.shape != rgb.shape[:2]:
             alpha = np.asarray(Image.fromarray(alpha).resize((rgb.shape[1], rgb.shape[0]), Image.BILINEAR))
         img.putalpha(Image.fromarray(alpha))
-    fmt = Image.registered_extensions().get(suffix)
-    if fmt is None:
-        raise UserError(f"unknown image format {suffix!r}; use .png, .jpg, .webp or .tif", fmt_hint or path)
+    fmt = image_format(fmt_hint or path)
     params = {"quality": 95} if fmt in ("JPEG", "WEBP") else {}
     img.save(path, format=fmt, **params)

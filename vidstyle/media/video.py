@@ -266,7 +266,8 @@ class VideoSource:
                         "(as players show them)", self.path, order.repaired)
         if kept == 0:
             if start is not None and index > 0:
-                raise UserError(f"start {start} is past the end of the clip ({index} frames)", self.path)
+                counted = f" ({index} frames)" if start.frame is not None else ""  # after a seek, index is not
+                raise UserError(f"start {start} is past the end of the clip{counted}", self.path)
             raise UserError("has no decodable video frames", self.path)
 
     def audio_packets(self) -> Iterator[av.Packet]:
