@@ -171,6 +171,33 @@ def test_batch_killed_with_sigkill_then_rerun_matches_uninterrupted(tmp_path, st
         assert int(stylized) == int(total) - int(start)
 
 
+def test_batch_stops_at_once_on_sigterm_and_resumes(tmp_path, style_png):
+    """SIGTERM reaches the batch process alone (Ctrl-C reaches its workers too): it stops its workers at once
+    rather than wait for their clips, exits 143, and the rerun resumes what they left."""
+    presets = write_presets(tmp_path / "presets", style_png)
+    clips = []
+    for n in range(2):
+        clips.append(tmp_path / f"clip{n}.mp4")
+        write_clip(clips[-1], 96, 64, frames=400, fps=25, audio=False)
+    args = [*map(str, clips), "--preset", "tiny-fast", "--presets-dir", str(presets), "-q", "--jobs", "2",
+            "-o", str(tmp_path / "out")]
+    batch = _batch(args, tmp_path)
+    deadline = time.time() + 300
+    while not list((tmp_path / "out").glob(".*vidstyle-resume/state.pt")) and time.time() < deadline:
+        time.sleep(0.02)
+    batch.send_signal(signal.SIGTERM)
+    sent = time.time()
+    log, _ = batch.communicate(timeout=60)
+    assert batch.returncode == 143 and "terminated" in log, log
+    assert time.time() - sent < 10, "it waited for the clips"
+    assert not list((tmp_path / "out").glob("*.mp4"))
+    rerun = _batch(args, tmp_path)
+    log, _ = rerun.communicate(timeout=600)
+    assert rerun.returncode == 0 and "resumed at" in log, log
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["clip0.tiny-fast.mp4", "clip1.tiny-fast.mp4"]
+    assert all(len(decoded(tmp_path / "out" / f"clip{n}.tiny-fast.mp4")) == 400 for n in range(2))
+
+
 def test_batch_removes_resume_data_a_kill_left_beside_a_finished_output(tmp_path, style_png):
     """A kill after the output was renamed into place, before its resume folder was removed (found by the SIGKILL
     test above at a random moment): the rerun skips the finished output and removes the folder."""

@@ -231,7 +231,10 @@ def test_corrupt_clip_fails_cleanly(tmp_path, style_png):
     assert list(tmp_path.iterdir()) == []
 
 
-def test_ctrl_c_stops_cleanly(tmp_path, style_png):
+@pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGTERM])
+def test_ctrl_c_stops_cleanly(tmp_path, style_png, stop):
+    """Ctrl-C, and SIGTERM (`kill`, `timeout`, a container stopping) alike: no output, no temporary file left,
+    the resume data kept. Left to its default, SIGTERM left the temporary output beside the target."""
     src = tmp_path / "long.mp4"
     write_clip(src, 160, 96, frames=600, fps=30, audio=True)
     out = tmp_path / "out.mp4"
@@ -247,10 +250,10 @@ def test_ctrl_c_stops_cleanly(tmp_path, style_png):
         time.sleep(0.05)
     time.sleep(1.0)  # let it stylize some more frames
     assert proc.poll() is None, "the job ended before it could be interrupted"
-    proc.send_signal(signal.SIGINT)
+    proc.send_signal(stop)
     _, err = proc.communicate(timeout=60)
-    assert proc.returncode == 130, err
-    assert "interrupted" in err and "Traceback" not in err
+    assert proc.returncode == (130 if stop == signal.SIGINT else 143), err
+    assert ("interrupted" if stop == signal.SIGINT else "terminated") in err and "Traceback" not in err
     assert not out.exists() and leftovers(tmp_path) == []
     assert list(resume.glob("frames/*.png"))  # the finished frames are kept for the next run to resume from
 

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import glob
 import logging
+import multiprocessing
 import os
 import shutil
 import time
@@ -30,7 +31,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from vidstyle.errors import UserError
+from vidstyle.errors import Terminated, UserError
 from vidstyle.malloc import keep_freed_memory
 from vidstyle.looks import TABLE
 from vidstyle.settings import preset_values, read_preset, resolve
@@ -265,17 +266,22 @@ def run_batch(job: BatchJob, quiet: bool = False) -> list[Item]:
         task = progress.add_task("batch", total=len(todo), unit="items/s")
         futures = {pool.submit(run_item, item, job.settings, job.presets_dir, True): n
                    for n, item in enumerate(todo)}
-        for future in as_completed(futures):
-            done = future.result()
-            todo[futures[future]].__dict__.update(done.__dict__)
-            _report(done)
-            progress.advance(task)
+        try:
+            for future in as_completed(futures):
+                done = future.result()
+                todo[futures[future]].__dict__.update(done.__dict__)
+                _report(done)
+                progress.advance(task)
+        except Terminated:
+            # Ctrl-C reaches the workers from the terminal; a SIGTERM only this process, which would wait here for
+            # their clips to finish. They stop now, as if killed: their clips resume on the next run.
+            for child in multiprocessing.active_children():
+                child.terminate()
+            raise
     return items
 
 
 def _spawn():
-    import multiprocessing
-
     return multiprocessing.get_context("spawn")  # fork would copy torch's thread pools in a broken state
 
 

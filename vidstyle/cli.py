@@ -5,6 +5,7 @@ from __future__ import annotations
 import inspect
 import json
 import logging
+import signal
 import sys
 import time
 import typing
@@ -15,7 +16,7 @@ from typing import Annotated, Any, Optional
 import typer
 from rich.markup import escape
 
-from vidstyle.errors import SettingError, UserError
+from vidstyle.errors import SettingError, Terminated, UserError
 from vidstyle.malloc import keep_freed_memory
 from vidstyle.progress import console
 
@@ -28,7 +29,7 @@ app = typer.Typer(add_completion=False, pretty_exceptions_enable=False, no_args_
                   help="Stylize film clips and photos with neural style transfer, keeping audio, timing and "
                        "orientation, without flicker.")
 log = logging.getLogger("vidstyle")
-_state = {"debug": False}
+_state = {"debug": False, "terminated": False}
 
 def _opt(*names: str, help: str, **kw):
     return typer.Option(*names, help=help, show_default=False, **kw)
@@ -435,12 +436,19 @@ def eval_(
         typer.echo(f"content distance: {report['content_distance']:.6f}")
 
 
+def _terminate(signum: int, frame: object) -> None:
+    _state["terminated"] = True
+    raise Terminated
+
+
 def main() -> None:
     """Entry point: people see one line per problem; --debug shows the traceback."""
+    # Left to its default, SIGTERM ended the process on the spot, with a temporary output left beside the target.
+    signal.signal(signal.SIGTERM, _terminate)
     try:
-        code = app(standalone_mode=False)  # Typer turns Ctrl-C into a returned 130 in this mode
+        code = app(standalone_mode=False)  # Typer turns Ctrl-C (and Terminated) into a returned 130 in this mode
         if code == 130:
-            raise KeyboardInterrupt
+            raise Terminated if _state["terminated"] else KeyboardInterrupt
         if isinstance(code, int) and code:
             sys.exit(code)
     except UserError as exc:
@@ -448,13 +456,14 @@ def main() -> None:
             raise
         console.print(f"[bold red]vidstyle: error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
         sys.exit(exc.exit_code)
-    except KeyboardInterrupt:
-        console.print("vidstyle: interrupted; no output was written", highlight=False)
-        sys.exit(130)
+    except KeyboardInterrupt as exc:
+        stopped = "terminated" if isinstance(exc, Terminated) else "interrupted"
+        console.print(f"vidstyle: {stopped}; no partial output was written", highlight=False)
+        sys.exit(Terminated.exit_code if isinstance(exc, Terminated) else 130)
     except typer.Exit as exc:
         sys.exit(exc.exit_code)
     except typer.Abort:
-        console.print("vidstyle: interrupted; no output was written", highlight=False)
+        console.print("vidstyle: interrupted; no partial output was written", highlight=False)
         sys.exit(130)
     except _UsageProblem as exc:
         exc.show()

@@ -30,3 +30,10 @@ class SettingError(UserError):
         if origin:
             self.args = (f"{self.args[0]} ({origin})",)
         return self
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM (`kill`, `timeout`, a container or service stopping), raised in the main thread so that it stops
+    the job as Ctrl-C does: no half-written output, resume data kept (vidstyle.cli.main installs it)."""
+
+    exit_code = 143  # 128 + SIGTERM, as a shell reports a process the signal ended
