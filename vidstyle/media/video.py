@@ -384,9 +384,14 @@ def open_sink(path: Path, fmt_path: Path, source: VideoSource, settings: EncodeS
 UNPLAYABLE_AUDIO = {("mp4", "vorbis"), ("mov", "vorbis"), ("mov", "opus")}
 
 
+def codec_name(stream: av.stream.Stream) -> str:
+    """The codec's own name (mp3, opus), not its decoder's or encoder's (mp3float, libopus)."""
+    return stream.codec_context.codec.canonical_name
+
+
 def can_copy_audio(stream: av.audio.AudioStream, fmt: str) -> bool:
     """Whether `fmt` accepts `stream`'s packets as they are: try writing a header, as the real mux will."""
-    if (fmt, stream.codec_context.name) in UNPLAYABLE_AUDIO:
+    if (fmt, codec_name(stream)) in UNPLAYABLE_AUDIO:
         return False
     buf = io.BytesIO()
     try:
@@ -478,7 +483,7 @@ class VideoSink:
                     out.layout = src.codec_context.layout
                 log.warning(
                     "audio stream #%d (%s) transcoded to %s: %s does not carry %s as it is",
-                    src.index, src.codec_context.name, out.codec_context.name, self.fmt, src.codec_context.name,
+                    src.index, codec_name(src), codec_name(out), self.fmt, codec_name(src),
                 )
             self._audio[src.index] = (out, copy)
         early, self._early_audio = self._early_audio, []
