@@ -257,6 +257,24 @@ def test_inputs_sharing_a_stem_keep_their_extension_in_the_output_names(tmp_path
         plan(BatchJob([a / "clip.mp4"], ["a/p.toml", "b/p.toml"], out))
 
 
+def test_a_file_name_with_glob_characters_is_taken_as_it_is(tmp_path, monkeypatch):
+    """"take [1].mp4" exists: it is that file, not a pattern matching "take 1.mp4"; patterns still match, and
+    "~" is the home folder, in a job file too."""
+    from vidstyle.batch import expand_inputs, load_job
+
+    for name in ("take [1].mp4", "take 1.mp4", "b.mp4"):
+        (tmp_path / name).write_bytes(b"")
+    monkeypatch.setenv("HOME", str(tmp_path))
+    assert expand_inputs([str(tmp_path / "take [1].mp4")]) == [tmp_path / "take [1].mp4"]
+    assert expand_inputs([str(tmp_path / "take [12].mp4")]) == [tmp_path / "take 1.mp4"]
+    assert expand_inputs(["~/b.mp4", "~/t*.mp4"]) == [tmp_path / n for n in ("b.mp4", "take 1.mp4", "take [1].mp4")]
+    job = tmp_path / "sub" / "job.toml"
+    job.parent.mkdir()
+    job.write_text('inputs = ["~/take [1].mp4"]\npresets = ["fast-quick"]\noutput_dir = "~/out"\n')
+    loaded = load_job(job)
+    assert loaded.inputs == [tmp_path / "take [1].mp4"] and loaded.output_dir == tmp_path / "out"
+
+
 def test_resume_data_for_other_settings_is_not_used(tmp_path, style_png):
     from vidstyle.run import run_video
 

@@ -84,16 +84,16 @@ def load_job(path: Path) -> BatchJob:
     unknown = set(table) - {"output_dir", "inputs", "presets", "jobs", "settings", "description", TABLE, *CLUSTER_KEYS}
     if unknown:
         raise UserError(f"unknown keys in the job file: {', '.join(sorted(unknown))}", path)
-    inputs = expand_inputs([str(base / p) for p in table.get("inputs", [])])
+    inputs = expand_inputs([str(base / Path(p).expanduser()) for p in table.get("inputs", [])])
     presets = table.get("presets", [])
-    presets = [str(base / p) if p.endswith(".toml") else p for p in presets]
+    presets = [str(base / Path(p).expanduser()) if p.endswith(".toml") else p for p in presets]
     if not inputs or not presets:
         raise UserError("a job file needs `inputs` and `presets`", path)
     settings = dict(table.get("settings", {}))
     if TABLE in table:  # styles named in the tables are relative to the job file, as in a preset
         settings[TABLE] = preset_values(path)[TABLE]
-    job = BatchJob(inputs, presets, base / table.get("output_dir", "."), int(table.get("jobs", BatchJob.jobs)),
-                   settings)
+    output_dir = base / Path(table.get("output_dir", ".")).expanduser()
+    job = BatchJob(inputs, presets, output_dir, int(table.get("jobs", BatchJob.jobs)), settings)
     for key, kind in CLUSTER_KEYS.items():
         if key in table:
             value = table[key]
@@ -116,7 +116,9 @@ def expand_inputs(patterns: list[str]) -> list[Path]:
     that it fails as a missing file, in the summary."""
     found: list[Path] = []
     for pattern in patterns:
-        matches = sorted(glob.glob(os.path.expanduser(pattern))) if glob.has_magic(pattern) else [pattern]
+        path = os.path.expanduser(pattern)
+        # A file that exists is taken by its name, whatever it holds: "take [1].mp4" is a file, not a pattern.
+        matches = [path] if not glob.has_magic(path) or os.path.exists(path) else sorted(glob.glob(path))
         if not matches:
             raise UserError(f"no input matches {pattern!r}")
         found += [Path(m) for m in matches if Path(m) not in found]
