@@ -385,11 +385,12 @@ def shots(
 
     from vidstyle.device import pick_device
     from vidstyle.media.atomic import atomic_output, check_output_path
-    from vidstyle.media.images import save_image
+    from vidstyle.media.images import image_format, save_image
     from vidstyle.shots import clock, contact_sheet, list_shots
 
     if sheet is not None:
         check_output_path(sheet, [clip])
+        image_format(sheet)
     found, firsts = list_shots(clip, cuts, str(pick_device("auto")))
     if as_json:
         sys.stdout.write(json.dumps([dataclasses.asdict(s) for s in found], indent=1) + "\n")
@@ -401,7 +402,7 @@ def shots(
     if sheet is not None:
         with atomic_output(sheet) as tmp:
             save_image(tmp, contact_sheet(found, firsts), fmt_hint=sheet)
-        log.info("wrote %s (%d shots)", sheet, len(found))
+        log.info("wrote %s (%d shot%s)", sheet, len(found), "" if len(found) == 1 else "s")
 
 
 @app.command("eval")
