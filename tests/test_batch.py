@@ -275,6 +275,30 @@ def test_a_file_name_with_glob_characters_is_taken_as_it_is(tmp_path, monkeypatc
     assert loaded.inputs == [tmp_path / "take [1].mp4"] and loaded.output_dir == tmp_path / "out"
 
 
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full (Linux), a device that is always full")
+def test_resume_data_on_a_full_disk_is_an_error_that_says_so(tmp_path):
+    """cv2.imwrite returned False on a full tmpfs, leaving no frame, and True on /dev/full (the error lost when
+    the file closed), and torch.save said 'unexpected pos 64 vs 0': the job went on without the frames it would
+    resume from. Both now stop it with errno ENOSPC."""
+    import errno
+
+    import torch
+
+    from vidstyle.checkpoint import Checkpoint, Saved
+
+    rgb = np.zeros((16, 16, 3), np.uint8)
+    checkpoint = Checkpoint(tmp_path / "out.mp4", "key", 1)
+    checkpoint.open(resume=False)
+    checkpoint.frame_path(0).symlink_to("/dev/full")
+    with pytest.raises(OSError) as raised:
+        checkpoint.save_frame(0, rgb)
+    assert raised.value.errno == errno.ENOSPC
+    (checkpoint.folder / "state.pt.part").symlink_to("/dev/full")
+    with pytest.raises(OSError) as raised:
+        checkpoint.save_state(Saved(0, {"x": torch.zeros(3)}, None, []))
+    assert raised.value.errno == errno.ENOSPC
+
+
 def test_resume_data_for_other_settings_is_not_used(tmp_path, style_png):
     from vidstyle.run import run_video
 

@@ -10,6 +10,7 @@ folder, so whatever a kill leaves behind is found and removed on the next run.
 from __future__ import annotations
 
 import dataclasses
+import io
 import hashlib
 import json
 import logging
@@ -117,8 +118,10 @@ class Checkpoint:
         import torch  # here, not at the top: a batch names resume folders without loading torch
 
         tmp = self.folder / "state.pt.part"
+        buffer = io.BytesIO()
         # Not dataclasses.asdict: it would deep-copy the tensors first.
-        torch.save({"key": self.key, **{f.name: getattr(saved, f.name) for f in dataclasses.fields(Saved)}}, tmp)
+        torch.save({"key": self.key, **{f.name: getattr(saved, f.name) for f in dataclasses.fields(Saved)}}, buffer)
+        tmp.write_bytes(buffer.getbuffer())  # Python's own write: a full disk is an OSError that says so
         os.replace(tmp, self.folder / "state.pt")
 
     def clear(self) -> None:
@@ -126,9 +129,11 @@ class Checkpoint:
 
 
 def _write_png(path: Path, rgb: np.ndarray, atomic: bool) -> None:
-    # Compression level 1: several times faster than the default for ~10% larger files.
+    # Compression level 1: several times faster than the default for ~10% larger files. Encoded in memory and
+    # written by Python: cv2.imwrite only returns False when the disk is full, leaving a cut file to resume from.
     target = path.with_suffix(".part.png") if atomic else path
-    cv2.imwrite(str(target), rgb[..., ::-1], [cv2.IMWRITE_PNG_COMPRESSION, 1])
+    _, png = cv2.imencode(".png", rgb[..., ::-1], [cv2.IMWRITE_PNG_COMPRESSION, 1])
+    target.write_bytes(png.data)
     if atomic:
         os.replace(target, path)
 

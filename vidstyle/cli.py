@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import inspect
 import json
 import logging
@@ -472,6 +473,11 @@ def main() -> None:
     except Exception as exc:  # noqa: BLE001 - the one place that turns surprises into a line
         if _state["debug"]:
             raise
+        if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT):  # a full disk is no surprise
+            where = f" holding {Path(exc.filename).parent}" if exc.filename else ""
+            console.print(f"[bold red]vidstyle: error:[/] no space left on the device{escape(where)}; no partial "
+                          "output was left", highlight=False, soft_wrap=True)
+            sys.exit(1)
         console.print(f"[bold red]vidstyle: unexpected error:[/] {exc.__class__.__name__}: {escape(str(exc))} "
                       "(run with --debug for details)", highlight=False, soft_wrap=True)
         sys.exit(1)
