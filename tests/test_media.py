@@ -245,3 +245,79 @@ def test_an_opaque_alpha_plane_is_left_out_without_a_word(tmp_path, caplog):
     assert alpha_planes(src) is not None and min(a.min() for a in alpha_planes(src)) == 255
     copy_clip(src, tmp_path / "out.mp4", max_size=64)
     assert "alpha" not in caplog.text
+
+
+PATCHES = [(255, 0, 0), (0, 255, 0), (0, 0, 255), (255, 255, 0), (0, 255, 255), (200, 120, 60), (60, 160, 90)]
+
+
+def patches(width: int, height: int) -> np.ndarray:
+    rgb = np.zeros((height, width, 3), np.uint8)
+    step = width // len(PATCHES)
+    for i, colour in enumerate(PATCHES):
+        rgb[:, i * step:(i + 1) * step] = colour
+    return rgb
+
+
+def patch_colours(rgb: np.ndarray) -> np.ndarray:
+    step = rgb.shape[1] // len(PATCHES)
+    return np.array([rgb[rgb.shape[0] // 2, i * step + step // 2] for i in range(len(PATCHES))], np.int16)
+
+
+def write_yuv(path: Path, rgb: np.ndarray, matrix, full_range: bool = False, tag: bool = False) -> None:
+    """Three frames of `rgb` in 4:2:0 made with `matrix`, the stream tagged with it (and the range) or not."""
+    from av.video.reformatter import ColorRange
+
+    with av.open(str(path), "w") as c:
+        stream = c.add_stream("libx264", rate=24, options={"crf": "4"})
+        stream.width, stream.height, stream.pix_fmt = rgb.shape[1], rgb.shape[0], "yuv420p"
+        colour_range = ColorRange.JPEG if full_range else ColorRange.MPEG
+        if tag or full_range:
+            stream.codec_context.color_range = int(colour_range)
+        if tag:
+            stream.codec_context.colorspace = 1 if matrix.name == "ITU709" else 6
+        for k in range(3):
+            frame = av.VideoFrame.from_ndarray(rgb, format="rgb24").reformat(
+                format="yuv420p", dst_colorspace=matrix, dst_color_range=colour_range)
+            frame.pts = k
+            for packet in stream.encode(frame):
+                c.mux(packet)
+        for packet in stream.encode():
+            c.mux(packet)
+
+
+def read_first(path: Path) -> np.ndarray:
+    with VideoSource(path) as src:
+        return next(f.rgb for f in src.frames() if isinstance(f, Frame))
+
+
+def test_colours_are_read_as_players_show_them_and_written_tagged(tmp_path):
+    """Untagged YUV is read with the matrix players assume (BT.709 at HD sizes, BT.601 below), tagged YUV and
+    full range with their tags; outputs are BT.709, limited range, tagged so, with the source's primaries and
+    transfer. Untagged BT.601 (PyAV's default), the output's pure green showed as (0, 215, 0) at HD in players."""
+    from av.video.reformatter import Colorspace
+
+    for (w, h), matrix, full, tag in [((1280, 720), Colorspace.ITU709, False, False),
+                                      ((640, 360), Colorspace.ITU601, False, False),
+                                      ((640, 360), Colorspace.ITU709, False, True),
+                                      ((1280, 720), Colorspace.ITU601, True, True)]:
+        clip = tmp_path / f"in_{w}_{matrix.name}_{full}.mp4"
+        write_yuv(clip, patches(w, h), matrix, full, tag)
+        got = patch_colours(read_first(clip))
+        assert np.abs(got - np.array(PATCHES)).max() <= 4, (w, matrix, full, tag, got)
+
+    source = media("video/mdn_flower.mp4")  # tagged BT.601 with SMPTE 170M primaries and transfer
+    out = tmp_path / "out.mp4"
+    with VideoSource(source) as src:
+        sink = open_sink(out, out, src, EncodeSettings(preset="ultrafast"), audio=False)
+        for k in range(3):
+            sink.write_frame(patches(1280, 720), k * src.time_base.denominator // 30 // src.time_base.numerator)
+        sink.close()
+    with av.open(str(out)) as c:
+        cc = c.streams.video[0].codec_context
+        assert (cc.colorspace, cc.color_range, cc.color_primaries, cc.color_trc) == (1, 1, 6, 6)
+        frame = next(c.decode(video=0))
+        as_709 = patch_colours(frame.reformat(format="rgb24", src_colorspace=Colorspace.ITU709).to_ndarray())
+        as_601 = patch_colours(frame.reformat(format="rgb24", src_colorspace=Colorspace.ITU601).to_ndarray())
+    assert np.abs(as_709 - np.array(PATCHES)).max() <= 4, as_709
+    assert np.abs(as_601 - np.array(PATCHES)).max() > 20  # the tag is what makes players show it right
+    assert np.abs(patch_colours(read_first(out)) - np.array(PATCHES)).max() <= 4

@@ -14,6 +14,7 @@ from typing import Any
 
 import av
 import numpy as np
+from av.video.reformatter import ColorRange, Colorspace, VideoReformatter
 
 from vidstyle.errors import SettingError, UserError
 from vidstyle.media.audio import AudioTimeline
@@ -66,6 +67,26 @@ def check_frame_size(width: int, height: int, max_size: int | None, path: Path, 
     if min(tw, th) < MIN_SIDE:
         at = f" (at max_size {max_size}: {tw}x{th})" if (tw, th) != (width, height) else ""
         raise UserError(f"{width}x{height} frames{at} are below the {MIN_SIDE}-px side vidstyle stylizes", path)
+
+
+# Colour. A YUV frame is read with the matrix its tag names or, untagged, the one players assume (mpv's rule:
+# BT.709 from 1280 px wide or over 576 high, else BT.601). Outputs are written with BT.709 and tagged so, with
+# the source's primaries and transfer (the pixels keep them). Untagged, as PyAV writes by default, BT.601 pixels
+# were shown as BT.709 by players at HD sizes and by browsers at any: pure green as (0, 215, 0).
+_UNSPECIFIED = 2  # AVCOL_SPC_UNSPECIFIED, AVCOL_PRI_UNSPECIFIED, AVCOL_TRC_UNSPECIFIED
+_BT709 = 1  # AVCOL_SPC_BT709, AVCOL_PRI_BT709, AVCOL_TRC_BT709
+
+
+def is_yuv(pix_fmt: str) -> bool:
+    fmt = av.VideoFormat(pix_fmt)
+    return not (fmt.is_rgb or fmt.has_palette) and len(fmt.components) >= 3
+
+
+def read_matrix(vf: av.VideoFrame) -> Colorspace | None:
+    """The matrix to read `vf` with where its tag does not name one (None: its tag's, or not YUV)."""
+    if vf.colorspace != _UNSPECIFIED or not is_yuv(vf.format.name):
+        return None
+    return Colorspace.ITU709 if vf.width >= 1280 or vf.height > 576 else Colorspace.ITU601
 
 
 class _Reorder:
@@ -139,6 +160,7 @@ class VideoSource:
             self._decoder.thread_type = "AUTO"
             self.alpha = True
         self._shift = 0  # a segment's first frame's pts: subtracted from the frames' timestamps
+        self._to_rgb_fmt = VideoReformatter()  # one converter for the clip: a new one a frame costs its set-up
         self.stopped_at_end = False  # whether `frames` stopped at a segment's end (not at the input's)
 
     def estimated_frames(self, start: TimePoint | None = None, end: TimePoint | None = None) -> int | None:
@@ -306,7 +328,9 @@ class VideoSource:
         # swscale converts any pixel format (10-bit, 4:4:4, rgb24, palettes) and scales in one pass. Alpha goes
         # through 16 bits: 10- and 12-bit alpha (ProRes 4444) read to 8 bits exactly as they were written.
         fmt = "rgba64le" if self.alpha else "rgb24"
-        pixels = vf.reformat(width=sw, height=sh, format=fmt, interpolation="AREA" if sw < w else None).to_ndarray()
+        pixels = self._to_rgb_fmt.reformat(vf, width=sw, height=sh, format=fmt,
+                                           interpolation="AREA" if sw < w else None,
+                                           src_colorspace=read_matrix(vf)).to_ndarray()
         if self.alpha:
             pixels = ((pixels.astype(np.uint32) * 255 + 32767) // 65535).astype(np.uint8)
         if turns:
@@ -426,6 +450,8 @@ class VideoSink:
         self.time_base = Fraction(1, source.time_base.denominator)
         self.stream: av.video.stream.VideoStream | None = None
         self.alpha = False  # whether the output stream has an alpha plane (set when it opens)
+        self.yuv = False  # whether it is YUV, written with BT.709 (set when it opens)
+        self._to_yuv = VideoReformatter()
         self._last_pts: int | None = None
         self._copying = False  # video packets copied (open_copy), not encoded
         self._audio: dict[int, tuple[av.audio.AudioStream, bool]] = {}
@@ -439,6 +465,12 @@ class VideoSink:
         self.alpha = has_alpha(stream.pix_fmt)
         stream.time_base = self.time_base
         stream.codec_context.time_base = self.time_base
+        self.yuv = is_yuv(stream.pix_fmt)
+        if self.yuv:
+            cc, src = stream.codec_context, self.source.stream.codec_context
+            cc.colorspace, cc.color_range = _BT709, int(ColorRange.MPEG)
+            cc.color_primaries = src.color_primaries if src.color_primaries != _UNSPECIFIED else _BT709
+            cc.color_trc = src.color_trc if src.color_trc != _UNSPECIFIED else _BT709
         opts = {}
         if self.codec in CRF_CODECS:
             opts["crf"] = str(s.crf)
@@ -519,6 +551,9 @@ class VideoSink:
                             "it)", self.source.path, self.codec)
                 self._alpha_said = True
             frame = av.VideoFrame.from_ndarray(rgb, format="rgb24")
+        if self.yuv:  # here, not in the encoder, which would convert with BT.601; one converter for the clip
+            frame = self._to_yuv.reformat(frame, format=self.stream.pix_fmt, dst_colorspace=Colorspace.ITU709,
+                                          dst_color_range=ColorRange.MPEG)
         frame.pts = out_pts
         frame.time_base = self.time_base
         for packet in self.stream.encode(frame):
