@@ -321,3 +321,31 @@ def test_colours_are_read_as_players_show_them_and_written_tagged(tmp_path):
     assert np.abs(as_709 - np.array(PATCHES)).max() <= 4, as_709
     assert np.abs(as_601 - np.array(PATCHES)).max() > 20  # the tag is what makes players show it right
     assert np.abs(patch_colours(read_first(out)) - np.array(PATCHES)).max() <= 4
+
+
+def test_stills_with_another_colour_profile_are_read_in_srgb(tmp_path):
+    """A phone's Display P3 photo read as it is came out duller: its pixels are converted to sRGB (what untagged
+    outputs are taken to be), alpha kept; an sRGB-tagged one is left exactly as it is."""
+    from PIL import Image, ImageCms
+
+    from icc_profiles import DISPLAY_P3, matrix_profile
+    from vidstyle.media.images import load_image
+
+    colours = [(200, 120, 60), (60, 160, 90), (128, 128, 128), (255, 0, 0)]
+    rgba = Image.fromarray(np.repeat(np.array([[(*c, 100 + 40 * i) for i, c in enumerate(colours)]], np.uint8), 16, 1)
+                           .repeat(16, 0))  # 16x16 patches: JPEG's 4:2:0 blends single pixels
+    p3 = matrix_profile("Display P3 (test)", DISPLAY_P3)
+    srgb = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
+    for name, image, icc in (("p3.png", rgba.convert("RGB"), p3), ("p3.jpg", rgba.convert("RGB"), p3),
+                             ("p3a.png", rgba, p3), ("srgb.png", rgba.convert("RGB"), srgb)):
+        image.save(tmp_path / name, icc_profile=icc, **({"quality": 100} if name.endswith(".jpg") else {}))
+        still = load_image(tmp_path / name)
+        got = still.rgb[8, 8::16].astype(int)
+        if name == "srgb.png":
+            assert np.array_equal(got, colours)
+            continue
+        tolerance = 4 if name.endswith(".jpg") else 1
+        assert np.abs(got[0] - (214, 116, 38)).max() <= tolerance, got  # more saturated than the numbers read
+        assert np.abs(got[2] - 128).max() <= tolerance + 1 and tuple(got[3]) == (255, 0, 0), got
+        if name == "p3a.png":
+            assert still.alpha is not None and list(still.alpha[8, 8::16]) == [100, 140, 180, 220]

@@ -1,12 +1,14 @@
-"""Still images: EXIF orientation, alpha and 16-bit inputs in; the alpha channel is kept on the way out."""
+"""Still images: EXIF orientation, colour profiles, alpha and 16-bit inputs in; the alpha channel is kept on the
+way out."""
 
 from __future__ import annotations
 
+import io
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import Image, ImageCms, ImageOps, UnidentifiedImageError
 
 from vidstyle.errors import UserError
 
@@ -54,9 +56,31 @@ def load_image(path: Path) -> Still:
     try:
         with Image.open(path) as img:
             img = ImageOps.exif_transpose(img)
-            return _to_still(img)
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
+            return _to_still(_to_srgb(img))
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, ImageCms.PyCMSError) as exc:
         raise UserError(f"not a readable image ({exc.__class__.__name__})", path) from None
+
+
+_SRGB = ImageCms.createProfile("sRGB")
+
+
+def _to_srgb(img: Image.Image) -> Image.Image:
+    """`img` in sRGB, where its embedded colour profile says it is in another space (a phone's Display P3, a
+    camera's Adobe RGB, a CMYK print file). Everything is stylized and written in sRGB, which untagged outputs
+    are taken to be: a P3 photo's pixels read as they are came out duller ((200, 120, 60) in P3 is (214, 116, 38)
+    in sRGB). The alpha plane is set aside for the conversion and put back."""
+    icc = img.info.get("icc_profile")
+    if not icc or img.mode not in ("RGB", "RGBA", "CMYK"):
+        return img
+    source = ImageCms.ImageCmsProfile(io.BytesIO(icc))
+    if "srgb" in ImageCms.getProfileDescription(source).lower():
+        return img
+    alpha = img.getchannel("A") if img.mode == "RGBA" else None
+    rgb = ImageCms.profileToProfile(img.convert("RGB") if alpha is not None else img, source, _SRGB,
+                                    outputMode="RGB")
+    if alpha is not None:
+        rgb.putalpha(alpha)
+    return rgb
 
 
 def _to_still(img: Image.Image) -> Still:
