@@ -349,3 +349,5 @@ def test_stills_with_another_colour_profile_are_read_in_srgb(tmp_path):
         assert np.abs(got[2] - 128).max() <= tolerance + 1 and tuple(got[3]) == (255, 0, 0), got
         if name == "p3a.png":
             assert still.alpha is not None and list(still.alpha[8, 8::16]) == [100, 140, 180, 220]
+    rgba.convert("RGB").save(tmp_path / "broken.png", icc_profile=b"not a profile" * 20)
+    assert np.array_equal(load_image(tmp_path / "broken.png").rgb[8, 8::16], colours)  # said, and read as sRGB

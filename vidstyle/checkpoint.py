@@ -10,8 +10,8 @@ folder, so whatever a kill leaves behind is found and removed on the next run.
 from __future__ import annotations
 
 import dataclasses
-import io
 import hashlib
+import io
 import json
 import logging
 import os
@@ -130,7 +130,8 @@ class Checkpoint:
 
 def _write_png(path: Path, rgb: np.ndarray, atomic: bool) -> None:
     # Compression level 1: several times faster than the default for ~10% larger files. Encoded in memory and
-    # written by Python: cv2.imwrite only returns False when the disk is full, leaving a cut file to resume from.
+    # written by Python, which raises on a full disk: cv2.imwrite does not (it returned False and left no frame
+    # on a full tmpfs, True on /dev/full), and the job went on without the frames it would resume from.
     target = path.with_suffix(".part.png") if atomic else path
     _, png = cv2.imencode(".png", rgb[..., ::-1], [cv2.IMWRITE_PNG_COMPRESSION, 1])
     target.write_bytes(png.data)

@@ -4,6 +4,7 @@ way out."""
 from __future__ import annotations
 
 import io
+import logging
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -11,6 +12,8 @@ import numpy as np
 from PIL import Image, ImageCms, ImageOps, UnidentifiedImageError
 
 from vidstyle.errors import UserError
+
+log = logging.getLogger("vidstyle")
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".webp", ".tif", ".tiff", ".bmp", ".ppm"}  # read as stills
 ALPHA_FORMATS = {".png", ".webp", ".tif", ".tiff"}
@@ -56,15 +59,15 @@ def load_image(path: Path) -> Still:
     try:
         with Image.open(path) as img:
             img = ImageOps.exif_transpose(img)
-            return _to_still(_to_srgb(img))
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, ImageCms.PyCMSError) as exc:
+            return _to_still(_to_srgb(img, path))
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
         raise UserError(f"not a readable image ({exc.__class__.__name__})", path) from None
 
 
 _SRGB = ImageCms.createProfile("sRGB")
 
 
-def _to_srgb(img: Image.Image) -> Image.Image:
+def _to_srgb(img: Image.Image, path: Path) -> Image.Image:
     """`img` in sRGB, where its embedded colour profile says it is in another space (a phone's Display P3, a
     camera's Adobe RGB, a CMYK print file). Everything is stylized and written in sRGB, which untagged outputs
     are taken to be: a P3 photo's pixels read as they are came out duller ((200, 120, 60) in P3 is (214, 116, 38)
@@ -72,12 +75,16 @@ def _to_srgb(img: Image.Image) -> Image.Image:
     icc = img.info.get("icc_profile")
     if not icc or img.mode not in ("RGB", "RGBA", "CMYK"):
         return img
-    source = ImageCms.ImageCmsProfile(io.BytesIO(icc))
-    if "srgb" in ImageCms.getProfileDescription(source).lower():
-        return img
     alpha = img.getchannel("A") if img.mode == "RGBA" else None
-    rgb = ImageCms.profileToProfile(img.convert("RGB") if alpha is not None else img, source, _SRGB,
-                                    outputMode="RGB")
+    try:
+        source = ImageCms.ImageCmsProfile(io.BytesIO(icc))
+        if "srgb" in ImageCms.getProfileDescription(source).lower():
+            return img
+        rgb = ImageCms.profileToProfile(img.convert("RGB") if alpha is not None else img, source, _SRGB,
+                                        outputMode="RGB")
+    except (ImageCms.PyCMSError, OSError) as exc:  # a broken profile: the pixels are still a picture
+        log.warning("%s: its colour profile cannot be read (%s); its pixels are taken as sRGB", path, exc)
+        return img
     if alpha is not None:
         rgb.putalpha(alpha)
     return rgb
