@@ -212,11 +212,11 @@ def _read_clip(clip: Path, settings: Settings) -> tuple[float, float | None, int
     from vidstyle.media.video import VideoSource, check_frame_size
 
     common, out = settings.common, settings.output
+    start = _time(out.start, "start")
     with VideoSource(clip) as source:
         rate, duration = float(source.rate), source.duration()
         check_frame_size(*source.size, common.max_size, clip)
-        expected = source.estimated_frames(_time(out.start, "start"), _time(out.end, "end"))
-    start = _time(out.start, "start")
+        expected = source.estimated_frames(start, _time(out.end, "end"))
     if start is not None and start.seconds is not None and duration is not None and start.seconds >= duration:
         raise UserError(f"start {start} is past the end of the clip ({duration:.2f} s)", clip)
     points = _cut_list(Path(out.cuts).expanduser(), duration) if out.cuts not in ("auto", "off") else None
