@@ -36,15 +36,26 @@ def write_empty_clip(path: Path) -> Path:
     return write_audio_only(path, with_video_track=True)
 
 
-def write_audio_only(path: Path, with_video_track: bool = False) -> Path:
+def write_audio_only(path: Path, with_video_track: bool = False, cover: bool = False) -> Path:
+    """An audio file; with `cover`, with album art (a one-picture video stream marked attached_pic), as MP3s
+    and M4As carry it."""
     import av
     import numpy as np
+    from av.stream import Disposition
 
     with av.open(str(path), "w") as c:
         if with_video_track:
             v = c.add_stream("libx264", rate=10)
             v.width, v.height = 32, 32
-        a = c.add_stream("aac", rate=8000)
+        a = c.add_stream("libmp3lame" if path.suffix == ".mp3" else "aac", rate=8000)
+        if cover:  # after the audio: the MP3 muxer wants its audio stream first
+            art = c.add_stream("mjpeg", rate=1)
+            art.width, art.height, art.pix_fmt = 64, 64, "yuvj420p"
+            art.disposition = Disposition.attached_pic
+            picture = av.VideoFrame.from_ndarray(np.full((64, 64, 3), 200, np.uint8), format="rgb24")
+            picture.pts = 0
+            for p in [*art.encode(picture), *art.encode(None)]:
+                c.mux(p)
         frame = av.AudioFrame.from_ndarray(np.zeros((1, 1024), np.float32), format="fltp", layout="mono")
         frame.sample_rate, frame.pts = 8000, 0
         for p in [*a.encode(frame), *a.encode(None)]:

@@ -80,9 +80,10 @@ def test_eval_interval_pairs_frames_k_apart_and_sees_slow_drift(tmp_path, clip):
     assert proc.returncode == 2 and "--interval must be 1 or more" in only_line(proc)
 
 
-@pytest.mark.parametrize("case", ["missing", "text", "audio_only", "zero_frames", "bad_style", "same_path",
-                                  "no_folder", "unwritable", "bad_weights", "bad_codec", "bad_encoder_preset",
-                                  "bad_container", "avi", "still", "tiny_style", "raft_offline", "raft_bad_wheel"])
+@pytest.mark.parametrize("case", ["missing", "text", "audio_only", "cover_only", "zero_frames", "bad_style",
+                                  "same_path", "no_folder", "unwritable", "bad_weights", "bad_codec",
+                                  "bad_encoder_preset", "bad_container", "avi", "still", "tiny_style", "raft_offline",
+                                  "raft_bad_wheel"])
 def test_bad_input_is_one_line_and_exit_2(tmp_path, clip, style_png, case):
     out = tmp_path / "out.mp4"
     src, style = clip, style_png
@@ -96,6 +97,8 @@ def test_bad_input_is_one_line_and_exit_2(tmp_path, clip, style_png, case):
         expect = "not a readable video"
     elif case == "audio_only":
         src, expect = write_audio_only(tmp_path / "sound.m4a"), "no video stream"
+    elif case == "cover_only":  # its album art was stylized as a one-frame clip, said to have ended early
+        src, expect = write_audio_only(tmp_path / "song.mp3", cover=True), "has no video stream (only a cover picture)"
     elif case == "zero_frames":
         src, expect = write_empty_clip(tmp_path / "empty.mkv"), "no decodable video frames"
     elif case == "bad_style":

@@ -14,6 +14,7 @@ from typing import Any
 
 import av
 import numpy as np
+from av.stream import Disposition
 from av.video.reformatter import ColorRange, Colorspace, VideoReformatter
 
 from vidstyle.errors import SettingError, UserError
@@ -137,13 +138,16 @@ class VideoSource:
             self.container = av.open(str(path))
         except av.error.FFmpegError as exc:
             raise UserError(f"not a readable video ({_ffmpeg_reason(exc)})", path) from None
-        if not self.container.streams.video:
+        # A cover picture (an MP3's or M4A's album art, an M4V's poster) is a video stream of one still: not a clip.
+        videos = [v for v in self.container.streams.video if not v.disposition & Disposition.attached_pic]
+        if not videos:
+            covered = " (only a cover picture)" if self.container.streams.video else ""
             self.container.close()
-            raise UserError("has no video stream", path)
+            raise UserError(f"has no video stream{covered}", path)
         if self.container.format.name == "image2" or self.container.format.name.endswith("_pipe"):
             self.container.close()  # FFmpeg reads a still as a one-frame video: refused, not made a 1-frame clip
             raise UserError("is a still image, not a clip; `vidstyle image` stylizes stills", path)
-        self.stream = self.container.streams.video[0]
+        self.stream = videos[0]
         self.stream.thread_type = "AUTO"
         self.audio_streams = list(self.container.streams.audio)
         self.time_base: Fraction = self.stream.time_base or Fraction(1, 90000)
