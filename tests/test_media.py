@@ -351,3 +351,39 @@ def test_stills_with_another_colour_profile_are_read_in_srgb(tmp_path):
             assert still.alpha is not None and list(still.alpha[8, 8::16]) == [100, 140, 180, 220]
     rgba.convert("RGB").save(tmp_path / "broken.png", icc_profile=b"not a profile" * 20)
     assert np.array_equal(load_image(tmp_path / "broken.png").rgb[8, 8::16], colours)  # said, and read as sRGB
+
+
+def test_anamorphic_frames_are_read_at_square_pixels(tmp_path):
+    """A 720x576 PAL frame shown as 16:9 (sample aspect 64:45) holds a circle drawn squeezed: read, it is round
+    and 1024x576 as players show it (it was read 720x576 and written with square pixels: an ellipse, squeezed);
+    the output is 16:9 in square pixels."""
+    from fractions import Fraction
+
+    clip = tmp_path / "pal_wide.mp4"
+    yy, xx = np.mgrid[0:576, 0:720]
+    picture = np.zeros((576, 720, 3), np.uint8)
+    picture[((xx * 64 / 45 - 512) ** 2 + (yy - 288) ** 2) < 200 ** 2] = 255  # round where each pixel is 64/45 wide
+    with av.open(str(clip), "w") as c:
+        stream = c.add_stream("libx264", rate=25, options={"crf": "10"})
+        stream.width, stream.height, stream.pix_fmt = 720, 576, "yuv420p"
+        stream.codec_context.sample_aspect_ratio = Fraction(64, 45)
+        for k in range(3):
+            frame = av.VideoFrame.from_ndarray(picture, format="rgb24")
+            frame.pts = k
+            for packet in stream.encode(frame):
+                c.mux(packet)
+        for packet in stream.encode():
+            c.mux(packet)
+    for max_size, size in ((None, (576, 1024)), (512, (288, 512))):
+        with VideoSource(clip) as src:
+            assert src.size == (1024, 576)
+            rgb = next(f.rgb for f in src.frames(max_size) if isinstance(f, Frame))
+        assert rgb.shape[:2] == size
+        ys, xs = np.nonzero(rgb[..., 0] > 128)
+        width, height = xs.max() - xs.min() + 1, ys.max() - ys.min() + 1
+        assert abs(width / height - 1) < 0.03, (width, height)  # round, not 64:45 wide
+    out = tmp_path / "out.mp4"
+    copy_clip(clip, out)
+    with av.open(str(out)) as c:
+        stream = c.streams.video[0]
+        assert (stream.width, stream.height) == (1024, 576) and stream.sample_aspect_ratio in (None, 0, 1)

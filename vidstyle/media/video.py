@@ -155,7 +155,11 @@ class VideoSource:
         self.rate: Fraction = Fraction(rate)
         cc = self.stream.codec_context
         self.pix_fmt: str = cc.pix_fmt or "yuv420p"
-        self.size = (cc.width, cc.height)  # as stored (rotation turns it; the smaller side stays the same)
+        # Anamorphic sources (DV, DVD: 720x576 shown as 16:9) store wide pixels: frames are read at square pixels,
+        # as players show them, so strokes are painted round and the output (square pixels) is not squeezed.
+        sar = self.stream.sample_aspect_ratio or cc.sample_aspect_ratio
+        self.pixel_aspect = Fraction(sar) if sar and sar > 0 else Fraction(1)
+        self.size = (max(1, round(cc.width * self.pixel_aspect)), cc.height)  # as shown, before any rotation
         self.alpha = has_alpha(self.pix_fmt)  # frames carry an alpha plane, which the output keeps where it can
         self._decoder: av.CodecContext | None = None  # None: the stream's own
         if self.stream.metadata.get("alpha_mode") == "1" and ALPHA_DECODERS.get(cc.name) in av.codecs_available:
@@ -325,7 +329,7 @@ class VideoSource:
     def _to_rgb(self, vf: av.VideoFrame, max_size: int | None) -> tuple[np.ndarray, np.ndarray | None]:
         """Upright RGB at the processing size, and the alpha plane alike where the source has one."""
         turns = round((vf.rotation or 0) / 90) % 4
-        w, h = vf.width, vf.height
+        w, h = max(1, round(vf.width * self.pixel_aspect)), vf.height  # square pixels
         uw, uh = (h, w) if turns % 2 else (w, h)
         tw, th = fit_size(uw, uh, max_size)
         sw, sh = (th, tw) if turns % 2 else (tw, th)
@@ -333,7 +337,7 @@ class VideoSource:
         # through 16 bits: 10- and 12-bit alpha (ProRes 4444) read to 8 bits exactly as they were written.
         fmt = "rgba64le" if self.alpha else "rgb24"
         pixels = self._to_rgb_fmt.reformat(vf, width=sw, height=sh, format=fmt,
-                                           interpolation="AREA" if sw < w else None,
+                                           interpolation="AREA" if sw < vf.width or sh < vf.height else None,
                                            src_colorspace=read_matrix(vf)).to_ndarray()
         if self.alpha:
             pixels = ((pixels.astype(np.uint32) * 255 + 32767) // 65535).astype(np.uint8)
