@@ -88,3 +88,17 @@ def test_setting_errors_name_the_flag(tmp_path, clip, style_png, flags, expect):
     else:
         assert proc.returncode == 2 and proc.stderr.strip() == f"vidstyle: error: {expect}", proc.stderr
         assert not (tmp_path / "o.mp4").exists()
+
+
+def test_a_style_with_transparent_parts_is_taken_on_white(tmp_path):
+    """A brush-stroke PNG on a transparent background: the hidden colour under the transparency (black here) is
+    not the painting's, and it filled the style's statistics; it is taken as white paper, as viewers show it."""
+    from PIL import Image
+
+    rgba = np.zeros((64, 64, 4), np.uint8)  # transparent black
+    rgba[16:48, 16:48] = (200, 40, 40, 255)  # an opaque stroke
+    rgba[:, :8, 3] = 128  # a half-transparent band over black
+    Image.fromarray(rgba).save(tmp_path / "stroke.png")
+    style = backends.style_image(tmp_path / "stroke.png")
+    assert tuple(style[32, 32]) == (200, 40, 40) and tuple(style[60, 60]) == (255, 255, 255)
+    assert tuple(style[60, 2]) == (127, 127, 127)  # half black, half white

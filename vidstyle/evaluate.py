@@ -32,9 +32,10 @@ def evaluate_clip(original: Path, stylized: Path, flow: str = "dis", raft_weight
     estimator = make_estimator(flow, raft_weights)
     distance = None
     if style is not None:
-        from vidstyle.media.images import load_image, resize_short_side
+        from vidstyle.backends import style_image
+        from vidstyle.media.images import resize_short_side
 
-        distance = StyleDistance(resize_short_side(load_image(style).rgb, 512))
+        distance = StyleDistance(resize_short_side(style_image(style), 512))
     contents = ContentDistance() if content else None
     rows: list[dict[str, Any]] = []
     styles: list[float] = []

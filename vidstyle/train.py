@@ -14,6 +14,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from vidstyle.backends import style_image
 from vidstyle.device import autocast, pick_precision
 from vidstyle.errors import UserError
 from vidstyle.flow.opencv import OpenCVFlow
@@ -133,7 +134,7 @@ class Trainer:
         layers = tuple(dict.fromkeys((*STYLE_LAYERS, CONTENT_LAYER)))
         self.vgg = VGGFeatures(weights.network(weights.VGG, device=opts.device), layers)
         self.autocast = pick_precision(opts.device, opts.precision)
-        style = resize_short_side(load_image(opts.style).rgb, opts.style_size)
+        style = resize_short_side(style_image(opts.style), opts.style_size)
         with torch.no_grad():
             feats = self.vgg(_tensor(style[None], opts.device))
             self.style_grams = {k: gram(feats[k]) for k in STYLE_LAYERS}
@@ -230,5 +231,5 @@ class Trainer:
 
 def train(opts: TrainOptions) -> dict[str, float]:
     check_output_path(opts.output, [opts.style, *opts.data])
-    load_image(opts.style)  # a bad style fails before the data is read
+    style_image(opts.style)  # a bad style fails before the data is read
     return Trainer(opts).run()

@@ -128,10 +128,19 @@ def style_weights(common: CommonOptions) -> list[float]:
 
 @cache
 def style_image(path: Path) -> np.ndarray:
-    """A style image (HxWx3 uint8), read once per process: looks that share a painting share its pixels."""
+    """A style image (HxWx3 uint8), read once per process: looks that share a painting share its pixels.
+
+    Transparent parts are taken as white paper, as a viewer shows them: their stored colour (often black) is not
+    the painting's, and it filled the style's statistics."""
+    import numpy as np
+
     from vidstyle.media.images import load_image
 
-    image = load_image(path).rgb
+    still = load_image(path)
+    image = still.rgb
+    if still.alpha is not None:
+        a = still.alpha[..., None].astype(np.float32) / 255.0
+        image = (image * a + 255.0 * (1.0 - a) + 0.5).astype(np.uint8)
     image.flags.writeable = False
     return image
 
