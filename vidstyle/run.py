@@ -151,8 +151,8 @@ def run_video(clip: Path, output: Path, settings: Settings, quiet: bool = False,
     if result.short:
         log.warning("%s: %s", clip, result.short)
     log.info("wrote %s: %d frame%s%s (%d stylized in this run%s) in %.1f s (%.2f fps)%s", output, result.frames,
-             "" if result.frames == 1 else "s", shots, result.stylized, resumed, result.seconds, result.stylized / result.seconds if result.seconds else 0.0,
-             f"; {result.short}" if result.short else "")
+             "" if result.frames == 1 else "s", shots, result.stylized, resumed, result.seconds,
+             result.stylized / result.seconds if result.seconds else 0.0, f"; {result.short}" if result.short else "")
     return result
 
 

@@ -90,6 +90,16 @@ def read_matrix(vf: av.VideoFrame) -> Colorspace | None:
     return Colorspace.ITU709 if vf.width >= 1280 or vf.height > 576 else Colorspace.ITU601
 
 
+def _animated_webp(path: Path) -> bool:
+    from PIL import Image
+
+    try:
+        with Image.open(path) as img:
+            return img.format == "WEBP" and bool(getattr(img, "is_animated", False))
+    except OSError:
+        return False
+
+
 class _Reorder:
     """Frames come from the decoder in display order; their timestamps should too. Where a file's are out of
     order (B-frames muxed with pts = dts, packed B-frames in AVI), each frame takes the smallest timestamp among
@@ -146,6 +156,9 @@ class VideoSource:
             raise UserError(f"has no video stream{covered}", path)
         if self.container.format.name == "image2" or self.container.format.name.endswith("_pipe"):
             self.container.close()  # FFmpeg reads a still as a one-frame video: refused, not made a 1-frame clip
+            if _animated_webp(path):
+                raise UserError("is an animated WebP, whose frames FFmpeg cannot decode; convert it to MP4 or GIF "
+                                "first", path)
             raise UserError("is a still image, not a clip; `vidstyle image` stylizes stills", path)
         self.stream = videos[0]
         self.stream.thread_type = "AUTO"
