@@ -73,3 +73,22 @@ def test_bad_model_and_data_are_one_line_errors(tmp_path, style_png, data):
         train(options(tmp_path, style_png, empty))
     proc = run_cli("train", "-s", style_png, "--data", tmp_path / "missing", "-o", tmp_path / "m.pt", "--quiet")
     assert proc.returncode == 2 and "training data not found" in proc.stderr
+
+
+def test_broken_files_in_the_data_are_left_out_with_a_warning(tmp_path, style_png, data, caplog):
+    """One unreadable photo or damaged clip in a folder of thousands does not stop a run: said and left out (a
+    damaged clip gives the frames before the damage). Photos are read as batches draw them, not held: the
+    recipe's 20-40k photos would take 5-10 GiB."""
+    (data / "bad.jpg").write_text("not a photo")
+    clip = data / "clip.mp4"
+    (data / "cut.mp4").write_bytes(clip.read_bytes()[: clip.stat().st_size * 2 // 3])
+    (data / "junk.mp4").write_text("not a clip")
+    trainer = Trainer(options(tmp_path, style_png, data, steps=2))
+    assert all(isinstance(p, type(data)) for p in trainer.data.images)
+    for _ in range(4):
+        trainer.data.batch(trainer.rng, 4)
+    assert [p.name for p in trainer.data.images] == ["photo.png"]
+    said = caplog.text
+    assert "bad.jpg: not a readable image" in said and "left out of the training data" in said
+    assert "junk.mp4: not a readable video" in said
+    assert trainer.run()["steps"] == 2

@@ -5,6 +5,7 @@ and, on consecutive video frames, a temporal loss on the outputs with flow and o
 
 from __future__ import annotations
 
+import logging
 import random
 import time
 from dataclasses import dataclass, field
@@ -27,6 +28,8 @@ from vidstyle.nets.multistyle import MultiStyleNet, save_model
 from vidstyle.nets.vgg import STYLE_LAYERS, VGGFeatures
 from vidstyle.progress import make_progress
 from vidstyle.temporal import Motion, estimate_motion
+
+log = logging.getLogger("vidstyle")
 
 VIDEO_SUFFIXES = {".mp4", ".mov", ".mkv", ".webm", ".avi", ".m4v"}
 CONTENT_LAYER = "relu3_1"
@@ -67,11 +70,15 @@ class Pair:
 
 
 class TrainingData:
-    """Still images and consecutive frame pairs from clips, at a working size of `size` on the short side."""
+    """Photos and consecutive frame pairs from clips, at a working size of `size` on the short side.
+
+    Photos are read when a batch draws them, not all at the start: the full recipe's 20-40k photos held at 256 px
+    would take 5-10 GiB. A file that cannot be read is left out with a warning, not the whole run: one broken file
+    in a folder of thousands should not stop it."""
 
     def __init__(self, paths: list[Path], size: int, frames_per_clip: int) -> None:
         self.size = size
-        self.images: list[np.ndarray] = []
+        self.images: list[Path] = []
         self.clips: list[list[np.ndarray]] = []
         for root in paths:
             if not root.exists():
@@ -79,20 +86,52 @@ class TrainingData:
             files = sorted(p for p in root.rglob("*") if p.is_file()) if root.is_dir() else [root]
             for f in files:
                 if is_image(f):
-                    self.images.append(resize_short_side(load_image(f).rgb, size))
+                    self.images.append(f)
                 elif f.suffix.lower() in VIDEO_SUFFIXES:
-                    with VideoSource(f) as src:
-                        frames = []
-                        for item in src.frames(with_audio=False):
-                            if isinstance(item, Frame):
-                                frames.append(resize_short_side(item.rgb, size))
-                                if len(frames) >= frames_per_clip:
-                                    break
+                    frames = self._clip(f, frames_per_clip)
                     if len(frames) >= 2:
                         self.clips.append(frames)
+        self.first_image()  # the photos at the front that cannot be read are said and left out now
         if not self.images and not self.clips:
             raise UserError("no images or clips found in the training data", paths[0])
         self.flow = OpenCVFlow("dis")
+
+    def _clip(self, path: Path, count: int) -> list[np.ndarray]:
+        """Up to `count` frames from the start of the clip; those before any damage, if it is damaged."""
+        frames: list[np.ndarray] = []
+        try:
+            with VideoSource(path) as src:
+                for item in src.frames(with_audio=False):
+                    if isinstance(item, Frame):
+                        frames.append(resize_short_side(item.rgb, self.size))
+                        if len(frames) >= count:
+                            break
+        except UserError as exc:
+            log.warning("%s; %d of its frames are used", exc, len(frames))
+        return frames
+
+    def _photo(self, path: Path) -> np.ndarray | None:
+        try:
+            return resize_short_side(load_image(path).rgb, self.size)
+        except UserError as exc:
+            log.warning("%s; left out of the training data", exc)
+            self.images.remove(path)
+            return None
+
+    def first_image(self) -> np.ndarray | None:
+        """The first photo that can be read (None: none can)."""
+        while self.images:
+            photo = self._photo(self.images[0])
+            if photo is not None:
+                return photo
+        return None
+
+    def _draw(self, rng: random.Random) -> np.ndarray:
+        while self.images:
+            photo = self._photo(rng.choice(self.images))
+            if photo is not None:
+                return photo
+        raise UserError("none of the training photos can be read")
 
     def _crop(self, rng: random.Random, *frames: np.ndarray) -> list[np.ndarray]:
         h, w = frames[0].shape[:2]
@@ -111,7 +150,7 @@ class TrainingData:
                 pairs.append(Pair(i, prev, estimate_motion(self.flow, prev, cur)))
                 crops.append(cur)
             else:
-                crops.append(self._crop(rng, rng.choice(self.images))[0])
+                crops.append(self._crop(rng, self._draw(rng))[0])
         s = min(c.shape[0] for c in crops)  # crops are square; small sources give smaller ones
         pairs = [Pair(p.index, p.prev[:s, :s], Motion(p.motion.flow[:s, :s], p.motion.confidence[:s, :s]))
                  for p in pairs]
@@ -140,7 +179,8 @@ class Trainer:
             self.style_grams = {k: gram(feats[k]) for k in STYLE_LAYERS}
         self.step = 0
         self.checkpoint = opts.output.with_name(opts.output.name + ".ckpt")
-        self.preview_source = (self.data.images or [self.data.clips[0][0]])[0]
+        photo = self.data.first_image()
+        self.preview_source = photo if photo is not None else self.data.clips[0][0]
 
     def losses(self, content: np.ndarray, pairs: list[Pair]) -> dict[str, torch.Tensor]:
         o, dev = self.opts, self.opts.device
