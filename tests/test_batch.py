@@ -314,3 +314,18 @@ def test_resume_data_for_other_settings_is_not_used(tmp_path, style_png):
     result = run_video(clip, tmp_path / "o.mp4", changed, quiet=True)
     assert result.resumed_from == 0 and result.stylized == 10
     assert leftovers(tmp_path) == []
+
+
+def test_a_job_file_naming_one_input_without_a_list_takes_it_whole(tmp_path):
+    """`inputs = "clip.mp4"` was taken letter by letter (a 'file not found' item for each); now a list of one.
+    A list of other things is one line."""
+    from vidstyle.batch import load_job
+
+    (tmp_path / "clip.mp4").write_bytes(b"")
+    job = tmp_path / "job.toml"
+    job.write_text('inputs = "clip.mp4"\npresets = "fast-quick"\n')
+    loaded = load_job(job)
+    assert loaded.inputs == [tmp_path / "clip.mp4"] and loaded.presets == ["fast-quick"]
+    job.write_text('inputs = [1, 2]\npresets = ["fast-quick"]\n')
+    with pytest.raises(UserError, match="`inputs` must be a list of names"):
+        load_job(job)

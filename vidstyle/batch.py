@@ -84,9 +84,9 @@ def load_job(path: Path) -> BatchJob:
     unknown = set(table) - {"output_dir", "inputs", "presets", "jobs", "settings", "description", TABLE, *CLUSTER_KEYS}
     if unknown:
         raise UserError(f"unknown keys in the job file: {', '.join(sorted(unknown))}", path)
-    inputs = expand_inputs([str(base / Path(p).expanduser()) for p in table.get("inputs", [])])
-    presets = table.get("presets", [])
-    presets = [str(base / Path(p).expanduser()) if p.endswith(".toml") else p for p in presets]
+    listed = {key: _names(table, key, path) for key in ("inputs", "presets")}
+    inputs = expand_inputs([str(base / Path(p).expanduser()) for p in listed["inputs"]])
+    presets = [str(base / Path(p).expanduser()) if p.endswith(".toml") else p for p in listed["presets"]]
     if not inputs or not presets:
         raise UserError("a job file needs `inputs` and `presets`", path)
     settings = dict(table.get("settings", {}))
@@ -109,6 +109,16 @@ CLUSTER_KEYS = {"ray": str, "ship": bool, "unit_frames": int, "warmup": int, "wo
 CLUSTER_KEYS_SAY = {"ray": "cluster address (auto, or HOST:PORT)", "ship": "true or false",
                     "unit_frames": "frame count (0 or more)", "warmup": "frame count (0 or more)",
                     "worker_cpus": "CPU count (1 or more)"}
+
+
+def _names(table: dict[str, Any], key: str, path: Path) -> list[str]:
+    """A job file's list of names under `key`; one name alone is taken as a list of one (it was taken letter by
+    letter: 20 'file not found' items for a 20-character path)."""
+    value = table.get(key, [])
+    value = [value] if isinstance(value, str) else value
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise UserError(f"`{key}` must be a list of names, like [\"a.mp4\", \"b.mp4\"]", path)
+    return value
 
 
 def expand_inputs(patterns: list[str]) -> list[Path]:
