@@ -25,6 +25,7 @@ import multiprocessing
 import os
 import shutil
 import time
+from collections import Counter
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
@@ -140,11 +141,11 @@ def plan(job: BatchJob) -> list[Item]:
     a stem (clip.mp4 and clip.webm) keep their extension in it (`clip.webm.PRESET.mp4`), so that none collide."""
     from vidstyle.media.images import is_image
 
-    stems = [source.stem for source in job.inputs]
+    stems = Counter(source.stem for source in job.inputs)
     items = []
     names = [Path(p).stem for p in job.presets]
-    for source, stem in zip(job.inputs, stems):
-        base = source.name if stems.count(stem) > 1 else stem
+    for source in job.inputs:
+        base = source.name if stems[source.stem] > 1 else source.stem
         for preset, name in zip(job.presets, names):
             suffix = ".png" if is_image(source) else ".mp4"
             items.append(Item(source, preset, job.output_dir / f"{base}.{name}{suffix}"))

@@ -91,9 +91,13 @@ class TrainingData:
                     frames = self._clip(f, frames_per_clip)
                     if len(frames) >= 2:
                         self.clips.append(frames)
-        self.first_image()  # the photos at the front that cannot be read are said and left out now
-        if not self.images and not self.clips:
-            raise UserError("no images or clips found in the training data", paths[0])
+        # The preview's source: the first photo that can be read (those before it are said and left out now),
+        # else a clip's first frame.
+        self.preview = self._first_photo()
+        if self.preview is None:
+            if not self.clips:
+                raise UserError("no images or clips found in the training data", paths[0])
+            self.preview = self.clips[0][0]
         self.flow = OpenCVFlow("dis")
 
     def _clip(self, path: Path, count: int) -> list[np.ndarray]:
@@ -118,7 +122,7 @@ class TrainingData:
             self.images.remove(path)
             return None
 
-    def first_image(self) -> np.ndarray | None:
+    def _first_photo(self) -> np.ndarray | None:
         """The first photo that can be read (None: none can)."""
         while self.images:
             photo = self._photo(self.images[0])
@@ -179,8 +183,7 @@ class Trainer:
             self.style_grams = {k: gram(feats[k]) for k in STYLE_LAYERS}
         self.step = 0
         self.checkpoint = opts.output.with_name(opts.output.name + ".ckpt")
-        photo = self.data.first_image()
-        self.preview_source = photo if photo is not None else self.data.clips[0][0]
+        self.preview_source = self.data.preview
 
     def losses(self, content: np.ndarray, pairs: list[Pair]) -> dict[str, torch.Tensor]:
         o, dev = self.opts, self.opts.device

@@ -78,14 +78,13 @@ _UNSPECIFIED = 2  # AVCOL_SPC_UNSPECIFIED, AVCOL_PRI_UNSPECIFIED, AVCOL_TRC_UNSP
 _BT709 = 1  # AVCOL_SPC_BT709, AVCOL_PRI_BT709, AVCOL_TRC_BT709
 
 
-def is_yuv(pix_fmt: str) -> bool:
-    fmt = av.VideoFormat(pix_fmt)
+def is_yuv(fmt: av.VideoFormat) -> bool:
     return not (fmt.is_rgb or fmt.has_palette) and len(fmt.components) >= 3
 
 
 def read_matrix(vf: av.VideoFrame) -> Colorspace | None:
     """The matrix to read `vf` with where its tag does not name one (None: its tag's, or not YUV)."""
-    if vf.colorspace != _UNSPECIFIED or not is_yuv(vf.format.name):
+    if vf.colorspace != _UNSPECIFIED or not is_yuv(vf.format):
         return None
     return Colorspace.ITU709 if vf.width >= 1280 or vf.height > 576 else Colorspace.ITU601
 
@@ -486,7 +485,7 @@ class VideoSink:
         self.alpha = has_alpha(stream.pix_fmt)
         stream.time_base = self.time_base
         stream.codec_context.time_base = self.time_base
-        self.yuv = is_yuv(stream.pix_fmt)
+        self.yuv = is_yuv(av.VideoFormat(stream.pix_fmt))
         if self.yuv:
             cc, src = stream.codec_context, self.source.stream.codec_context
             cc.colorspace, cc.color_range = _BT709, int(ColorRange.MPEG)
