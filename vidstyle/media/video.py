@@ -19,6 +19,7 @@ from av.video.reformatter import ColorRange, Colorspace, VideoReformatter
 
 from vidstyle.errors import SettingError, UserError
 from vidstyle.media.audio import AudioTimeline
+from vidstyle.media.deinterlace import Deinterlacer
 from vidstyle.options import OutputOptions
 from vidstyle.timecode import TimePoint
 
@@ -233,6 +234,7 @@ class VideoSource:
         video_done = False
         early: list[av.Packet] = []  # audio read before the segment's first frame fixed its start
         order = _Reorder(step)
+        weave = Deinterlacer(self.time_base)
 
         def emit(vf: av.VideoFrame, pts: int) -> Iterator[Frame | av.Packet]:
             nonlocal index, kept, video_done, shift_pts, offset
@@ -253,6 +255,12 @@ class VideoSource:
             yield Frame(kept, rgb, pts - shift_pts, alpha)
             index += 1
             kept += 1
+
+        def emit_all(ordered: list[tuple[av.VideoFrame, int]]) -> Iterator[Frame | av.Packet]:
+            """Frames in display order, through the deinterlacer, out."""
+            for vf, pts in ordered:
+                for whole, at in weave.push(vf, pts):
+                    yield from emit(whole, at)
 
         if start is not None and start.seconds:
             # To the keyframe before: the frames from there to `start` are decoded and dropped.
@@ -289,12 +297,12 @@ class VideoSource:
                     decoded += 1
                     pts = vf.pts if vf.pts is not None else (0 if last_pts is None else last_pts + step)
                     last_pts = pts
-                    for vf, pts in order.push(vf, pts):
-                        yield from emit(vf, pts)
+                    yield from emit_all(order.push(vf, pts))
                 if video_done and not with_audio:
                     break
             if not video_done:
-                for vf, pts in order.drain():
+                yield from emit_all(order.drain())
+                for vf, pts in weave.flush():
                     yield from emit(vf, pts)
             for timeline in timelines.values():  # the stated end trims the last packet of a clip run to its end
                 yield from audio(timeline.finish(trim_end=end is None))
@@ -303,6 +311,9 @@ class VideoSource:
             # `decoded`, not the frames passed on: up to _Reorder.DEPTH of them are still held
             raise UserError(f"corrupt or undecodable video data after {decoded} frames ({reason})",
                             self.path) from None
+        if weave.count:
+            log.info("%s: %d interlaced frames deinterlaced (bwdif, one frame each: the timing is kept)", self.path,
+                     weave.count)
         if order.repaired:
             log.warning("%s: %d frames came with their timestamps out of order; they were given them in order "
                         "(as players show them)", self.path, order.repaired)
