@@ -52,6 +52,32 @@ def test_image_end_to_end(tmp_path, style_png):
     assert Image.open(out).size == (64, 43)
 
 
+def test_a_photos_date_place_and_camera_are_kept(tmp_path, style_png):
+    """A phone photo's EXIF said when and where it was taken; the stylized photo had none, so photo libraries put
+    it at today, nowhere. Those tags are kept; its orientation (the pixels are turned upright) and pixel sizes
+    (the output is smaller) are not, or viewers would turn it again."""
+    from PIL import Image
+
+    from vidstyle.media.synthetic import scene
+
+    exif = Image.Exif()
+    exif.update({274: 6, 271: "Phone", 306: "2020:01:02 03:04:05"})
+    exif[0x8769] = {36867: "2020:01:02 03:04:05", 40962: 90, 40963: 61}
+    gps = {1: "N", 2: (54.0, 11.0, 3.0), 3: "W", 4: (2.0, 43.0, 8.0)}
+    exif[0x8825] = gps
+    photo = tmp_path / "phone.jpg"
+    Image.fromarray(scene(90, 61, 0.0)).save(photo, exif=exif.tobytes())
+    out = tmp_path / "painted.jpg"
+    proc = run_cli("image", photo, "-s", style_png, "-o", out, "--max-size", "64")
+    assert proc.returncode == 0, proc.stderr
+    with Image.open(out) as img:
+        kept = img.getexif()
+        assert img.size == (43, 64)  # turned upright once
+    assert 274 not in kept and (kept.get(271), kept.get(306)) == ("Phone", "2020:01:02 03:04:05")
+    assert dict(kept.get_ifd(0x8769)) == {36867: "2020:01:02 03:04:05"}
+    assert dict(kept.get_ifd(0x8825)) == gps
+
+
 def test_eval_json_has_a_row_per_pair(tmp_path, clip):
     proc = run_cli("eval", clip, clip, "--json")
     assert proc.returncode == 0, proc.stderr

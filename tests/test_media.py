@@ -445,3 +445,32 @@ def test_interlaced_frames_are_deinterlaced_with_their_timing_kept(tmp_path):
         assert _combing(frame.rgb) < 1.5 * _combing(_bar(0)), k
         left = [int(np.argmax(row[:, 1] > 150)) for row in frame.rgb[50:190]]
         assert set(left) <= {19 + 12 * k, 20 + 12 * k, 21 + 12 * k}, (k, sorted(set(left)))
+
+
+def test_tags_are_carried_to_the_output(tmp_path):
+    """A phone clip's creation time and location (what photo libraries sort and map by), a film's title and its
+    audio track's language and name were dropped: the output looked made today, somewhere unknown. They are
+    kept, in MP4 and MKV, beside a segment's join too; the source's encoder, brands, rotation and timecode,
+    which would be false of the output, are not."""
+    plain = tmp_path / "plain.mp4"
+    write_clip(plain, 64, 48, frames=6)
+    clip = tmp_path / "phone.mkv"
+    tags = {"creation_time": "2017-01-05T18:32:43.000000Z", "location": "+54.1843-002.7189/", "title": "Bay"}
+    with av.open(str(plain)) as src, av.open(str(clip), "w") as out:
+        out.metadata.update({**tags, "encoder": "Phone 1.0", "timecode": "01:00:00:00"})
+        streams = {s.index: out.add_stream_from_template(s) for s in src.streams}
+        streams[1].metadata.update({"language": "fra", "title": "Commentary"})
+        for packet in src.demux():
+            if packet.dts is not None:
+                packet.stream = streams[packet.stream.index]
+                out.mux(packet)
+    with av.open(str(clip)) as c:
+        assert {k.lower(): v for k, v in c.metadata.items()}["timecode"] == "01:00:00:00"
+    for name, track in (("out.mp4", ("fra", None)), ("out.mkv", ("fra", "Commentary"))):  # MP4 keeps no track name
+        copy_clip(clip, tmp_path / name)
+        with av.open(str(tmp_path / name)) as c:
+            kept = {k.lower(): v for k, v in c.metadata.items()}
+            assert {k: kept.get(k) for k in tags} == tags, (name, kept)
+            assert "timecode" not in kept and kept.get("encoder", "").startswith("Lavf"), (name, kept)
+            audio = c.streams.audio[0].metadata
+            assert (audio.get("language"), audio.get("title")) == track, (name, dict(audio))

@@ -66,7 +66,7 @@ def run_image(photo: Path, output: Path, settings: Settings, sheet: bool = False
                 watch_iterations(stylizer, progress)
                 out, alpha = (stylizer.stylize(rgb) * 255.0 + 0.5).astype(np.uint8), still.alpha
     with atomic_output(output) as tmp:
-        save_image(tmp, out, alpha, fmt_hint=output)
+        save_image(tmp, out, alpha, fmt_hint=output, exif=None if sheet else still.exif)
     log.info("wrote %s (%dx%d)", output, out.shape[1], out.shape[0])
 
 

@@ -1,5 +1,5 @@
-"""Still images: EXIF orientation, colour profiles, alpha and 16-bit inputs in; the alpha channel is kept on the
-way out."""
+"""Still images: EXIF orientation, colour profiles, alpha and 16-bit inputs in; the alpha channel and the photo's
+descriptive EXIF (when and where it was taken, the camera) are kept on the way out."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ log = logging.getLogger("vidstyle")
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".webp", ".tif", ".tiff", ".bmp", ".ppm"}  # read as stills
 ALPHA_FORMATS = {".png", ".webp", ".tif", ".tiff"}
+EXIF_FORMATS = {"JPEG", "PNG", "WEBP", "TIFF"}  # Pillow's names of the formats it writes EXIF into
 
 
 def is_image(path: Path) -> bool:
@@ -51,6 +52,28 @@ def resize_to_long_side(rgb: np.ndarray, size: float, floor: int = 16) -> np.nda
 class Still:
     rgb: np.ndarray  # HxWx3 uint8, upright
     alpha: np.ndarray | None  # HxW uint8, or None when the image is opaque
+    exif: bytes | None = None  # the EXIF an output of it carries (_kept_exif)
+
+
+# EXIF kept on a stylized photo: what photo libraries sort, map and credit it by. Not its orientation (the pixels
+# are turned upright), sizes (the output's may differ), thumbnail (of the unstylized photo) or camera settings.
+_KEPT_TAGS = (270, 271, 272, 306, 315, 33432)  # description, make, model, date, artist, copyright
+_KEPT_EXIF_TAGS = (36867, 36868, 36880, 36881, 36882, 37520, 37521, 37522)  # dates taken, their zones, sub-seconds
+_EXIF_IFD, _GPS_IFD = 0x8769, 0x8825
+
+
+def _kept_exif(img: Image.Image) -> bytes | None:
+    source = img.getexif()
+    kept = Image.Exif()
+    for tag in _KEPT_TAGS:
+        if tag in source:
+            kept[tag] = source[tag]
+    taken = {tag: value for tag, value in source.get_ifd(_EXIF_IFD).items() if tag in _KEPT_EXIF_TAGS}
+    if taken:
+        kept[_EXIF_IFD] = taken
+    if gps := source.get_ifd(_GPS_IFD):
+        kept[_GPS_IFD] = dict(gps)
+    return kept.tobytes() if len(kept) else None
 
 
 def load_image(path: Path) -> Still:
@@ -58,8 +81,11 @@ def load_image(path: Path) -> Still:
         raise UserError("file not found", path)
     try:
         with Image.open(path) as img:
+            exif = _kept_exif(img)
             img = ImageOps.exif_transpose(img)
-            return _to_still(_to_srgb(img, path))
+            still = _to_still(_to_srgb(img, path))
+            still.exif = exif
+            return still
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
         raise UserError(f"not a readable image ({exc.__class__.__name__})", path) from None
 
@@ -115,8 +141,10 @@ def image_format(path: Path) -> str:
     return fmt
 
 
-def save_image(path: Path, rgb: np.ndarray, alpha: np.ndarray | None = None, fmt_hint: Path | None = None) -> None:
-    """Save `rgb` (with `alpha` where the format holds one). `fmt_hint` names the format when `path` is temporary."""
+def save_image(path: Path, rgb: np.ndarray, alpha: np.ndarray | None = None, fmt_hint: Path | None = None,
+               exif: bytes | None = None) -> None:
+    """Save `rgb` (with `alpha` and `exif` where the format holds them). `fmt_hint` names the format when `path` is
+    temporary."""
     suffix = (fmt_hint or path).suffix.lower()
     img = Image.fromarray(rgb)
     if alpha is not None and suffix in ALPHA_FORMATS:
@@ -124,5 +152,7 @@ def save_image(path: Path, rgb: np.ndarray, alpha: np.ndarray | None = None, fmt
             alpha = np.asarray(Image.fromarray(alpha).resize((rgb.shape[1], rgb.shape[0]), Image.BILINEAR))
         img.putalpha(Image.fromarray(alpha))
     fmt = image_format(fmt_hint or path)
-    params = {"quality": 95} if fmt in ("JPEG", "WEBP") else {}
+    params: dict[str, object] = {"quality": 95} if fmt in ("JPEG", "WEBP") else {}
+    if exif and fmt in EXIF_FORMATS:
+        params["exif"] = exif
     img.save(path, format=fmt, **params)

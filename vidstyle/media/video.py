@@ -20,6 +20,7 @@ from av.video.reformatter import ColorRange, Colorspace, VideoReformatter
 from vidstyle.errors import SettingError, UserError
 from vidstyle.media.audio import AudioTimeline
 from vidstyle.media.deinterlace import Deinterlacer
+from vidstyle.media.tags import file_tags, stream_tags
 from vidstyle.options import OutputOptions
 from vidstyle.timecode import TimePoint
 
@@ -476,6 +477,7 @@ class VideoSink:
         self.audio_sources = source.audio_streams if audio else []
         # Keep source timestamps as they are: no shifting to make B-frame decode times non-negative.
         self.container = av.open(str(path), "w", format=self.fmt, options={"avoid_negative_ts": "disabled"})
+        self.container.metadata.update(file_tags(source.container.metadata))
         # Exact timestamps: a time base of 1/N that holds every source tick (MP4 wants 1/N).
         self.tick = source.time_base.numerator
         self.time_base = Fraction(1, source.time_base.denominator)
@@ -492,6 +494,7 @@ class VideoSink:
         s = self.settings
         stream = self.container.add_stream(self.codec, rate=self.source.rate)
         stream.width, stream.height = width, height
+        stream.metadata.update(stream_tags(self.source.stream.metadata))
         stream.pix_fmt = s.pix_fmt or self._pick_pix_fmt(width, height)
         self.alpha = has_alpha(stream.pix_fmt)
         stream.time_base = self.time_base
@@ -525,6 +528,7 @@ class VideoSink:
         segments, whose stream is `template`'s."""
         self.stream = self.container.add_stream_from_template(template)
         self.stream.time_base = template.time_base
+        self.stream.metadata.update(stream_tags(self.source.stream.metadata))
         self._copying = True
         self._add_audio()
 
@@ -548,6 +552,7 @@ class VideoSink:
                     "audio stream #%d (%s) transcoded to %s: %s does not carry %s as it is",
                     src.index, codec_name(src), codec_name(out), self.fmt, codec_name(src),
                 )
+            out.metadata.update(stream_tags(src.metadata))
             self._audio[src.index] = (out, copy)
         early, self._early_audio = self._early_audio, []
         for packet in early:
