@@ -362,3 +362,25 @@ def test_a_header_counting_time_ticks_is_not_taken_for_a_truncated_input(tmp_pat
     proc = run_cli("video", cut, "--backend", "fast", "-o", tmp_path / "out.mp4", "--quiet", "--max-size", "32",
                    "--cuts", "off")
     assert proc.returncode == 2 and "corrupt or undecodable video data after 6 frames " in proc.stderr, proc.stderr
+
+
+def test_a_clip_whose_frames_change_size_is_stylized_at_one_size(tmp_path, style_png):
+    """Two MPEG-TS recordings joined as they are (a broadcast switching formats does the same): the frames turn
+    from 64x48 to 48x64 mid-clip. The job stopped with 'unexpected error: ValueError'. The later frames are now
+    fitted into the clip's size, centred on black bars, and the log says where."""
+    from test_media import _write_ts
+
+    parts = [tmp_path / "a.ts", tmp_path / "b.ts"]
+    _write_ts(parts[0], 64, 48, 12)
+    _write_ts(parts[1], 48, 64, 12, first=14)
+    clip = tmp_path / "joined.ts"
+    clip.write_bytes(parts[0].read_bytes() + parts[1].read_bytes())
+    out = tmp_path / "out.mp4"
+    proc = run_cli("video", clip, "--style", style_png, "-o", out)
+    assert proc.returncode == 0, proc.stderr
+    assert "change size to 48x64 at 0.48 s" in proc.stderr and "(64x48), with black bars" in proc.stderr
+    with av.open(str(out)) as c:
+        frames = [f.to_ndarray(format="rgb24") for f in c.decode(video=0)]
+    assert len(frames) == 24 and {f.shape for f in frames} == {(48, 64, 3)}
+    bars = frames[-1][:, :14].astype(int).mean(), frames[-1][:, -14:].astype(int).mean()
+    assert max(bars) < 30 < frames[-1][:, 24:40].mean(), bars  # bars dark beside a painted picture

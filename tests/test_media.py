@@ -474,3 +474,37 @@ def test_tags_are_carried_to_the_output(tmp_path):
             assert "timecode" not in kept and kept.get("encoder", "").startswith("Lavf"), (name, kept)
             audio = c.streams.audio[0].metadata
             assert (audio.get("language"), audio.get("title")) == track, (name, dict(audio))
+
+
+def _write_ts(path: Path, width: int, height: int, frames: int, first: int = 0, keyint: int = 10) -> None:
+    """An MPEG-TS clip (a broadcast recording, a camcorder's .mts): no index, a keyframe every `keyint` frames."""
+    with av.open(str(path), "w", format="mpegts") as c:
+        stream = c.add_stream("libx264", rate=25, options={"x264-params": f"keyint={keyint}:min-keyint={keyint}"})
+        stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
+        for k in range(frames):
+            frame = av.VideoFrame.from_ndarray(scene(width, height, (first + k) / 25), format="rgb24")
+            frame.pts = first + k
+            for packet in stream.encode(frame):
+                c.mux(packet)
+        for packet in stream.encode():
+            c.mux(packet)
+
+
+def test_segments_of_an_mpeg_ts_clip_start_where_asked(tmp_path):
+    """MPEG-TS has no index: a seek landed on a packet after the keyframe, and the decoder gave nothing until
+    the next one. `--start` came out late by up to a keyframe interval, or empty ('has no decodable video frames')
+    where the clip had one keyframe. Each segment now holds exactly the whole clip's frames from its start."""
+    from vidstyle.timecode import parse_time
+
+    for keyint in (10, 250):
+        clip = tmp_path / f"broadcast{keyint}.ts"
+        _write_ts(clip, 64, 48, 50, keyint=keyint)
+        with VideoSource(clip) as src:
+            whole = [(src.clip_seconds(f), f.rgb) for f in src.frames() if isinstance(f, Frame)]
+        for start in ("0.5", "1.3", "40f"):
+            with VideoSource(clip) as src:
+                part = [(src.clip_seconds(f), f.rgb) for f in src.frames(start=parse_time(start, "start"))
+                        if isinstance(f, Frame)]
+            first = 40 if start == "40f" else next(k for k, (t, _) in enumerate(whole) if t >= float(start) - 1e-3)
+            assert [t for t, _ in part] == pytest.approx([t for t, _ in whole[first:]]), (keyint, start)
+            assert np.array_equal(part[0][1], whole[first][1]), (keyint, start)

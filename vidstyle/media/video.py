@@ -183,6 +183,7 @@ class VideoSource:
             self.alpha = True
         self._shift = 0  # a segment's first frame's pts: subtracted from the frames' timestamps
         self._to_rgb_fmt = VideoReformatter()  # one converter for the clip: a new one a frame costs its set-up
+        self._sizes_said: set[tuple[int, int]] = set()
         self.stopped_at_end = False  # whether `frames` stopped at a segment's end (not at the input's)
 
     def estimated_frames(self, start: TimePoint | None = None, end: TimePoint | None = None) -> int | None:
@@ -264,9 +265,7 @@ class VideoSource:
                     yield from emit(whole, at)
 
         if start is not None and start.seconds:
-            # To the keyframe before: the frames from there to `start` are decoded and dropped.
-            self.container.seek(int(start.seconds / self.time_base) + (self.stream.start_time or 0),
-                                stream=self.stream, backward=True)
+            self._seek_before(start.seconds)  # the frames from there to `start` are decoded and dropped
         timelines = {s.index: AudioTimeline(s) for s in streams[1:]}
 
         def audio(packets: Iterable[av.Packet]) -> Iterator[av.Packet]:
@@ -294,7 +293,7 @@ class VideoSource:
                     continue
                 if video_done:
                     continue
-                for vf in (self._decoder.decode(packet) if self._decoder else packet.decode()):
+                for vf in self._decode(packet):
                     decoded += 1
                     pts = vf.pts if vf.pts is not None else (0 if last_pts is None else last_pts + step)
                     last_pts = pts
@@ -323,6 +322,48 @@ class VideoSource:
                 counted = f" ({index} frames)" if start.frame is not None else ""  # after a seek, index is not
                 raise UserError(f"start {start} is past the end of the clip{counted}", self.path)
             raise UserError("has no decodable video frames", self.path)
+
+    def _decode(self, packet: av.Packet) -> list[av.VideoFrame]:
+        return self._decoder.decode(packet) if self._decoder else packet.decode()
+
+    def _seek_before(self, seconds: float) -> None:
+        """Seek to where decoding gives a first frame at or before `seconds`. A file with an index (MP4, MKV)
+        lands on the keyframe before; MPEG-TS (broadcast recordings, camcorders' .mts) has none, and FFmpeg's
+        search lands on any packet before, from which the decoder gives nothing until the next keyframe: the
+        segment came out starting late, or empty. So each landing is tried, and moved back 1, 2, 4... s until
+        its first frame is early enough, or to the start of the file."""
+        start = self.stream.start_time or 0
+        target = round(seconds / self.time_base) + start
+        back = 0
+        while target - back > start:
+            self._seek(target - back)
+            first = self._first_frame_pts()
+            if first is not None and first <= target:
+                self._seek(target - back)  # again: the probe read on
+                return
+            back = max(2 * back, round(1 / self.time_base))
+        self._seek(None)
+
+    def _seek(self, at: int | None) -> None:
+        """Seek to the packet at or before `at`, or with None to the first (in TS, decoding order starts before
+        the first frame's time)."""
+        try:
+            self.container.seek(-2**62 if at is None else at, stream=self.stream, backward=True)
+        except av.error.FFmpegError:  # AVI refuses a time before its first
+            self.container.seek(self.stream.start_time or 0, stream=self.stream, backward=True)
+        if self._decoder:  # the stream's own decoder is flushed by the seek; this one is not
+            self._decoder.flush_buffers()
+
+    def _first_frame_pts(self) -> int | None:
+        """The timestamp of the first frame decoded from here (None: none before the end)."""
+        try:
+            for packet in self.container.demux(self.stream):
+                for vf in self._decode(packet):
+                    if vf.pts is not None:
+                        return vf.pts
+            return None
+        except av.error.FFmpegError:
+            return None
 
     def audio_packets(self) -> Iterator[av.Packet]:
         """The whole clip's audio packets alone, as `frames(with_audio=True)` gives them beside the frames (the
@@ -357,12 +398,20 @@ class VideoSource:
         uw, uh = (h, w) if turns % 2 else (w, h)
         tw, th = fit_size(uw, uh, max_size)
         sw, sh = (th, tw) if turns % 2 else (tw, th)
+        canvas = (sw, sh) if (w, h) == self.size else self._canvas(max_size, turns)
+        if (sw, sh) != canvas:
+            sw, sh = self._fit_changed_size(vf, (sw, sh), canvas)
         # swscale converts any pixel format (10-bit, 4:4:4, rgb24, palettes) and scales in one pass. Alpha goes
         # through 16 bits: 10- and 12-bit alpha (ProRes 4444) read to 8 bits exactly as they were written.
         fmt = "rgba64le" if self.alpha else "rgb24"
         pixels = self._to_rgb_fmt.reformat(vf, width=sw, height=sh, format=fmt,
                                            interpolation="AREA" if sw < vf.width or sh < vf.height else None,
                                            src_colorspace=read_matrix(vf)).to_ndarray()
+        if (sw, sh) != canvas:  # centred on black (transparent, with alpha)
+            framed = np.zeros((canvas[1], canvas[0], pixels.shape[2]), pixels.dtype)
+            top, left = (canvas[1] - sh) // 2, (canvas[0] - sw) // 2
+            framed[top:top + sh, left:left + sw] = pixels
+            pixels = framed
         if self.alpha:
             pixels = ((pixels.astype(np.uint32) * 255 + 32767) // 65535).astype(np.uint8)
         if turns:
@@ -371,6 +420,25 @@ class VideoSource:
         if not self.alpha:
             return np.ascontiguousarray(pixels), None
         return np.ascontiguousarray(pixels[..., :3]), np.ascontiguousarray(pixels[..., 3])
+
+    def _canvas(self, max_size: int | None, turns: int) -> tuple[int, int]:
+        """The size every frame is read at (before turning upright): the stream's, as its header states it."""
+        w, h = self.size
+        tw, th = fit_size(*((h, w) if turns % 2 else (w, h)), max_size)
+        return (th, tw) if turns % 2 else (tw, th)
+
+    def _fit_changed_size(self, vf: av.VideoFrame, size: tuple[int, int], canvas: tuple[int, int]) -> tuple[int, int]:
+        """The size a frame whose stream changed size mid-clip (a broadcast recording switching formats, clips
+        joined as they were) is read at: fitted inside the stream's stated size, its aspect kept. The job, its
+        flow and the output stay at one size; the bars are framing, which the shot's look leaves unpainted."""
+        scale = min(canvas[0] / size[0], canvas[1] / size[1])
+        fitted = (max(1, round(size[0] * scale)), max(1, round(size[1] * scale)))
+        if (vf.width, vf.height) not in self._sizes_said:
+            self._sizes_said.add((vf.width, vf.height))
+            log.warning("%s: the frames change size to %dx%d at %.2f s; they are fitted into the clip's size "
+                        "(%dx%d), with black bars", self.path, vf.width, vf.height, self.seconds(vf.pts or 0),
+                        *self.size)
+        return fitted
 
     def close(self) -> None:
         self.container.close()
