@@ -275,6 +275,31 @@ def test_a_file_name_with_glob_characters_is_taken_as_it_is(tmp_path, monkeypatc
     assert loaded.inputs == [tmp_path / "take [1].mp4"] and loaded.output_dir == tmp_path / "out"
 
 
+def test_a_folder_is_its_clips_and_stills_and_a_rerun_into_it_leaves_the_outputs_out(tmp_path):
+    """`vidstyle batch clips/` failed as 'is a folder, not a video file'. A folder now stands for the clips and
+    stills directly in it, by name: not notes, hidden files (macOS's `._clip.mp4`) or subfolders. Outputs written
+    into the folder itself (the default output folder is the current one) are this job's, not inputs, when it
+    runs again. A folder with nothing to stylize is one line, exit 2."""
+    from vidstyle.batch import BatchJob, expand_inputs, plan
+
+    clips = tmp_path / "clips"
+    (clips / "old").mkdir(parents=True)
+    for name in ("b.MTS", "a.mp4", "c.jpg", "notes.txt", "._a.mp4", "old/d.mp4"):
+        (clips / name).write_bytes(b"")
+    assert expand_inputs([str(clips), str(clips / "a.mp4")]) == [clips / n for n in ("a.mp4", "b.MTS", "c.jpg")]
+    (clips / "a.p.mp4").write_bytes(b"")  # written by an earlier run, with output_dir the folder
+    (clips / "c.p.png").write_bytes(b"")
+    items = plan(BatchJob(expand_inputs([str(clips)]), ["p", "q"], clips))
+    assert sorted({i.source.name for i in items}) == ["a.mp4", "b.MTS", "c.jpg"]
+    assert [i.output.name for i in items][:2] == ["a.p.mp4", "a.q.mp4"]
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    (empty / "notes.txt").write_text("")
+    proc = run_cli("batch", empty, "--preset", "fast-quick")
+    lines = proc.stderr.strip().splitlines()
+    assert proc.returncode == 2 and len(lines) == 1 and "no clips or stills in the folder" in lines[0], proc.stderr
+
+
 @pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full (Linux), a device that is always full")
 def test_resume_data_on_a_full_disk_is_an_error_that_says_so(tmp_path):
     """cv2.imwrite returned False on a full tmpfs, leaving no frame, and True on /dev/full (the error lost when

@@ -123,8 +123,8 @@ def _names(table: dict[str, Any], key: str, path: Path) -> list[str]:
 
 
 def expand_inputs(patterns: list[str]) -> list[Path]:
-    """Files named or matched by glob patterns, in order, each once; a name that matches nothing is kept so
-    that it fails as a missing file, in the summary."""
+    """Files named or matched by glob patterns, and the clips and stills in folders named, in order, each once; a
+    name that matches nothing is kept so that it fails as a missing file, in the summary."""
     found: list[Path] = []
     for pattern in patterns:
         path = os.path.expanduser(pattern)
@@ -132,8 +132,23 @@ def expand_inputs(patterns: list[str]) -> list[Path]:
         matches = [path] if not glob.has_magic(path) or os.path.exists(path) else sorted(glob.glob(path))
         if not matches:
             raise UserError(f"no input matches {pattern!r}")
-        found += [Path(m) for m in matches if Path(m) not in found]
+        for match in map(Path, matches):
+            found += [m for m in (_media_in(match) if match.is_dir() else [match]) if m not in found]
     return found
+
+
+def _media_in(folder: Path) -> list[Path]:
+    """The clips and stills directly in `folder`, by name; not hidden files (macOS leaves `._clip.mp4` beside
+    clips copied from its disks), nor what is in its subfolders (an output folder kept inside, say)."""
+    from vidstyle.media.images import is_image
+    from vidstyle.media.video import VIDEO_SUFFIXES
+
+    media = sorted(p for p in folder.iterdir() if p.is_file() and not p.name.startswith(".")
+                   and (is_image(p) or p.suffix.lower() in VIDEO_SUFFIXES))
+    if not media:
+        raise UserError(f"no clips or stills in the folder (looked for {' '.join(sorted(VIDEO_SUFFIXES))} and "
+                        "images)", folder)
+    return media
 
 
 def plan(job: BatchJob) -> list[Item]:
@@ -141,14 +156,27 @@ def plan(job: BatchJob) -> list[Item]:
     a stem (clip.mp4 and clip.webm) keep their extension in it (`clip.webm.PRESET.mp4`), so that none collide."""
     from vidstyle.media.images import is_image
 
-    stems = Counter(source.stem for source in job.inputs)
-    items = []
-    names = [Path(p).stem for p in job.presets]
-    for source in job.inputs:
-        base = source.name if stems[source.stem] > 1 else source.stem
-        for preset, name in zip(job.presets, names):
-            suffix = ".png" if is_image(source) else ".mp4"
-            items.append(Item(source, preset, job.output_dir / f"{base}.{name}{suffix}"))
+    def outputs(inputs: list[Path]) -> list[Item]:
+        stems = Counter(source.stem for source in inputs)
+        names = [Path(p).stem for p in job.presets]
+        items = []
+        for source in inputs:
+            base = source.name if stems[source.stem] > 1 else source.stem
+            for preset, name in zip(job.presets, names):
+                suffix = ".png" if is_image(source) else ".mp4"
+                items.append(Item(source, preset, job.output_dir / f"{base}.{name}{suffix}"))
+        return items
+
+    items = outputs(job.inputs)
+    # A rerun over a folder that the outputs went into (the default output folder is the current one) finds them
+    # there: they are this job's outputs, not its inputs.
+    made = {item.output.resolve() for item in items}
+    inputs = [source for source in job.inputs if source.resolve() not in made]
+    if len(inputs) < len(job.inputs):
+        gone = len(job.inputs) - len(inputs)
+        log.info("%d file%s left out of the inputs: this job writes %s", gone, "" if gone == 1 else "s",
+                 "it" if gone == 1 else "them")
+        items = outputs(inputs)
     seen: dict[Path, Item] = {}
     for item in items:
         other = seen.setdefault(item.output, item)
@@ -266,8 +294,9 @@ def run_batch(job: BatchJob, quiet: bool = False) -> list[Item]:
     items = plan(job)
     todo = [item for item in items if not skip_finished(item)]
     jobs, threads = worker_budget(job.jobs)
-    log.info("%d outputs: %d to make, %d already there; %d at a time, %d threads each", len(items), len(todo),
-             len(items) - len(todo), jobs, threads)
+    log.info("%d output%s: %d to make, %d already there; %d at a time, %d thread%s each", len(items),
+             "" if len(items) == 1 else "s", len(todo), len(items) - len(todo), jobs, threads,
+             "" if threads == 1 else "s")
     if jobs == 1:
         for item in todo:
             log.info("%s with %s -> %s", item.source.name, item.preset, item.output)

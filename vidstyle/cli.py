@@ -232,7 +232,8 @@ def presets_show(name: Annotated[str, typer.Argument(help="Preset name or .toml 
 
 @app.command()
 def batch(
-    inputs: Annotated[list[Path], typer.Argument(help="A job file (.toml), or clips and photos (globs work).")],
+    inputs: Annotated[list[Path], typer.Argument(help="A job file (.toml), or clips, photos and folders of them "
+                                                          "(globs work).")],
     preset: Annotated[Optional[list[str]], typer.Option("--preset", "-p", help="Preset to apply to every input; "
                                                                               "repeat for several.")] = None,
     output_dir: Annotated[Optional[Path], typer.Option("--output-dir", "-o", help="Where outputs go (default the job "

@@ -22,7 +22,7 @@ from vidstyle.flow.opencv import OpenCVFlow
 from vidstyle.losses import content_loss, gram, style_loss, temporal_loss, total_variation
 from vidstyle.media.atomic import atomic_output, check_output_path
 from vidstyle.media.images import is_image, load_image, resize_short_side, save_image
-from vidstyle.media.video import Frame, VideoSource
+from vidstyle.media.video import VIDEO_SUFFIXES, Frame, VideoSource
 from vidstyle.nets import weights
 from vidstyle.nets.multistyle import MultiStyleNet, save_model
 from vidstyle.nets.vgg import STYLE_LAYERS, VGGFeatures
@@ -31,7 +31,6 @@ from vidstyle.temporal import Motion, estimate_motion
 
 log = logging.getLogger("vidstyle")
 
-VIDEO_SUFFIXES = {".mp4", ".mov", ".mkv", ".webm", ".avi", ".m4v"}
 CONTENT_LAYER = "relu3_1"
 
 

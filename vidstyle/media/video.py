@@ -478,6 +478,12 @@ class EncodeSettings:
     pix_fmt: str | None = None  # None: yuv420p, or yuv444p for 4:4:4 sources and odd sizes
 
 
+# Clips a folder given to `batch` (or `train --data`) is searched for: the containers people bring (FFmpeg reads
+# more, and a GIF named on its own is read as a clip).
+VIDEO_SUFFIXES = {".mp4", ".m4v", ".mov", ".mkv", ".webm", ".avi", ".ts", ".mts", ".m2ts", ".mpg", ".mpeg", ".vob",
+                  ".dv", ".3gp", ".flv", ".wmv", ".mxf", ".ogv"}
+
+
 # What `vidstyle video` writes, by the output's extension. FFmpeg muxes more, but these are the ones made and
 # checked here: AVI, for one, keeps no timestamps (its MPEG-4 stream came out probing as 1000 fps).
 CONTAINERS = {"": "mp4", ".mp4": "mp4", ".m4v": "mp4", ".mov": "mov", ".mkv": "matroska", ".webm": "webm",
