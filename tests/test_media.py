@@ -508,3 +508,44 @@ def test_segments_of_an_mpeg_ts_clip_start_where_asked(tmp_path):
             first = 40 if start == "40f" else next(k for k, (t, _) in enumerate(whole) if t >= float(start) - 1e-3)
             assert [t for t, _ in part] == pytest.approx([t for t, _ in whole[first:]]), (keyint, start)
             assert np.array_equal(part[0][1], whole[first][1]), (keyint, start)
+
+
+@pytest.mark.parametrize("transfer, white", [(18, 0.75), (16, 0.58)])
+def test_hdr_clips_are_read_as_sdr(tmp_path, transfer, white):
+    """An HLG clip (phones' default) or a PQ one (HDR10) was read as its signal: reference white at 192 of 255
+    for HLG, a dim grey to the network, BT.2020's primaries taken as BT.709's, and the output tagged HDR, where a
+    painting's white became a highlight 5x the clip's white. Now BT.2408's reference white (HLG 75%, PQ 58%) reads
+    as white, the 18% grey patch (HLG 38%) as an SDR screen shows 18% grey, BT.2020 red as BT.709 red, and the
+    output is 8-bit SDR tagged BT.709."""
+    from av.video.reformatter import Colorspace
+
+    signal = np.zeros((64, 96, 3), np.float32)
+    signal[:, :32] = 0.38 if transfer == 18 else 0.0
+    signal[:, 32:64] = white
+    signal[:, 64:] = (white, 0.0, 0.0)
+    clip = tmp_path / "hdr.mp4"
+    with av.open(str(clip), "w") as c:
+        stream = c.add_stream("libx265", rate=25, options={"x265-params": "lossless=1:log-level=error"})
+        stream.width, stream.height, stream.pix_fmt = 96, 64, "yuv444p10le"
+        cc = stream.codec_context
+        cc.color_primaries, cc.colorspace, cc.color_trc, cc.color_range = 9, 9, transfer, 1  # BT.2020, limited
+        for k in range(3):
+            frame = av.VideoFrame.from_ndarray((signal * 65535).astype(np.uint16), format="rgb48le")
+            frame = frame.reformat(format="yuv444p10le", dst_colorspace=Colorspace.BT2020, dst_color_range=1)
+            frame.pts = k
+            for packet in stream.encode(frame):
+                c.mux(packet)
+        for packet in stream.encode():
+            c.mux(packet)
+    with VideoSource(clip) as src:
+        rgb = next(f.rgb for f in src.frames() if isinstance(f, Frame)).astype(int)
+    grey, ref, red = rgb[32, 16], rgb[32, 48], rgb[32, 80]
+    if transfer == 18:
+        assert np.all(np.abs(grey - 108) <= 3), grey  # 0.128 of white at gamma 2.4; 97 as the signal was read
+    assert np.all(np.abs(ref - 241) <= 3), ref  # the knee keeps room above white for highlights
+    assert red[0] >= 240 and red[1:].max() <= 8, red
+    out = tmp_path / "out.mp4"
+    copy_clip(clip, out)
+    with av.open(str(out)) as c:
+        cc = c.streams.video[0].codec_context
+        assert (cc.color_primaries, cc.color_trc, cc.colorspace, cc.pix_fmt) == (1, 1, 1, "yuv444p")

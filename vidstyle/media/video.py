@@ -20,6 +20,7 @@ from av.video.reformatter import ColorRange, Colorspace, VideoReformatter
 from vidstyle.errors import SettingError, UserError
 from vidstyle.media.audio import AudioTimeline
 from vidstyle.media.deinterlace import Deinterlacer
+from vidstyle.media.hdr import PQ, ToSdr, is_hdr
 from vidstyle.media.tags import file_tags, stream_tags
 from vidstyle.options import OutputOptions
 from vidstyle.timecode import TimePoint
@@ -175,6 +176,14 @@ class VideoSource:
         self.pixel_aspect = Fraction(sar) if sar and sar > 0 else Fraction(1)
         self.size = (max(1, round(cc.width * self.pixel_aspect)), cc.height)  # as shown, before any rotation
         self.alpha = has_alpha(self.pix_fmt)  # frames carry an alpha plane, which the output keeps where it can
+        # The primaries and transfer curve the frames come in (the output is tagged with them): the source's, or
+        # BT.709 for HDR, which is read as SDR (vidstyle.media.hdr says why).
+        self.primaries, self.transfer = cc.color_primaries, cc.color_trc
+        self.hdr = ToSdr(cc.color_trc) if is_hdr(cc.color_trc) else None
+        if self.hdr is not None:
+            self.primaries = self.transfer = _BT709
+            log.info("%s: HDR (%s): read as SDR BT.709, its reference white as white, highlights rolled off",
+                     path, "PQ" if cc.color_trc == PQ else "HLG")
         self._decoder: av.CodecContext | None = None  # None: the stream's own
         if self.stream.metadata.get("alpha_mode") == "1" and ALPHA_DECODERS.get(cc.name) in av.codecs_available:
             self._decoder = av.CodecContext.create(ALPHA_DECODERS[cc.name], "r")
@@ -403,7 +412,7 @@ class VideoSource:
             sw, sh = self._fit_changed_size(vf, (sw, sh), canvas)
         # swscale converts any pixel format (10-bit, 4:4:4, rgb24, palettes) and scales in one pass. Alpha goes
         # through 16 bits: 10- and 12-bit alpha (ProRes 4444) read to 8 bits exactly as they were written.
-        fmt = "rgba64le" if self.alpha else "rgb24"
+        fmt = "rgba64le" if self.alpha else "rgb48le" if self.hdr else "rgb24"
         pixels = self._to_rgb_fmt.reformat(vf, width=sw, height=sh, format=fmt,
                                            interpolation="AREA" if sw < vf.width or sh < vf.height else None,
                                            src_colorspace=read_matrix(vf)).to_ndarray()
@@ -412,8 +421,11 @@ class VideoSource:
             top, left = (canvas[1] - sh) // 2, (canvas[0] - sw) // 2
             framed[top:top + sh, left:left + sw] = pixels
             pixels = framed
-        if self.alpha:
-            pixels = ((pixels.astype(np.uint32) * 255 + 32767) // 65535).astype(np.uint8)
+        if self.hdr is not None:
+            sdr = self.hdr(np.ascontiguousarray(pixels[..., :3]))
+            pixels = np.dstack([sdr, _to_8_bits(pixels[..., 3])]) if self.alpha else sdr
+        elif self.alpha:
+            pixels = _to_8_bits(pixels)
         if turns:
             # ffmpeg's display rotation is counter-clockwise degrees; undoing it turns the pixels clockwise.
             pixels = np.rot90(pixels, k=turns)
@@ -448,6 +460,10 @@ class VideoSource:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _to_8_bits(pixels: np.ndarray) -> np.ndarray:
+    return ((pixels.astype(np.uint32) * 255 + 32767) // 65535).astype(np.uint8)
 
 
 def _pts_step(rate: Fraction, time_base: Fraction) -> int:
@@ -575,10 +591,10 @@ class VideoSink:
         stream.codec_context.time_base = self.time_base
         self.yuv = is_yuv(av.VideoFormat(stream.pix_fmt))
         if self.yuv:
-            cc, src = stream.codec_context, self.source.stream.codec_context
+            cc, src = stream.codec_context, self.source
             cc.colorspace, cc.color_range = _BT709, int(ColorRange.MPEG)
-            cc.color_primaries = src.color_primaries if src.color_primaries != _UNSPECIFIED else _BT709
-            cc.color_trc = src.color_trc if src.color_trc != _UNSPECIFIED else _BT709
+            cc.color_primaries = src.primaries if src.primaries != _UNSPECIFIED else _BT709
+            cc.color_trc = src.transfer if src.transfer != _UNSPECIFIED else _BT709
         opts = {}
         if self.codec in CRF_CODECS:
             opts["crf"] = str(s.crf)
