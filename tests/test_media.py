@@ -549,3 +549,47 @@ def test_hdr_clips_are_read_as_sdr(tmp_path, transfer, white):
     with av.open(str(out)) as c:
         cc = c.streams.video[0].codec_context
         assert (cc.color_primaries, cc.color_trc, cc.colorspace, cc.pix_fmt) == (1, 1, 1, "yuv444p")
+
+
+def test_subtitles_are_kept_where_the_container_carries_them(tmp_path, caplog):
+    """A film's subtitle tracks were dropped. They are copied with their language into MKV, timed as the source
+    has them, and in a segment shifted alike (a cue that began before it is left out); MP4 does not carry SRT:
+    the log says the track is left out."""
+    from vidstyle.timecode import parse_time
+
+    base, srt, clip = tmp_path / "base.mp4", tmp_path / "cues.srt", tmp_path / "film.mkv"
+    write_clip(base, 64, 48, frames=50, fps=25)
+    srt.write_text("1\n00:00:00,200 --> 00:00:00,900\nHello\n\n2\n00:00:01,000 --> 00:00:01,800\nWorld\n")
+    with av.open(str(base)) as video, av.open(str(srt)) as cues, av.open(str(clip), "w") as out:
+        streams = {s: out.add_stream_from_template(s) for s in [*video.streams, *cues.streams]}
+        streams[cues.streams[0]].metadata["language"] = "fra"
+        for source in (video, cues):
+            for packet in source.demux():
+                if packet.dts is not None:
+                    packet.stream = streams[packet.stream]
+                    out.mux(packet)
+
+    def cues_in(path: Path) -> list[tuple[float, float, bytes]]:
+        with av.open(str(path)) as c:
+            origin = c.streams.video[0].start_time * c.streams.video[0].time_base
+            return [(round(float(p.pts * p.time_base - origin), 3), round(float(p.duration * p.time_base), 3),
+                     bytes(p)) for p in c.demux(c.streams.subtitles[0]) if p.size]
+
+    assert cues_in(clip) == [(0.2, 0.7, b"Hello"), (1.0, 0.8, b"World")]
+    copy_clip(clip, tmp_path / "out.mkv")
+    assert cues_in(tmp_path / "out.mkv") == cues_in(clip)
+    with av.open(str(tmp_path / "out.mkv")) as c:
+        assert c.streams.subtitles[0].metadata.get("language") == "fra"
+    with VideoSource(clip) as src:
+        # This remux states an average of 30000 fps, which made frame counts 1000x and warned 'ended early'
+        assert src.rate == 25 and src.estimated_frames() == 50
+        items = list(src.frames(with_audio=True, start=parse_time("0.5", "start")))
+        first = next(f for f in items if isinstance(f, Frame))
+        cut = [(round(float(p.pts * p.time_base), 3), bytes(p)) for p in items
+               if isinstance(p, av.Packet) and p.stream.type == "subtitle"]
+    assert cut == [(round(1.0 - src.clip_seconds(first), 3), b"World")]
+    with caplog.at_level("WARNING", logger="vidstyle"):
+        copy_clip(clip, tmp_path / "out.mp4")
+    assert "subtitle stream #2 (subrip) left out: mp4 does not carry it" in caplog.text
+    with av.open(str(tmp_path / "out.mp4")) as c:
+        assert [s.type for s in c.streams] == ["video", "audio"]

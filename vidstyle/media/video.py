@@ -92,6 +92,9 @@ def read_matrix(vf: av.VideoFrame) -> Colorspace | None:
     return Colorspace.ITU709 if vf.width >= 1280 or vf.height > 576 else Colorspace.ITU601
 
 
+MAX_RATE = 1000  # fps: above this, a stated rate is taken as wrong
+
+
 def _animated_webp(path: Path) -> bool:
     from PIL import Image
 
@@ -165,9 +168,12 @@ class VideoSource:
         self.stream = videos[0]
         self.stream.thread_type = "AUTO"
         self.audio_streams = list(self.container.streams.audio)
+        self.subtitle_streams = list(self.container.streams.subtitles)  # copied beside the audio where they fit
         self.time_base: Fraction = self.stream.time_base or Fraction(1, 90000)
-        rate = self.stream.average_rate or self.stream.guessed_rate or Fraction(30)
-        self.rate: Fraction = Fraction(rate)
+        # An average over 1000 fps is a muxer's slip (a Matroska remux stated 30000 for 25 fps), not a camera's:
+        # it made frame counts and the encoder's rate 1000x off. FFmpeg's guess from the timestamps then.
+        rates = [r for r in (self.stream.average_rate, self.stream.guessed_rate) if r and r <= MAX_RATE]
+        self.rate: Fraction = Fraction(rates[0] if rates else 30)
         cc = self.stream.codec_context
         self.pix_fmt: str = cc.pix_fmt or "yuv420p"
         # Anamorphic sources (DV, DVD: 720x576 shown as 16:9) store wide pixels: frames are read at square pixels,
@@ -234,9 +240,10 @@ class VideoSource:
 
         Frames are rotated upright by their display matrix, so the output needs no rotation flag. With `start`
         or `end`, only the frames in [start, end) come, renumbered from 0 with timestamps from 0 (the first
-        one's), and the audio packets of the same span, shifted alike (cut at packet boundaries).
+        one's), and the audio packets of the same span, shifted alike (cut at packet boundaries). Subtitle
+        packets come with the audio, cut alike by their start.
         """
-        streams = [self.stream, *(self.audio_streams if with_audio else [])]
+        streams = [self.stream, *(self.audio_streams + self.subtitle_streams if with_audio else [])]
         index = kept = decoded = 0
         step = _pts_step(self.rate, self.time_base)
         last_pts: int | None = None
@@ -261,7 +268,7 @@ class VideoSource:
             if shift_pts is None:
                 shift_pts, offset = pts, seconds
                 self._shift = pts
-                yield from filter(None, (self._cut_audio(p, offset, end) for p in early))
+                yield from filter(None, (self._cut_packet(p, offset, end) for p in early))
             rgb, alpha = self._to_rgb(vf, max_size)
             yield Frame(kept, rgb, pts - shift_pts, alpha)
             index += 1
@@ -275,7 +282,7 @@ class VideoSource:
 
         if start is not None and start.seconds:
             self._seek_before(start.seconds)  # the frames from there to `start` are decoded and dropped
-        timelines = {s.index: AudioTimeline(s) for s in streams[1:]}
+        timelines = {s.index: AudioTimeline(s) for s in self.audio_streams if with_audio}
 
         def audio(packets: Iterable[av.Packet]) -> Iterator[av.Packet]:
             """The packets to write now; the audio is done at the first one past a segment's end."""
@@ -285,15 +292,26 @@ class VideoSource:
                     early.append(packet)
                     continue
                 if start or end:
-                    packet = self._cut_audio(packet, offset, end)
+                    packet = self._cut_packet(packet, offset, end)
                     if packet is None:
                         audio_done = video_done
                         continue
                 yield packet
 
+        def cue(packet: av.Packet) -> Iterator[av.Packet]:
+            """A subtitle packet to write now, if it starts in the segment; sparse, so it never ends the demux."""
+            if offset is None:
+                early.append(packet)
+            elif not (start or end) or (packet := self._cut_packet(packet, offset, end)) is not None:
+                yield packet
+
         audio_done = False
         try:
             for packet in self.container.demux(streams):
+                if packet.stream.type == "subtitle":
+                    if packet.pts is not None:
+                        yield from cue(packet)
+                    continue
                 if packet.stream.type == "audio":
                     if packet.dts is not None:
                         yield from audio(timelines[packet.stream.index].push(packet))
@@ -375,29 +393,38 @@ class VideoSource:
             return None
 
     def audio_packets(self) -> Iterator[av.Packet]:
-        """The whole clip's audio packets alone, as `frames(with_audio=True)` gives them beside the frames (the
-        join of a split clip's segments muxes them once)."""
-        if not self.audio_streams:
+        """The whole clip's audio and subtitle packets alone, as `frames(with_audio=True)` gives them beside the
+        frames (the join of a split clip's segments muxes them once)."""
+        if not self.audio_streams + self.subtitle_streams:
             return
         timelines = {s.index: AudioTimeline(s) for s in self.audio_streams}
         try:
-            for packet in self.container.demux(self.audio_streams):
-                if packet.dts is not None:
+            for packet in self.container.demux(self.audio_streams + self.subtitle_streams):
+                if packet.stream.type == "subtitle":
+                    if packet.pts is not None:
+                        yield packet
+                elif packet.dts is not None:
                     yield from timelines[packet.stream.index].push(packet)
             for timeline in timelines.values():
                 yield from timeline.finish(trim_end=True)
         except av.error.FFmpegError as exc:
             raise UserError(f"corrupt audio data ({_ffmpeg_reason(exc)})", self.path) from None
 
-    def _cut_audio(self, packet: av.Packet, offset: float, end: TimePoint | None) -> av.Packet | None:
-        """The packet if it starts inside the segment, shifted so that `offset` seconds becomes 0; else None."""
+    def _cut_packet(self, packet: av.Packet, offset: float, end: TimePoint | None) -> av.Packet | None:
+        """The audio or subtitle packet if it starts inside the segment, shifted so that `offset` seconds becomes
+        0; else None. Audio counts from its stream's start; a subtitle stream's starts at its first cue, so cues
+        count from the video's."""
         tb = packet.time_base
-        begin = float(packet.pts * tb) - float((packet.stream.start_time or 0) * tb)
+        origin = packet.stream.start_time or 0
+        if packet.stream.type == "subtitle":
+            origin = round((self.stream.start_time or 0) * self.time_base / tb)
+        begin = float((packet.pts - origin) * tb)
         if begin < offset - 1e-6 or (end is not None and end.seconds is not None and begin >= end.seconds - 1e-6):
             return None
-        shift = round(offset / tb) + (packet.stream.start_time or 0)
+        shift = round(offset / tb) + origin
         packet.pts -= shift
-        packet.dts -= shift
+        if packet.dts is not None:
+            packet.dts -= shift
         return packet
 
     def _to_rgb(self, vf: av.VideoFrame, max_size: int | None) -> tuple[np.ndarray, np.ndarray | None]:
@@ -535,8 +562,9 @@ def codec_name(stream: av.stream.Stream) -> str:
     return stream.codec_context.codec.canonical_name
 
 
-def can_copy_audio(stream: av.audio.AudioStream, fmt: str) -> bool:
-    """Whether `fmt` accepts `stream`'s packets as they are: try writing a header, as the real mux will."""
+def can_copy(stream: av.audio.AudioStream, fmt: str) -> bool:
+    """Whether `fmt` accepts `stream`'s packets (audio, subtitles) as they are: try writing a header, as the real
+    mux will."""
     if (fmt, codec_name(stream)) in UNPLAYABLE_AUDIO:
         return False
     buf = io.BytesIO()
@@ -565,6 +593,7 @@ class VideoSink:
         self._alpha_said = False
         self.source = source
         self.audio_sources = source.audio_streams if audio else []
+        self.subtitle_sources = source.subtitle_streams if audio else []
         # Keep source timestamps as they are: no shifting to make B-frame decode times non-negative.
         self.container = av.open(str(path), "w", format=self.fmt, options={"avoid_negative_ts": "disabled"})
         self.container.metadata.update(file_tags(source.container.metadata))
@@ -627,10 +656,10 @@ class VideoSink:
         self.container.mux(packet)
 
     def _add_audio(self) -> None:
-        """An output stream for each source audio stream (a copy where the container carries its codec); then
-        the audio read before the video opened the file."""
+        """An output stream for each source audio stream (a copy where the container carries its codec) and
+        subtitle stream (where it carries its format); then the packets read before the video opened the file."""
         for src in self.audio_sources:
-            copy = can_copy_audio(src, self.fmt)
+            copy = can_copy(src, self.fmt)
             if copy:
                 out = self.container.add_stream_from_template(src)
             else:
@@ -644,6 +673,14 @@ class VideoSink:
                 )
             out.metadata.update(stream_tags(src.metadata))
             self._audio[src.index] = (out, copy)
+        for src in self.subtitle_sources:  # copied, or left out: text in one format is not turned into another
+            if not can_copy(src, self.fmt):
+                log.warning("subtitle stream #%d (%s) left out: %s does not carry it (MKV does)", src.index,
+                            codec_name(src), self.fmt)
+                continue
+            out = self.container.add_stream_from_template(src)
+            out.metadata.update(stream_tags(src.metadata))
+            self._audio[src.index] = (out, True)
         early, self._early_audio = self._early_audio, []
         for packet in early:
             self.write_audio(packet)
