@@ -34,7 +34,8 @@ class AnimationSink:
         self.source = source
         self.frames: list[np.ndarray] = []
         self.times: list[float] = []  # seconds
-        self._said_audio = self._said_alpha = False
+        self._said_alpha = False
+        self._said: set[str] = set()  # the kinds of packet left out (audio, subtitle), said once each
 
     def write_frame(self, rgb: np.ndarray, pts: int, alpha: np.ndarray | None = None) -> None:
         if alpha is not None and self.fmt == "gif" and not self._said_alpha and alpha.min() < 255:
@@ -45,9 +46,11 @@ class AnimationSink:
         self.times.append(float(pts * self.source.time_base))
 
     def write_audio(self, packet: av.Packet) -> None:
-        if not self._said_audio:
-            log.warning("%s has no sound: the audio is left out", self.fmt.upper())
-            self._said_audio = True
+        kind = packet.stream.type
+        if kind not in self._said:
+            log.warning("%s has no %s: %s left out", self.fmt.upper(), *(("sound", "the audio is") if kind == "audio"
+                                                                        else ("subtitles", "they are")))
+            self._said.add(kind)
 
     def durations(self) -> list[int]:
         """Each frame's display time in ms, from the timestamps (the last one: the source's frame duration),
