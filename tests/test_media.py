@@ -593,3 +593,39 @@ def test_subtitles_are_kept_where_the_container_carries_them(tmp_path, caplog):
     assert "subtitle stream #2 (subrip) left out: mp4 does not carry it" in caplog.text
     with av.open(str(tmp_path / "out.mp4")) as c:
         assert [s.type for s in c.streams] == ["video", "audio"]
+
+
+def test_pcm_audio_is_transcoded_for_mp4_and_kept_in_mov(tmp_path, caplog):
+    """A camera's MOV carries PCM sound. Copied into MP4 (the default output) it was written as ISO 'ipcm',
+    which QuickTime and browsers do not play: the clip came out silent there. MP4 now gets AAC at 96 kb/s a
+    channel; MOV keeps the PCM as it is."""
+    clip = tmp_path / "camera.mov"
+    with av.open(str(clip), "w") as c:
+        video = c.add_stream("libx264", rate=25)
+        video.width, video.height, video.pix_fmt = 64, 48, "yuv420p"
+        audio = c.add_stream("pcm_s24le", rate=48000)
+        audio.layout = "stereo"
+        for k in range(10):
+            frame = av.VideoFrame.from_ndarray(scene(64, 48, k / 25), format="rgb24")
+            frame.pts = k
+            for packet in video.encode(frame):
+                c.mux(packet)
+            t = np.arange(k * 1920, (k + 1) * 1920) / 48000
+            tone = (0.2 * np.sin(2 * np.pi * 440 * t) * 2 ** 31).astype(np.int32)
+            sound = av.AudioFrame.from_ndarray(np.repeat(tone, 2)[None], format="s32", layout="stereo")
+            sound.sample_rate, sound.pts = 48000, k * 1920
+            for packet in audio.encode(sound):
+                c.mux(packet)
+        for stream in (video, audio):
+            for packet in stream.encode():
+                c.mux(packet)
+    with caplog.at_level("WARNING", logger="vidstyle"):
+        copy_clip(clip, tmp_path / "out.mp4")
+    assert "(pcm_s24le) transcoded to aac: players do not play it in mp4" in caplog.text
+    copy_clip(clip, tmp_path / "out.mov")
+    for name, codec, tag in (("out.mp4", "aac", "mp4a"), ("out.mov", "pcm_s24le", "in24")):
+        with av.open(str(tmp_path / name)) as c:
+            cc = c.streams.audio[0].codec_context
+            assert (cc.name, cc.codec_tag) == (codec, tag), name
+            if codec == "aac":
+                assert cc.bit_rate > 150_000, cc.bit_rate

@@ -553,8 +553,12 @@ def open_sink(path: Path, fmt_path: Path, source: VideoSource, settings: EncodeS
     return VideoSink(path, fmt_path, source, settings, audio)
 
 
-# Pairs FFmpeg muxes but common players will not play: transcode these rather than copy.
+# Pairs FFmpeg muxes but common players will not play: transcode these rather than copy. PCM in MP4 (cameras'
+# MOV and MXF carry it; MP4 is the default output) is written as ISO 'ipcm', which QuickTime and browsers do not
+# play; MOV carries it as they do.
 UNPLAYABLE_AUDIO = {("mp4", "vorbis"), ("mov", "vorbis"), ("mov", "opus")}
+UNPLAYABLE_PREFIXES = {"mp4": "pcm_"}
+AAC_RATE_PER_CHANNEL = 96_000  # bit/s: transparent AAC, for sources that were lossless (PCM) or near it
 
 
 def codec_name(stream: av.stream.Stream) -> str:
@@ -562,10 +566,16 @@ def codec_name(stream: av.stream.Stream) -> str:
     return stream.codec_context.codec.canonical_name
 
 
+def unplayable(stream: av.audio.AudioStream, fmt: str) -> bool:
+    """Whether common players would not play `stream`'s codec in `fmt`, which FFmpeg muxes."""
+    name = codec_name(stream)
+    return (fmt, name) in UNPLAYABLE_AUDIO or name.startswith(UNPLAYABLE_PREFIXES.get(fmt, "\0"))
+
+
 def can_copy(stream: av.audio.AudioStream, fmt: str) -> bool:
-    """Whether `fmt` accepts `stream`'s packets (audio, subtitles) as they are: try writing a header, as the real
-    mux will."""
-    if (fmt, codec_name(stream)) in UNPLAYABLE_AUDIO:
+    """Whether `fmt` accepts `stream`'s packets (audio, subtitles) as they are, for players too: try writing a
+    header, as the real mux will."""
+    if unplayable(stream, fmt):
         return False
     buf = io.BytesIO()
     try:
@@ -667,10 +677,11 @@ class VideoSink:
                 out = self.container.add_stream(target, rate=src.codec_context.sample_rate or 48000)
                 if src.codec_context.layout is not None:
                     out.layout = src.codec_context.layout
-                log.warning(
-                    "audio stream #%d (%s) transcoded to %s: %s does not carry %s as it is",
-                    src.index, codec_name(src), codec_name(out), self.fmt, codec_name(src),
-                )
+                if target == "aac":  # FFmpeg's default, 128 kb/s whatever the channels, is thin for 5.1
+                    out.bit_rate = AAC_RATE_PER_CHANNEL * out.codec_context.channels
+                why = "players do not play it in" if unplayable(src, self.fmt) else "FFmpeg does not write it into"
+                log.warning("audio stream #%d (%s) transcoded to %s: %s %s", src.index, codec_name(src),
+                            codec_name(out), why, self.fmt)
             out.metadata.update(stream_tags(src.metadata))
             self._audio[src.index] = (out, copy)
         for src in self.subtitle_sources:  # copied, or left out: text in one format is not turned into another
