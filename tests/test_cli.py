@@ -78,6 +78,29 @@ def test_a_photos_date_place_and_camera_are_kept(tmp_path, style_png):
     assert dict(kept.get_ifd(0x8825)) == gps
 
 
+def test_an_iphone_heic_photo_is_a_still(tmp_path, style_png):
+    """iPhones take HEIC photos. `vidstyle image` said 'not a readable image'; `vidstyle video` made a one-frame
+    clip of it (FFmpeg opens HEIC as an MP4). The photo is now read (upright once, its date kept), written as
+    HEIC where asked, and refused by `video` as a still."""
+    import pillow_heif
+    from PIL import Image
+
+    from vidstyle.media.synthetic import scene
+
+    pillow_heif.register_heif_opener()
+    exif = Image.Exif()
+    exif.update({274: 6, 306: "2021:05:06 07:08:09"})
+    photo = tmp_path / "IMG_0001.HEIC"
+    Image.fromarray(scene(90, 61, 0.0)).save(photo, exif=exif.tobytes(), quality=95)
+    for name in ("painted.jpg", "painted.heic"):
+        proc = run_cli("image", photo, "-s", style_png, "-o", tmp_path / name, "--max-size", "64")
+        assert proc.returncode == 0, proc.stderr
+        with Image.open(tmp_path / name) as img:
+            assert img.size == (43, 64) and img.getexif().get(306) == "2021:05:06 07:08:09", name
+    proc = run_cli("video", photo, "-s", style_png, "-o", tmp_path / "clip.mp4")
+    assert proc.returncode == 2 and "is a still image, not a clip" in only_line(proc)
+
+
 def test_eval_json_has_a_row_per_pair(tmp_path, clip):
     proc = run_cli("eval", clip, clip, "--json")
     assert proc.returncode == 0, proc.stderr

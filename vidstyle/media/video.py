@@ -21,6 +21,7 @@ from vidstyle.errors import SettingError, UserError
 from vidstyle.media.audio import AudioTimeline
 from vidstyle.media.deinterlace import Deinterlacer
 from vidstyle.media.hdr import PQ, ToSdr, is_hdr
+from vidstyle.media.images import is_image
 from vidstyle.media.tags import file_tags, stream_tags
 from vidstyle.options import OutputOptions
 from vidstyle.timecode import TimePoint
@@ -159,7 +160,9 @@ class VideoSource:
             covered = " (only a cover picture)" if self.container.streams.video else ""
             self.container.close()
             raise UserError(f"has no video stream{covered}", path)
-        if self.container.format.name == "image2" or self.container.format.name.endswith("_pipe"):
+        # HEIC and AVIF photos open as one-frame MP4s: they are stills too, by their name
+        if self.container.format.name == "image2" or self.container.format.name.endswith("_pipe") or \
+                is_image(path):
             self.container.close()  # FFmpeg reads a still as a one-frame video: refused, not made a 1-frame clip
             if _animated_webp(path):
                 raise UserError("is an animated WebP, whose frames FFmpeg cannot decode; convert it to MP4 or GIF "
