@@ -629,3 +629,22 @@ def test_pcm_audio_is_transcoded_for_mp4_and_kept_in_mov(tmp_path, caplog):
             assert (cc.name, cc.codec_tag) == (codec, tag), name
             if codec == "aac":
                 assert cc.bit_rate > 150_000, cc.bit_rate
+
+
+def test_a_heif_photo_in_display_p3_by_primaries_is_read_in_srgb(tmp_path):
+    """HEIF gives its colour as primaries (nclx) where it has no ICC profile: an Android phone's Display P3
+    photo was read as if sRGB, duller. P3's (200, 120, 60) is sRGB's (213, 115, 42) with the sRGB curve; an
+    sRGB photo stays as it is."""
+    import pillow_heif
+    from PIL import Image
+
+    from vidstyle.media.images import load_image
+
+    pillow_heif.register_heif_opener()
+    for primaries, want in ((12, (213, 115, 42)), (1, (200, 120, 60))):
+        path = tmp_path / f"photo{primaries}.heic"
+        Image.fromarray(np.full((32, 32, 3), (200, 120, 60), np.uint8)).save(
+            path, quality=100, nclx_profile={"color_primaries": primaries, "transfer_characteristics": 13,
+                                             "matrix_coefficients": 6, "full_range_flag": 1})
+        got = load_image(path).rgb[16, 16].astype(int)
+        assert np.abs(got - want).max() <= 3, (primaries, got)

@@ -113,6 +113,8 @@ def _to_srgb(img: Image.Image, path: Path) -> Image.Image:
     are taken to be: a P3 photo's pixels read as they are came out duller ((200, 120, 60) in P3 is (214, 116, 38)
     in sRGB). The alpha plane is set aside for the conversion and put back."""
     icc = img.info.get("icc_profile")
+    if not icc and isinstance(img.info.get("nclx_profile"), dict) and img.mode in ("RGB", "RGBA"):
+        return _nclx_to_srgb(img, img.info["nclx_profile"])
     if not icc or img.mode not in ("RGB", "RGBA", "CMYK"):
         return img
     alpha = img.getchannel("A") if img.mode == "RGBA" else None
@@ -128,6 +130,39 @@ def _to_srgb(img: Image.Image, path: Path) -> Image.Image:
     if alpha is not None:
         rgb.putalpha(alpha)
     return rgb
+
+
+_SRGB_PRIMARIES = (0.64, 0.33, 0.30, 0.60, 0.15, 0.06, 0.3127, 0.3290)  # red, green, blue, white (x, y)
+
+
+def _rgb_to_xyz(xy: tuple[float, ...]) -> np.ndarray:
+    """The RGB -> XYZ matrix of primaries and a white point given by their chromaticities."""
+    cols = np.array([[x / y, 1.0, (1 - x - y) / y] for x, y in zip(xy[0:6:2], xy[1:6:2])]).T
+    wx, wy = xy[6], xy[7]
+    scale = np.linalg.solve(cols, [wx / wy, 1.0, (1 - wx - wy) / wy])
+    return cols * scale
+
+
+def _nclx_to_srgb(img: Image.Image, nclx: dict) -> Image.Image:
+    """A HEIF photo whose colour is given by primaries (nclx), not an ICC profile: Android phones' Display P3.
+    Converted in linear light; only with the sRGB curve (13), which such photos use, and other primaries than
+    sRGB's (1)."""
+    if nclx.get("color_primaries") in (None, 1, 2) or nclx.get("transfer_characteristics") != 13:
+        return img
+    keys = ("red", "green", "blue", "white")
+    try:
+        xy = tuple(float(nclx[f"color_primary_{k}_{a}"]) for k in keys for a in "xy")
+    except KeyError:
+        return img
+    matrix = np.linalg.solve(_rgb_to_xyz(_SRGB_PRIMARIES), _rgb_to_xyz(xy)).astype(np.float32)
+    rgb = np.asarray(img.convert("RGB"), np.float32) / 255
+    linear = np.where(rgb <= 0.04045, rgb / 12.92, ((rgb + 0.055) / 1.055) ** 2.4)
+    out = np.clip(linear @ matrix.T, 0, 1)
+    out = np.where(out <= 0.0031308, out * 12.92, 1.055 * out ** (1 / 2.4) - 0.055)
+    srgb = Image.fromarray(np.round(out * 255).astype(np.uint8))
+    if img.mode == "RGBA":
+        srgb.putalpha(img.getchannel("A"))
+    return srgb
 
 
 def _to_still(img: Image.Image) -> Still:
