@@ -571,8 +571,8 @@ def codec_name(stream: av.stream.Stream) -> str:
 
 def unplayable(stream: av.audio.AudioStream, fmt: str) -> bool:
     """Whether common players would not play `stream`'s codec in `fmt`, which FFmpeg muxes."""
-    name = codec_name(stream)
-    return (fmt, name) in UNPLAYABLE_AUDIO or name.startswith(UNPLAYABLE_PREFIXES.get(fmt, "\0"))
+    name, prefix = codec_name(stream), UNPLAYABLE_PREFIXES.get(fmt)
+    return (fmt, name) in UNPLAYABLE_AUDIO or (prefix is not None and name.startswith(prefix))
 
 
 def can_copy(stream: av.audio.AudioStream, fmt: str) -> bool:
