@@ -278,8 +278,8 @@ def test_a_file_name_with_glob_characters_is_taken_as_it_is(tmp_path, monkeypatc
 def test_a_folder_is_its_clips_and_stills_and_a_rerun_into_it_leaves_the_outputs_out(tmp_path):
     """`vidstyle batch clips/` failed as 'is a folder, not a video file'. A folder now stands for the clips and
     stills directly in it, by name: not notes, hidden files (macOS's `._clip.mp4`) or subfolders. Outputs written
-    into the folder itself (the default output folder is the current one) are this job's, not inputs, when it
-    runs again. A folder with nothing to stylize is one line, exit 2."""
+    into the folder itself (the default output folder is the current one) by this job or with another preset are
+    not inputs when a batch runs there again. A folder with nothing to stylize is one line, exit 2."""
     from vidstyle.batch import BatchJob, expand_inputs, plan
 
     clips = tmp_path / "clips"
@@ -287,10 +287,12 @@ def test_a_folder_is_its_clips_and_stills_and_a_rerun_into_it_leaves_the_outputs
     for name in ("b.MTS", "a.mp4", "c.jpg", "notes.txt", "._a.mp4", "old/d.mp4"):
         (clips / name).write_bytes(b"")
     assert expand_inputs([str(clips), str(clips / "a.mp4")]) == [clips / n for n in ("a.mp4", "b.MTS", "c.jpg")]
-    (clips / "a.p.mp4").write_bytes(b"")  # written by an earlier run, with output_dir the folder
-    (clips / "c.p.png").write_bytes(b"")
+    # written by earlier runs into the folder, with this job's presets or a shipped one
+    for name in ("a.p.mp4", "c.p.png", "b.fast-quick.mp4", "holiday.fast-quick.mp4"):
+        (clips / name).write_bytes(b"")
     items = plan(BatchJob(expand_inputs([str(clips)]), ["p", "q"], clips))
-    assert sorted({i.source.name for i in items}) == ["a.mp4", "b.MTS", "c.jpg"]
+    # holiday.fast-quick.mp4 has no holiday.* beside it: a clip of that name, not an output
+    assert sorted({i.source.name for i in items}) == ["a.mp4", "b.MTS", "c.jpg", "holiday.fast-quick.mp4"]
     assert [i.output.name for i in items][:2] == ["a.p.mp4", "a.q.mp4"]
     empty = tmp_path / "empty"
     empty.mkdir()

@@ -35,7 +35,7 @@ from typing import TYPE_CHECKING, Any
 from vidstyle.errors import Terminated, UserError
 from vidstyle.malloc import keep_freed_memory
 from vidstyle.looks import TABLE
-from vidstyle.settings import preset_values, read_preset, resolve
+from vidstyle.settings import list_presets, preset_values, read_preset, resolve
 from vidstyle.units import UNIT_FRAMES
 
 if TYPE_CHECKING:
@@ -168,14 +168,24 @@ def plan(job: BatchJob) -> list[Item]:
         return items
 
     items = outputs(job.inputs)
-    # A rerun over a folder that the outputs went into (the default output folder is the current one) finds them
-    # there: they are this job's outputs, not its inputs.
+    # A rerun over a folder that outputs went into (the default output folder is the current one) finds them
+    # there; stylized again they would be outputs of outputs. Left out: this job's own, and STEM.PRESET.mp4 (.png)
+    # for a preset it knows, made from an input STEM beside it.
     made = {item.output.resolve() for item in items}
-    inputs = [source for source in job.inputs if source.resolve() not in made]
+    presets = {Path(p).stem for p in job.presets} | set(list_presets(job.presets_dir))
+    sources = {(p.parent, name) for p in job.inputs for name in (p.name, p.stem)}
+
+    def batch_output(source: Path) -> bool:
+        stem, _, suffix = source.name.rpartition(".")
+        origin, _, preset = stem.rpartition(".")
+        return source.resolve() in made or (suffix in ("mp4", "png") and preset in presets and
+                                            (source.parent, origin) in sources)
+
+    inputs = [source for source in job.inputs if not batch_output(source)]
     if len(inputs) < len(job.inputs):
         gone = len(job.inputs) - len(inputs)
-        log.info("%d file%s left out of the inputs: this job writes %s", gone, "" if gone == 1 else "s",
-                 "it" if gone == 1 else "them")
+        log.info("%d file%s left out of the inputs: written by a batch, from %s beside %s", gone,
+                 "" if gone == 1 else "s", "a clip" if gone == 1 else "clips", "it" if gone == 1 else "them")
         items = outputs(inputs)
     seen: dict[Path, Item] = {}
     for item in items:
