@@ -407,3 +407,23 @@ def test_a_clip_whose_frames_change_size_is_stylized_at_one_size(tmp_path, style
     assert len(frames) == 24 and {f.shape for f in frames} == {(48, 64, 3)}
     bars = frames[-1][:, :14].astype(int).mean(), frames[-1][:, -14:].astype(int).mean()
     assert max(bars) < 30 < frames[-1][:, 24:40].mean(), bars  # bars dark beside a painted picture
+
+
+def test_running_out_of_memory_is_one_line(tmp_path, clip, capfd, monkeypatch):
+    """A frame too large for the GPU (a 4K clip with adain on an 8 GB card) ended as 'unexpected error:
+    OutOfMemoryError' with a pointer to --debug. It is now said as what it is, with the way out."""
+    import torch
+
+    from conftest import raising_on_call
+    from vidstyle import cli
+    from vidstyle.stylize.fast import FastStylizer
+
+    out = tmp_path / "out.mp4"
+    monkeypatch.setattr(sys, "argv", ["vidstyle", "video", str(clip), "--backend", "fast", "-o", str(out)])
+    oom = torch.OutOfMemoryError("CUDA out of memory. Tried to allocate 2.00 GiB (GPU 0; 7.79 GiB total)\nmore")
+    with raising_on_call(FastStylizer, "stylize", 3, oom), pytest.raises(SystemExit) as stop:
+        cli.main()
+    err = capfd.readouterr().err
+    assert stop.value.code == 1 and "vidstyle: error: out of memory (CUDA out of memory. Tried to allocate 2.00 GiB" \
+        in err and "smaller --max-size" in err and "unexpected" not in err, err
+    assert not out.exists() and not leftovers(tmp_path)

@@ -474,6 +474,11 @@ def main() -> None:
     except Exception as exc:  # noqa: BLE001 - the one place that turns surprises into a line
         if _state["debug"]:
             raise
+        if type(exc).__name__ in ("OutOfMemoryError", "MemoryError"):  # torch's (CUDA) and Python's: no surprise
+            said = str(exc).splitlines()[0] if str(exc) else exc.__class__.__name__
+            console.print(f"[bold red]vidstyle: error:[/] out of memory ({escape(said)}); use a smaller --max-size; "
+                          "no partial output was left", highlight=False, soft_wrap=True)
+            sys.exit(1)
         if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT):  # a full disk is no surprise
             where = f" holding {Path(exc.filename).parent}" if exc.filename else ""
             console.print(f"[bold red]vidstyle: error:[/] no space left on the device{escape(where)}; no partial "
