@@ -648,3 +648,21 @@ def test_a_heif_photo_in_display_p3_by_primaries_is_read_in_srgb(tmp_path):
                                              "matrix_coefficients": 6, "full_range_flag": 1})
         got = load_image(path).rgb[16, 16].astype(int)
         assert np.abs(got - want).max() <= 3, (primaries, got)
+
+
+def test_deep_stills_read_as_their_picture(tmp_path):
+    """16-bit and float stills (scans, renders, scientific TIFFs) read as their picture: a float greyscale TIFF
+    in [0, 1] was read black (Pillow's conversion clipped it to 0 and 1)."""
+    import cv2
+    from PIL import Image
+
+    from vidstyle.media.images import load_image
+
+    ramp = np.linspace(0, 1, 64)[None, :] * np.ones((48, 1))
+    Image.fromarray((ramp * 65535).astype(np.uint16)).save(tmp_path / "grey16.png")
+    Image.fromarray(ramp.astype(np.float32)).save(tmp_path / "float.tif")
+    cv2.imwrite(str(tmp_path / "rgb16.png"), np.repeat((ramp * 65535).astype(np.uint16)[..., None], 3, axis=2))
+    cv2.imwrite(str(tmp_path / "rgb16.tif"), np.repeat((ramp * 65535).astype(np.uint16)[..., None], 3, axis=2))
+    for name in ("grey16.png", "float.tif", "rgb16.png", "rgb16.tif"):
+        rgb = load_image(tmp_path / name).rgb
+        assert rgb.shape == (48, 64, 3) and np.abs(rgb[20, :, 1].astype(int) - ramp[0] * 255).max() <= 2, name

@@ -167,10 +167,11 @@ def _nclx_to_srgb(img: Image.Image, nclx: dict) -> Image.Image:
 
 def _to_still(img: Image.Image) -> Still:
     alpha = None
-    if img.mode in ("I;16", "I;16B", "I;16L", "I"):
-        # 16-bit greyscale: scale to 8 bits rather than letting Pillow clip at 255.
+    if img.mode in ("I;16", "I;16B", "I;16L", "I", "F"):
+        # 16-bit, 32-bit and float greyscale: scaled to 8 bits rather than clipped at 255 (or, float in [0, 1],
+        # read as black) by Pillow's conversion.
         arr = np.asarray(img, dtype=np.float32)
-        peak = 65535.0 if arr.max() > 255 else 255.0
+        peak = 65535.0 if arr.max() > 255 else 255.0 if arr.max() > 1 or img.mode != "F" else 1.0
         grey = np.clip(arr / peak * 255.0 + 0.5, 0, 255).astype(np.uint8)
         return Still(np.repeat(grey[..., None], 3, axis=2), None)
     if img.mode in ("RGBA", "LA", "PA") or (img.mode == "P" and "transparency" in img.info):
