@@ -427,3 +427,20 @@ def test_running_out_of_memory_is_one_line(tmp_path, clip, capfd, monkeypatch):
     assert stop.value.code == 1 and "vidstyle: error: out of memory (CUDA out of memory. Tried to allocate 2.00 GiB" \
         in err and "smaller --max-size" in err and "unexpected" not in err, err
     assert not out.exists() and not leftovers(tmp_path)
+
+
+def test_a_clip_too_large_for_the_free_memory_is_warned_of_with_a_size_that_fits():
+    """A 4K clip with adain on an 8 GiB laptop was killed by the kernel without a word, after loading. Before the
+    work, the job now says what it may need and the --max-size that fits; not where it fits, nor on a GPU."""
+    import torch
+
+    from vidstyle.backends import peak_memory, registry
+    from vidstyle.run import warn_of_memory
+
+    adain, cpu, gib = registry()["adain"], torch.device("cpu"), 1 << 30
+    said = warn_of_memory(adain, (3840, 2160), cpu, free=8 * gib)
+    assert said is not None and said.startswith("a 3840x2160 frame may need up to 22.5 GiB with the adain backend")
+    side = int(said.rsplit("--max-size ", 1)[1].split()[0])
+    assert 2000 < side < 3840 and peak_memory(adain, side * side * 9 // 16) <= 8 * gib
+    assert warn_of_memory(adain, (1280, 720), cpu, free=8 * gib) is None
+    assert warn_of_memory(adain, (3840, 2160), torch.device("cuda"), free=8 * gib) is None

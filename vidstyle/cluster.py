@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from vidstyle.backends import peak_memory
 from vidstyle.batch import JOB_SETTINGS, BatchJob, Item, check_presets, plan, run_item, skip_finished
 from vidstyle.errors import UserError
 from vidstyle.units import Span, load_plan, save_plan, segment_path, split, units_folder
@@ -187,12 +188,11 @@ def worker_shape(job: BatchJob, nodes: list[dict[str, float]]) -> Shape:
 
 def _memory(settings: Any) -> int:
     """What a worker running these settings may peak at: the backend's figure at 1080p, scaled by the pixels of
-    the settings' frame size where it is smaller (a base of 512 MiB for the process and its networks)."""
-    declared, base = settings.describe().memory, 512 << 20
+    the settings' frame size (16:9) where it is smaller."""
     side = settings.common.max_size
     if not side or side >= 1920:
-        return declared
-    return int(base + (declared - base) * (side / 1920) ** 2)
+        return settings.describe().memory
+    return peak_memory(settings.describe(), round(side * side * 9 / 16))
 
 
 def alive_nodes() -> list[dict[str, float]]:

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from vidstyle.backends import registry
+from vidstyle.backends import Backend, peak_memory, registry, side_that_fits
 from vidstyle.errors import UserError
 from vidstyle.settings import Settings
 
@@ -86,7 +86,7 @@ def run_video(clip: Path, output: Path, settings: Settings, quiet: bool = False,
     output_format(output)
     check_styles(settings)
     start, end = _time(out.start, "start"), _time(out.end, "end")
-    rate, duration, expected, points = _read_clip(clip, settings)
+    rate, duration, expected, points, size = _read_clip(clip, settings)
     plan = settings.looks
     if span is not None:
         from vidstyle.shots import Boundary
@@ -113,6 +113,7 @@ def run_video(clip: Path, output: Path, settings: Settings, quiet: bool = False,
 
     with settings.explaining():
         device = pick_device(common.device)
+        warn_of_memory(backend, size, device)
         if plan.by_shot():  # [[shot]] tables name shots: find them first, then the job uses what was found
             frames = scan_frames(clip, settings, points, device, quiet)
             points = [b for _, _, b in frames if b is not None]
@@ -206,22 +207,42 @@ def scan_frames(clip: Path, settings: Settings, points: list | None, device: Any
     return frames
 
 
-def _read_clip(clip: Path, settings: Settings) -> tuple[float, float | None, int | None, list | None]:
+def _read_clip(clip: Path, settings: Settings) -> tuple[float, float | None, int | None, list | None, tuple[int, int]]:
     """What a job needs of the input before anything loads, checked: its rate, stated duration, expected frame
-    count (of the segment), frame size, the user's cut list, and the looks' times and keyframes against it."""
-    from vidstyle.media.video import VideoSource, check_frame_size
+    count (of the segment), the user's cut list (the looks' times and keyframes checked against it), and the
+    size frames are stylized at."""
+    from vidstyle.media.video import VideoSource, check_frame_size, fit_size
 
     common, out = settings.common, settings.output
     start = _time(out.start, "start")
     with VideoSource(clip) as source:
         rate, duration = float(source.rate), source.duration()
         check_frame_size(*source.size, common.max_size, clip)
+        size = fit_size(*source.size, common.max_size)
         expected = source.estimated_frames(start, _time(out.end, "end"))
     if start is not None and start.seconds is not None and duration is not None and start.seconds >= duration:
         raise UserError(f"start {start} is past the end of the clip ({duration:.2f} s)", clip)
     points = _cut_list(Path(out.cuts).expanduser(), duration) if out.cuts not in ("auto", "off") else None
     settings.looks.check_clip(duration, None)
-    return rate, duration, expected, points
+    return rate, duration, expected, points, size
+
+
+def warn_of_memory(backend: Backend, size: tuple[int, int], device: Any, free: int | None = None) -> str | None:
+    """On the CPU, where running out of memory gets the process killed without a word, say before the work when
+    frames of this size may need more than is free (`free`: what /proc/meminfo says), and the size that fits.
+    Returns what it said."""
+    from vidstyle.batch import memory_available
+
+    free = memory_available() if free is None else free
+    need = peak_memory(backend, size[0] * size[1])
+    if device.type != "cpu" or free is None or need <= free:
+        return None
+    fits = side_that_fits(backend, free, max(size) / min(size))
+    said = (f"a {size[0]}x{size[1]} frame may need up to {need / (1 << 30):.1f} GiB with the {backend.name} backend "
+            f"on the CPU, and {free / (1 << 30):.1f} GiB are free: if the job is killed for memory, "
+            f"--max-size {fits} fits")
+    log.warning("%s", said)
+    return said
 
 
 def _time(text: str | None, key: str):
