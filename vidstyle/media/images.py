@@ -6,6 +6,7 @@ from __future__ import annotations
 import functools
 import io
 import logging
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -75,6 +76,16 @@ _EXIF_IFD, _GPS_IFD = 0x8769, 0x8825
 
 
 def _kept_exif(img: Image.Image) -> bytes | None:
+    try:
+        with warnings.catch_warnings():  # Pillow warns of corrupt EXIF on stderr, and reads what it can
+            warnings.simplefilter("ignore")
+            return _exif_to_keep(img)
+    except Exception as exc:  # noqa: BLE001 - EXIF written by odd tools breaks in many ways; the picture is fine
+        log.warning("%s: its EXIF cannot be read (%s); the output carries none", img.filename or "photo", exc)
+        return None
+
+
+def _exif_to_keep(img: Image.Image) -> bytes | None:
     source = img.getexif()
     kept = Image.Exif()
     for tag in _KEPT_TAGS:
