@@ -180,7 +180,7 @@ def plan_frames(clip: Path, settings: Settings, quiet: bool = True) -> list[tupl
     """The frames a job on `clip` would stylize (scan_frames), after the checks run_video makes first."""
     from vidstyle.device import pick_device
 
-    _, _, _, points = _read_clip(clip, settings)
+    points = _read_clip(clip, settings)[3]
     with settings.explaining():
         return scan_frames(clip, settings, points, pick_device(settings.common.device), quiet)
 
@@ -207,7 +207,8 @@ def scan_frames(clip: Path, settings: Settings, points: list | None, device: Any
     return frames
 
 
-def _read_clip(clip: Path, settings: Settings) -> tuple[float, float | None, int | None, list | None, tuple[int, int]]:
+def _read_clip(clip: Path, settings: Settings
+               ) -> tuple[float, float | None, int | None, list | None, tuple[int, int]]:
     """What a job needs of the input before anything loads, checked: its rate, stated duration, expected frame
     count (of the segment), the user's cut list (the looks' times and keyframes checked against it), and the
     size frames are stylized at."""
