@@ -52,6 +52,24 @@ def test_image_end_to_end(tmp_path, style_png):
     assert Image.open(out).size == (64, 43)
 
 
+def test_an_output_folder_gets_the_default_name_in_it(tmp_path, clip, style_png):
+    """`-o out/` (a folder) was refused ('output path is a folder; give a file name'): the output now goes into
+    it under the name it would have had beside the source."""
+    from PIL import Image
+
+    from vidstyle.media.synthetic import scene
+
+    photo = tmp_path / "photo.png"
+    Image.fromarray(scene(90, 61, 0.0)).save(photo)
+    folder = tmp_path / "out"
+    folder.mkdir()
+    for args, name in ((("image", photo, "--max-size", "64"), "photo_stylized.png"),
+                       (("video", clip, "--backend", "fast", "--end", "3f"), f"{clip.stem}_stylized.mp4")):
+        proc = run_cli(*args, "-s", style_png, "-o", folder) if args[0] == "image" else run_cli(*args, "-o", folder)
+        assert proc.returncode == 0, proc.stderr
+        assert (folder / name).is_file(), sorted(p.name for p in folder.iterdir())
+
+
 def test_a_photos_date_place_and_camera_are_kept(tmp_path, style_png):
     """A phone photo's EXIF said when and where it was taken; the stylized photo had none, so photo libraries put
     it at today, nowhere. Those tags are kept; its orientation (the pixels are turned upright) and pixel sizes

@@ -157,7 +157,8 @@ def _settings(preset: str | None, presets_dir: Path | None, flags: dict[str, Any
 def image(
     photo: Annotated[Path, typer.Argument(help="Photo to stylize.")],
     output: Annotated[Optional[Path], typer.Option("--output", "-o",
-                                                   help="Output image (default PHOTO_stylized.png).")] = None,
+                                                   help="Output image (default PHOTO_stylized.png; a folder: "
+                                                        "that name in it).")] = None,
     preset: PresetOpt = None, presets_dir: PresetsDirOpt = None,
     sheet: Annotated[bool, typer.Option("--sheet", help="One tile per built-in style (backends that have them).")
                      ] = False,
@@ -167,15 +168,16 @@ def image(
     from vidstyle.run import run_image
 
     settings = _settings(preset, presets_dir, flags)
-    run_image(photo, output or photo.with_name(f"{photo.stem}_stylized.png"), settings, sheet=sheet, quiet=quiet)
+    run_image(photo, _output(output, photo, ".png"), settings, sheet=sheet, quiet=quiet)
 
 
 @app.command()
 @with_setting_flags(video=True)
 def video(
     clip: Annotated[Path, typer.Argument(help="Video clip to stylize.")],
-    output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Output video (.mp4, .mov, .mkv, .webm) "
-                                                                          "(default CLIP_stylized.mp4).")] = None,
+    output: Annotated[Optional[Path], typer.Option(
+        "--output", "-o", help="Output video (.mp4, .mov, .mkv, .webm) (default CLIP_stylized.mp4; a folder: that "
+                               "name in it).")] = None,
     preset: PresetOpt = None, presets_dir: PresetsDirOpt = None,
     resume: Annotated[bool, typer.Option("--resume/--no-resume", help="Continue a killed run of the same job.")] = True,
     quiet: QuietOpt = False, *, flags: dict[str, Any],
@@ -185,7 +187,15 @@ def video(
     from vidstyle.run import run_video
 
     settings = _settings(preset, presets_dir, flags)
-    run_video(clip, output or clip.with_name(f"{clip.stem}_stylized.mp4"), settings, quiet=quiet, resume=resume)
+    run_video(clip, _output(output, clip, ".mp4"), settings, quiet=quiet, resume=resume)
+
+
+def _output(given: Path | None, source: Path, suffix: str) -> Path:
+    """The output path: as given, or SOURCE_stylized beside the source, or in the folder given (`-o out/`)."""
+    default = f"{source.stem}_stylized{suffix}"
+    if given is None:
+        return source.with_name(default)
+    return given / default if given.is_dir() else given
 
 
 presets_app = typer.Typer(help="List and show presets (TOML job settings).", no_args_is_help=True)
