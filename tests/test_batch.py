@@ -73,6 +73,9 @@ def test_user_preset_folder_wins_over_shipped(tmp_path, monkeypatch, style_png):
     (user / "fast-quick.toml").write_text('backend = "fast"\nstyle_id = [7]\n')
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
     assert resolve("fast-quick", {}).options.style_id == [7]
+    # saved by a Windows editor: a byte-order mark (read as 'not valid TOML ... line 1, column 1') and CRLF ends
+    (user / "fast-quick.toml").write_bytes(b'\xef\xbb\xbfbackend = "fast"\r\nstyle_id = [8]\r\n')
+    assert resolve("fast-quick", {}).options.style_id == [8]
 
 
 def test_style_by_url_is_fetched_once_and_checked(tmp_path, monkeypatch, style_png):

@@ -44,6 +44,9 @@ def test_times_and_cut_lists(tmp_path):
                            "1,1,00:00:00.000,0.000,36,00:00:01.500,1.500,36\n"
                            "2,37,00:00:01.500,1.500,72,00:00:03.000,3.000,36\n")
     assert read_cut_file(scenedetect) == [TimePoint(1.5)]
+    # saved by Excel ("CSV UTF-8") or a Windows editor: a byte-order mark and CRLF ends
+    scenedetect.write_bytes(b"\xef\xbb\xbf" + scenedetect.read_bytes().replace(b"\n", b"\r\n"))
+    assert read_cut_file(scenedetect) == [TimePoint(1.5)]
     for text, problem in [("# cuts\n1.0\nsoon\n", "line 3: 'soon' is not a time"),
                           ("2.0\n1.0\n", "line 2: 1.0 is not after"), ("2.0\n90f\n", "line 2: mixes")]:
         plain.write_text(text)

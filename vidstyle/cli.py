@@ -226,7 +226,7 @@ def presets_show(name: Annotated[str, typer.Argument(help="Preset name or .toml 
 
     path = find_preset(name, presets_dir)
     typer.echo(f"# {path}")
-    typer.echo(path.read_text(encoding="utf-8").rstrip())
+    typer.echo(path.read_text(encoding="utf-8-sig").rstrip())
     settings = resolve(str(path), fetch=False)
     typer.echo("\n# complete settings")
     for key, value in settings.values().items():

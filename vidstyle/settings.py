@@ -236,7 +236,7 @@ def list_presets(extra: Path | None = None) -> dict[str, Path]:
 def read_preset(path: Path) -> dict[str, Any]:
     """The preset's raw TOML table (with `description`)."""
     try:
-        return tomllib.loads(path.read_text(encoding="utf-8"))
+        return tomllib.loads(path.read_text(encoding="utf-8-sig"))  # -sig: Windows editors start with a BOM
     except (OSError, UnicodeDecodeError) as exc:
         raise UserError(f"cannot read preset ({exc.__class__.__name__})", path) from None
     except tomllib.TOMLDecodeError as exc:

@@ -42,7 +42,7 @@ def read_cut_file(path: Path) -> list[TimePoint]:
     """The shot starts a user lists: one time per line (# comments), or the CSV `scenedetect list-scenes`
     writes (its scenes' start times; the first scene's start is the clip's). In order, each once."""
     try:
-        text = path.read_text(encoding="utf-8")
+        text = path.read_text(encoding="utf-8-sig")  # -sig: Excel's "CSV UTF-8" starts with a BOM
     except (OSError, UnicodeDecodeError) as exc:
         raise UserError(f"cannot read the cut list ({exc.__class__.__name__})", path) from None
     lines = [(n, line) for n, line in enumerate(text.splitlines(), 1)
