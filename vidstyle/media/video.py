@@ -191,8 +191,6 @@ class VideoSource:
         self.hdr = ToSdr(cc.color_trc) if is_hdr(cc.color_trc) else None
         if self.hdr is not None:
             self.primaries = self.transfer = _BT709
-            log.info("%s: HDR (%s): read as SDR BT.709, its reference white as white, highlights rolled off",
-                     path, "PQ" if cc.color_trc == PQ else "HLG")
         self._decoder: av.CodecContext | None = None  # None: the stream's own
         if self.stream.metadata.get("alpha_mode") == "1" and ALPHA_DECODERS.get(cc.name) in av.codecs_available:
             self._decoder = av.CodecContext.create(ALPHA_DECODERS[cc.name], "r")
@@ -201,7 +199,6 @@ class VideoSource:
             self.alpha = True
         self._shift = 0  # a segment's first frame's pts: subtracted from the frames' timestamps
         self._to_rgb_fmt = VideoReformatter()  # one converter for the clip: a new one a frame costs its set-up
-        self._sizes_said: set[tuple[int, int]] = set()
         self.stopped_at_end = False  # whether `frames` stopped at a segment's end (not at the input's)
 
     def estimated_frames(self, start: TimePoint | None = None, end: TimePoint | None = None) -> int | None:
@@ -246,6 +243,9 @@ class VideoSource:
         one's), and the audio packets of the same span, shifted alike (cut at packet boundaries). Subtitle
         packets come with the audio, cut alike by their start.
         """
+        if self.hdr is not None:
+            _say_once(self.path, "hdr", "HDR (%s): read as SDR BT.709, its reference white as white, highlights "
+                      "rolled off", "PQ" if self.stream.codec_context.color_trc == PQ else "HLG")
         streams = [self.stream, *(self.audio_streams + self.subtitle_streams if with_audio else [])]
         index = kept = decoded = 0
         step = _pts_step(self.rate, self.time_base)
@@ -342,8 +342,8 @@ class VideoSource:
             raise UserError(f"corrupt or undecodable video data after {decoded} frames ({reason})",
                             self.path) from None
         if weave.count:
-            log.info("%s: %d interlaced frames deinterlaced (bwdif, one frame each: the timing is kept)", self.path,
-                     weave.count)
+            _say_once(self.path, "interlaced", "%d interlaced frames deinterlaced (bwdif, one frame each: the timing "
+                      "is kept)", weave.count)
         if order.repaired:
             log.warning("%s: %d frames came with their timestamps out of order; they were given them in order "
                         "(as players show them)", self.path, order.repaired)
@@ -475,11 +475,9 @@ class VideoSource:
         flow and the output stay at one size; the bars are framing, which the shot's look leaves unpainted."""
         scale = min(canvas[0] / size[0], canvas[1] / size[1])
         fitted = (max(1, round(size[0] * scale)), max(1, round(size[1] * scale)))
-        if (vf.width, vf.height) not in self._sizes_said:
-            self._sizes_said.add((vf.width, vf.height))
-            log.warning("%s: the frames change size to %dx%d at %.2f s; they are fitted into the clip's size "
-                        "(%dx%d), with black bars", self.path, vf.width, vf.height, self.seconds(vf.pts or 0),
-                        *self.size)
+        _say_once(self.path, (vf.width, vf.height), "the frames change size to %dx%d at %.2f s; they are fitted into "
+                  "the clip's size (%dx%d), with black bars", vf.width, vf.height, self.seconds(vf.pts or 0),
+                  *self.size, level=logging.WARNING)
         return fitted
 
     def close(self) -> None:
@@ -490,6 +488,17 @@ class VideoSource:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+_SAID: set[tuple[Path, object]] = set()
+
+
+def _say_once(path: Path, key: object, message: str, *args: object, level: int = logging.INFO) -> None:
+    """Log a fact about a clip once a run: a job opens and reads its input more than once (the checks, a shot
+    scan, the job itself)."""
+    if (path, key) not in _SAID:
+        _SAID.add((path, key))
+        log.log(level, "%s: " + message, path, *args)
 
 
 def _to_8_bits(pixels: np.ndarray) -> np.ndarray:
