@@ -666,3 +666,32 @@ def test_deep_stills_read_as_their_picture(tmp_path):
     for name in ("grey16.png", "float.tif", "rgb16.png", "rgb16.tif"):
         rgb = load_image(tmp_path / name).rgb
         assert rgb.shape == (48, 64, 3) and np.abs(rgb[20, :, 1].astype(int) - ramp[0] * 255).max() <= 2, name
+
+
+def test_a_segment_given_in_seconds_and_frames_is_the_frames_asked_for(tmp_path):
+    """`--start 1.0 --end 30f` on a clip with a keyframe every 10 frames gave 25 frames, not 5: the seek to the
+    keyframe before the start restarted the count the end's frame number is read against. And `--start 10f --end
+    0.2` said 'start 10f is past the end of the clip (10 frames)' of a 50-frame clip: the segment is empty."""
+    from vidstyle.timecode import parse_time
+
+    clip = tmp_path / "keyint10.mp4"
+    with av.open(str(clip), "w") as c:
+        stream = c.add_stream("libx264", rate=25, options={"x264-params": "keyint=10:min-keyint=10"})
+        stream.width, stream.height, stream.pix_fmt = 64, 48, "yuv420p"
+        for k in range(50):
+            frame = av.VideoFrame.from_ndarray(scene(64, 48, k / 25), format="rgb24")
+            frame.pts = k
+            for packet in stream.encode(frame):
+                c.mux(packet)
+        for packet in stream.encode():
+            c.mux(packet)
+    with VideoSource(clip) as src:
+        whole = [f.rgb for f in src.frames() if isinstance(f, Frame)]
+    for start, end in (("1.0", "30f"), ("25f", "1.2"), ("1.0", "1.2")):
+        with VideoSource(clip) as src:
+            got = [f.rgb for f in src.frames(start=parse_time(start, "start"), end=parse_time(end, "end"))
+                   if isinstance(f, Frame)]
+        assert len(got) == 5 and all(np.array_equal(a, b) for a, b in zip(got, whole[25:30])), (start, end, len(got))
+    with VideoSource(clip) as src, pytest.raises(UserError, match="the segment is empty: end 0.2 s comes at or "
+                                                                  "before the start, 10f"):
+        list(src.frames(start=parse_time("10f", "start"), end=parse_time("0.2", "end")))

@@ -283,8 +283,10 @@ class VideoSource:
                 for whole, at in weave.push(vf, pts):
                     yield from emit(whole, at)
 
-        if start is not None and start.seconds:
-            self._seek_before(start.seconds)  # the frames from there to `start` are decoded and dropped
+        # To the keyframe before `start`: the frames from there to it are decoded and dropped. Not with an end given
+        # as a frame number, which counts from the clip's first frame, not from where a seek lands.
+        if start is not None and start.seconds and (end is None or end.frame is None):
+            self._seek_before(start.seconds)
         timelines = {s.index: AudioTimeline(s) for s in self.audio_streams if with_audio}
 
         def audio(packets: Iterable[av.Packet]) -> Iterator[av.Packet]:
@@ -348,6 +350,8 @@ class VideoSource:
             log.warning("%s: %d frames came with their timestamps out of order; they were given them in order "
                         "(as players show them)", self.path, order.repaired)
         if kept == 0:
+            if self.stopped_at_end:  # a frame reached the start and the end at once: units mixed, in that order
+                raise UserError(f"the segment is empty: end {end} comes at or before the start, {start}", self.path)
             if start is not None and index > 0:
                 counted = f" ({index} frames)" if start.frame is not None else ""  # after a seek, index is not
                 raise UserError(f"start {start} is past the end of the clip{counted}", self.path)
