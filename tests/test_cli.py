@@ -409,11 +409,11 @@ def test_a_clip_whose_frames_change_size_is_stylized_at_one_size(tmp_path, style
     """Two MPEG-TS recordings joined as they are (a broadcast switching formats does the same): the frames turn
     from 64x48 to 48x64 mid-clip. The job stopped with 'unexpected error: ValueError'. The later frames are now
     fitted into the clip's size, centred on black bars, and the log says where."""
-    from test_media import _write_ts
+    from test_media import _write_keyframed
 
     parts = [tmp_path / "a.ts", tmp_path / "b.ts"]
-    _write_ts(parts[0], 64, 48, 12)
-    _write_ts(parts[1], 48, 64, 12, first=14)
+    _write_keyframed(parts[0], 64, 48, 12)
+    _write_keyframed(parts[1], 48, 64, 12, first=14)
     clip = tmp_path / "joined.ts"
     clip.write_bytes(parts[0].read_bytes() + parts[1].read_bytes())
     out = tmp_path / "out.mp4"

@@ -476,9 +476,10 @@ def test_tags_are_carried_to_the_output(tmp_path):
             assert (audio.get("language"), audio.get("title")) == track, (name, dict(audio))
 
 
-def _write_ts(path: Path, width: int, height: int, frames: int, first: int = 0, keyint: int = 10) -> None:
-    """An MPEG-TS clip (a broadcast recording, a camcorder's .mts): no index, a keyframe every `keyint` frames."""
-    with av.open(str(path), "w", format="mpegts") as c:
+def _write_keyframed(path: Path, width: int, height: int, frames: int, first: int = 0, keyint: int = 10) -> None:
+    """A 25 fps clip with a keyframe every `keyint` frames; `.ts`: MPEG-TS (a broadcast recording, a camcorder's
+    .mts), which has no index."""
+    with av.open(str(path), "w", format="mpegts" if path.suffix == ".ts" else None) as c:
         stream = c.add_stream("libx264", rate=25, options={"x264-params": f"keyint={keyint}:min-keyint={keyint}"})
         stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
         for k in range(frames):
@@ -498,7 +499,7 @@ def test_segments_of_an_mpeg_ts_clip_start_where_asked(tmp_path):
 
     for keyint in (10, 250):
         clip = tmp_path / f"broadcast{keyint}.ts"
-        _write_ts(clip, 64, 48, 50, keyint=keyint)
+        _write_keyframed(clip, 64, 48, 50, keyint=keyint)
         with VideoSource(clip) as src:
             whole = [(src.clip_seconds(f), f.rgb) for f in src.frames() if isinstance(f, Frame)]
         for start in ("0.5", "1.3", "40f"):
@@ -675,16 +676,7 @@ def test_a_segment_given_in_seconds_and_frames_is_the_frames_asked_for(tmp_path)
     from vidstyle.timecode import parse_time
 
     clip = tmp_path / "keyint10.mp4"
-    with av.open(str(clip), "w") as c:
-        stream = c.add_stream("libx264", rate=25, options={"x264-params": "keyint=10:min-keyint=10"})
-        stream.width, stream.height, stream.pix_fmt = 64, 48, "yuv420p"
-        for k in range(50):
-            frame = av.VideoFrame.from_ndarray(scene(64, 48, k / 25), format="rgb24")
-            frame.pts = k
-            for packet in stream.encode(frame):
-                c.mux(packet)
-        for packet in stream.encode():
-            c.mux(packet)
+    _write_keyframed(clip, 64, 48, 50, keyint=10)
     with VideoSource(clip) as src:
         whole = [f.rgb for f in src.frames() if isinstance(f, Frame)]
     for start, end in (("1.0", "30f"), ("25f", "1.2"), ("1.0", "1.2")):
