@@ -54,7 +54,7 @@ def test_image_end_to_end(tmp_path, style_png):
 
 def test_an_output_folder_gets_the_default_name_in_it(tmp_path, clip, style_png):
     """`-o out/` (a folder) was refused ('output path is a folder; give a file name'): the output now goes into
-    it under the name it would have had beside the source."""
+    it under the name it would have had beside the source. `-o new/` (missing) wrote a file named `new`."""
     from PIL import Image
 
     from vidstyle.media.synthetic import scene
@@ -68,6 +68,9 @@ def test_an_output_folder_gets_the_default_name_in_it(tmp_path, clip, style_png)
         proc = run_cli(*args, "-s", style_png, "-o", folder) if args[0] == "image" else run_cli(*args, "-o", folder)
         assert proc.returncode == 0, proc.stderr
         assert (folder / name).is_file(), sorted(p.name for p in folder.iterdir())
+    # a folder written with a trailing slash is one even when missing: said so, not written as a file named 'new'
+    proc = run_cli("image", photo, "-s", style_png, "-o", f"{tmp_path / 'new'}/", "--max-size", "64")
+    assert proc.returncode == 2 and "output folder" in only_line(proc) and not (tmp_path / "new").exists()
 
 
 def test_a_photos_date_place_and_camera_are_kept(tmp_path, style_png):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import errno
+import os
 import inspect
 import json
 import logging
@@ -156,8 +157,8 @@ def _settings(preset: str | None, presets_dir: Path | None, flags: dict[str, Any
 @with_setting_flags(video=False)
 def image(
     photo: Annotated[Path, typer.Argument(help="Photo to stylize.")],
-    output: Annotated[Optional[Path], typer.Option("--output", "-o",
-                                                   help="Output image (default PHOTO_stylized.png; a folder: "
+    output: Annotated[Optional[str], typer.Option("--output", "-o", metavar="PATH",
+                                                  help="Output image (default PHOTO_stylized.png; a folder: "
                                                         "that name in it).")] = None,
     preset: PresetOpt = None, presets_dir: PresetsDirOpt = None,
     sheet: Annotated[bool, typer.Option("--sheet", help="One tile per built-in style (backends that have them).")
@@ -175,9 +176,9 @@ def image(
 @with_setting_flags(video=True)
 def video(
     clip: Annotated[Path, typer.Argument(help="Video clip to stylize.")],
-    output: Annotated[Optional[Path], typer.Option(
-        "--output", "-o", help="Output video (.mp4, .mov, .mkv, .webm) (default CLIP_stylized.mp4; a folder: that "
-                               "name in it).")] = None,
+    output: Annotated[Optional[str], typer.Option(
+        "--output", "-o", metavar="PATH", help="Output video (.mp4, .mov, .mkv, .webm) (default "
+                                               "CLIP_stylized.mp4; a folder: that name in it).")] = None,
     preset: PresetOpt = None, presets_dir: PresetsDirOpt = None,
     resume: Annotated[bool, typer.Option("--resume/--no-resume", help="Continue a killed run of the same job.")] = True,
     quiet: QuietOpt = False, *, flags: dict[str, Any],
@@ -190,12 +191,15 @@ def video(
     run_video(clip, _output(output, clip, ".mp4"), settings, quiet=quiet, resume=resume)
 
 
-def _output(given: Path | None, source: Path, suffix: str) -> Path:
-    """The output path: as given, or SOURCE_stylized beside the source, or in the folder given (`-o out/`)."""
+def _output(given: str | None, source: Path, suffix: str) -> Path:
+    """The output path: as given, or SOURCE_stylized beside the source, or in the folder given: one that exists,
+    or any written with a trailing slash (read from the text: a Path drops it), which must exist as for any
+    output."""
     default = f"{source.stem}_stylized{suffix}"
     if given is None:
         return source.with_name(default)
-    return given / default if given.is_dir() else given
+    path = Path(given).expanduser()
+    return path / default if path.is_dir() or given.endswith(("/", os.sep)) else path
 
 
 presets_app = typer.Typer(help="List and show presets (TOML job settings).", no_args_is_help=True)
