@@ -47,7 +47,7 @@ def run_image(photo: Path, output: Path, settings: Settings, sheet: bool = False
     check_output_path(output, [photo, *common.style])
     image_format(output)
     check_styles(settings)
-    still = load_image(photo)
+    still = load_image(photo, keep_exif=not sheet)
     h, w = still.rgb.shape[:2]
     check_frame_size(w, h, common.max_size, photo, even=False)
     tw, th = fit_size(w, h, common.max_size, even=False)
@@ -66,7 +66,7 @@ def run_image(photo: Path, output: Path, settings: Settings, sheet: bool = False
                 watch_iterations(stylizer, progress)
                 out, alpha = (stylizer.stylize(rgb) * 255.0 + 0.5).astype(np.uint8), still.alpha
     with atomic_output(output) as tmp:
-        save_image(tmp, out, alpha, fmt_hint=output, exif=None if sheet else still.exif)
+        save_image(tmp, out, alpha, fmt_hint=output, exif=still.exif)
     log.info("wrote %s (%dx%d)", output, out.shape[1], out.shape[0])
 
 

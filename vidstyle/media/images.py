@@ -99,14 +99,16 @@ def _exif_to_keep(img: Image.Image) -> bytes | None:
     return kept.tobytes() if len(kept) else None
 
 
-def load_image(path: Path) -> Still:
+def load_image(path: Path, keep_exif: bool = False) -> Still:
+    """The still, upright and in sRGB; with `keep_exif`, the EXIF its stylized output carries (photos, not
+    styles or training data)."""
     if not path.exists():
         raise UserError("file not found", path)
     if path.suffix.lower() in HEIF_SUFFIXES:
         _with_heif()
     try:
         with Image.open(path) as img:
-            exif = _kept_exif(img)
+            exif = _kept_exif(img) if keep_exif else None
             img = ImageOps.exif_transpose(img)
             still = _to_still(_to_srgb(img, path))
             still.exif = exif
