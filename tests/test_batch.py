@@ -15,6 +15,7 @@ from pathlib import Path
 import av
 import numpy as np
 import pytest
+from PIL import Image
 
 from conftest import ROOT, media, raising_on_call, run_cli
 from vidstyle.errors import UserError
@@ -289,7 +290,16 @@ def test_a_folder_is_its_clips_and_stills_and_a_rerun_into_it_leaves_the_outputs
     (clips / "old").mkdir(parents=True)
     for name in ("b.MTS", "a.mp4", "c.jpg", "notes.txt", "._a.mp4", "old/d.mp4"):
         (clips / name).write_bytes(b"")
-    assert expand_inputs([str(clips), str(clips / "a.mp4")]) == [clips / n for n in ("a.mp4", "b.MTS", "c.jpg")]
+    # GIF and WebP by their frames: animations are clips, a still WebP a photo, a still GIF (a logo) left out
+    frames = [Image.new("RGB", (16, 16), (40 * i, 80, 120)) for i in range(3)]
+    for name, more in (("e.gif", frames[1:]), ("f.webp", frames[1:]), ("g.webp", []), ("h.gif", [])):
+        frames[0].save(clips / name, save_all=True, append_images=more, duration=100)
+    assert expand_inputs([str(clips), str(clips / "a.mp4")]) == [
+        clips / n for n in ("a.mp4", "b.MTS", "c.jpg", "e.gif", "f.webp", "g.webp")]
+    assert [i.output.suffix for i in plan(BatchJob([clips / "f.webp", clips / "g.webp"], ["p"], tmp_path))] == [
+        ".mp4", ".png"]
+    for name in ("e.gif", "f.webp", "g.webp", "h.gif"):
+        (clips / name).unlink()
     # written by earlier runs into the folder, with this job's presets or a shipped one
     for name in ("a.p.mp4", "c.p.png", "b.fast-quick.mp4", "holiday.fast-quick.mp4"):
         (clips / name).write_bytes(b"")

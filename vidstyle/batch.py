@@ -141,13 +141,13 @@ def _media_in(folder: Path) -> list[Path]:
     """The clips and stills directly in `folder`, by name; not hidden files (macOS leaves `._clip.mp4` beside
     clips copied from its disks), nor what is in its subfolders (an output folder kept inside, say)."""
     from vidstyle.media.images import is_image
-    from vidstyle.media.video import VIDEO_SUFFIXES
+    from vidstyle.media.video import VIDEO_SUFFIXES, is_clip
 
     media = sorted(p for p in folder.iterdir() if p.is_file() and not p.name.startswith(".")
-                   and (is_image(p) or p.suffix.lower() in VIDEO_SUFFIXES))
+                   and (is_image(p) or is_clip(p)))
     if not media:
-        raise UserError(f"no clips or stills in the folder (looked for {' '.join(sorted(VIDEO_SUFFIXES))} and "
-                        "images)", folder)
+        raise UserError(f"no clips or stills in the folder (looked for {' '.join(sorted(VIDEO_SUFFIXES))}, "
+                        "animated GIFs and images)", folder)
     return media
 
 

@@ -22,7 +22,7 @@ from vidstyle.flow.opencv import OpenCVFlow
 from vidstyle.losses import content_loss, gram, style_loss, temporal_loss, total_variation
 from vidstyle.media.atomic import atomic_output, check_output_path
 from vidstyle.media.images import is_image, load_image, resize_short_side, save_image
-from vidstyle.media.video import VIDEO_SUFFIXES, Frame, VideoSource
+from vidstyle.media.video import Frame, VideoSource, is_clip
 from vidstyle.nets import weights
 from vidstyle.nets.multistyle import MultiStyleNet, save_model
 from vidstyle.nets.vgg import STYLE_LAYERS, VGGFeatures
@@ -86,7 +86,7 @@ class TrainingData:
             for f in files:
                 if is_image(f):
                     self.images.append(f)
-                elif f.suffix.lower() in VIDEO_SUFFIXES:
+                elif is_clip(f):
                     frames = self._clip(f, frames_per_clip)
                     if len(frames) >= 2:
                         self.clips.append(frames)

@@ -1,4 +1,5 @@
-"""Animated GIF and WebP outputs: short stylized loops, each frame shown for as long as in the source.
+"""Animated GIF and WebP outputs: short stylized loops, each frame shown for as long as in the source; and
+animated WebP inputs, which FFmpeg cannot decode, turned into a clip it reads.
 
 Written with Pillow at the end of the clip, from the frames kept until then (a GIF's palette is made for the
 whole clip, so colours do not jump from frame to frame): meant for loops of seconds, not whole films. Neither
@@ -8,15 +9,17 @@ format carries sound; WebP keeps a source's alpha channel.
 from __future__ import annotations
 
 import logging
+from fractions import Fraction
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import av
 import numpy as np
-from PIL import Image
+from PIL import Image, ImageSequence
+
+from vidstyle.errors import UserError
 
 if TYPE_CHECKING:
-    import av
-
     from vidstyle.media.video import VideoSource
 
 log = logging.getLogger("vidstyle")
@@ -86,3 +89,34 @@ def _palette(frames: list[np.ndarray]) -> Image.Image:
     tiles = [np.asarray(Image.fromarray(frames[i]).resize((max(1, round(w * scale)), max(1, round(h * scale)))))
              for i in picks]
     return Image.fromarray(np.concatenate(tiles, axis=0)).quantize(256, method=Image.Quantize.MEDIANCUT)
+
+
+def webp_as_clip(path: Path, folder: Path) -> Path:
+    """An animated WebP as a clip that FFmpeg reads (its WebP decoder takes no animation): every frame, lossless
+    (FFV1 in Matroska, RGB or RGBA where a frame is not opaque), at its own time to the millisecond, written to
+    `folder`. The clip's rate is the most common frame duration's."""
+    out = folder / "frames.mkv"
+    try:
+        with Image.open(path) as img:
+            durations, opaque = [], True
+            for frame in ImageSequence.Iterator(img):
+                frame.load()  # a frame's duration is known once it is decoded
+                durations.append(int(frame.info.get("duration") or 100))  # 0: shown for 100 ms, as browsers do
+                opaque = opaque and (frame.mode != "RGBA" or frame.getchannel("A").getextrema()[0] == 255)
+            mode, fmt = ("RGB", "bgr0") if opaque else ("RGBA", "bgra")
+            with av.open(str(out), "w") as container:
+                common = max(set(durations), key=durations.count)
+                stream = container.add_stream("ffv1", rate=Fraction(1000, common))
+                stream.width, stream.height, stream.pix_fmt = *img.size, fmt
+                stream.codec_context.time_base = Fraction(1, 1000)
+                clock = 0
+                for frame, duration in zip(ImageSequence.Iterator(img), durations):
+                    vf = av.VideoFrame.from_ndarray(np.asarray(frame.convert(mode)),
+                                                    format="rgb24" if mode == "RGB" else "rgba")
+                    vf.pts, vf.time_base = clock, Fraction(1, 1000)
+                    container.mux(stream.encode(vf))
+                    clock += duration
+                container.mux(stream.encode(None))
+    except (OSError, ValueError) as exc:
+        raise UserError(f"not a readable animated WebP ({exc})", path) from None
+    return out

@@ -25,7 +25,19 @@ QUALITY = {"JPEG": 95, "WEBP": 95, "HEIF": 90, "AVIF": 90}  # lossy formats: nea
 
 
 def is_image(path: Path) -> bool:
-    return path.suffix.lower() in IMAGE_SUFFIXES
+    """A still, by its name; an animated WebP is a clip."""
+    return path.suffix.lower() in IMAGE_SUFFIXES and not is_animation(path)
+
+
+def is_animation(path: Path) -> bool:
+    """An animated GIF or WebP (more than one frame): a clip."""
+    if path.suffix.lower() not in (".gif", ".webp"):
+        return False
+    try:
+        with Image.open(path) as img:
+            return bool(getattr(img, "is_animated", False))
+    except OSError:  # absent or unreadable: said where it is read
+        return False
 
 
 @functools.cache

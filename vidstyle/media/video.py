@@ -5,6 +5,7 @@ from __future__ import annotations
 import heapq
 import io
 import logging
+import tempfile
 from collections import deque
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -21,7 +22,7 @@ from vidstyle.errors import SettingError, UserError
 from vidstyle.media.audio import AudioTimeline
 from vidstyle.media.deinterlace import Deinterlacer
 from vidstyle.media.hdr import PQ, ToSdr, is_hdr
-from vidstyle.media.images import is_image
+from vidstyle.media.images import is_animation, is_image
 from vidstyle.media.tags import file_tags, stream_tags
 from vidstyle.options import OutputOptions
 from vidstyle.timecode import TimePoint
@@ -96,16 +97,6 @@ def read_matrix(vf: av.VideoFrame) -> Colorspace | None:
 MAX_RATE = 1000  # fps: above this, a stated rate is taken as wrong
 
 
-def _animated_webp(path: Path) -> bool:
-    from PIL import Image
-
-    try:
-        with Image.open(path) as img:
-            return img.format == "WEBP" and bool(getattr(img, "is_animated", False))
-    except OSError:
-        return False
-
-
 class _Reorder:
     """Frames come from the decoder in display order; their timestamps should too. Where a file's are out of
     order (B-frames muxed with pts = dts, packed B-frames in AVI), each frame takes the smallest timestamp among
@@ -150,23 +141,28 @@ class VideoSource:
             raise UserError("file not found", path)
         if path.is_dir():
             raise UserError("is a folder, not a video file", path)
+        self._remuxed: tempfile.TemporaryDirectory | None = None
+        opened = path
+        if path.suffix.lower() == ".webp" and is_animation(path):  # FFmpeg's WebP decoder takes no animation
+            from vidstyle.media.animation import webp_as_clip
+
+            self._remuxed = tempfile.TemporaryDirectory(prefix="vidstyle-webp-")
+            opened = webp_as_clip(path, Path(self._remuxed.name))
         try:
-            self.container = av.open(str(path))
+            self.container = av.open(str(opened))
         except av.error.FFmpegError as exc:
+            self._cleanup()
             raise UserError(f"not a readable video ({_ffmpeg_reason(exc)})", path) from None
         # A cover picture (an MP3's or M4A's album art, an M4V's poster) is a video stream of one still: not a clip.
         videos = [v for v in self.container.streams.video if not v.disposition & Disposition.attached_pic]
         if not videos:
             covered = " (only a cover picture)" if self.container.streams.video else ""
-            self.container.close()
+            self.close()
             raise UserError(f"has no video stream{covered}", path)
         # HEIC and AVIF photos open as one-frame MP4s: they are stills too, by their name
         if self.container.format.name == "image2" or self.container.format.name.endswith("_pipe") or \
                 is_image(path):
-            self.container.close()  # FFmpeg reads a still as a one-frame video: refused, not made a 1-frame clip
-            if _animated_webp(path):
-                raise UserError("is an animated WebP, whose frames FFmpeg cannot decode; convert it to MP4 or GIF "
-                                "first", path)
+            self.close()  # FFmpeg reads a still as a one-frame video: refused, not made a 1-frame clip
             raise UserError("is a still image, not a clip; `vidstyle image` stylizes stills", path)
         self.stream = videos[0]
         self.stream.thread_type = "AUTO"
@@ -486,6 +482,12 @@ class VideoSource:
 
     def close(self) -> None:
         self.container.close()
+        self._cleanup()
+
+    def _cleanup(self) -> None:
+        if self._remuxed is not None:
+            self._remuxed.cleanup()
+            self._remuxed = None
 
     def __enter__(self) -> VideoSource:
         return self
@@ -538,9 +540,14 @@ class EncodeSettings:
 
 
 # Clips a folder given to `batch` (or `train --data`) is searched for: the containers people bring (FFmpeg reads
-# more, and a GIF named on its own is read as a clip).
+# more, and a still GIF named on its own is read as a one-frame clip), and animated GIFs and WebPs (is_clip).
 VIDEO_SUFFIXES = {".mp4", ".m4v", ".mov", ".mkv", ".webm", ".avi", ".ts", ".mts", ".m2ts", ".mpg", ".mpeg", ".vob",
                   ".dv", ".3gp", ".flv", ".wmv", ".mxf", ".ogv"}
+
+
+def is_clip(path: Path) -> bool:
+    """A clip, by its name, or by its frames for GIF and WebP (a still WebP is a photo, a still GIF left out)."""
+    return path.suffix.lower() in VIDEO_SUFFIXES or is_animation(path)
 
 
 # What `vidstyle video` writes, by the output's extension. FFmpeg muxes more, but these are the ones made and
