@@ -100,6 +100,19 @@ def clip(tmp_path_factory) -> Path:
     return path
 
 
+def moving_bar(width: int, height: int, frames: int, speed: int) -> tuple[list[np.ndarray], list[int]]:
+    """Frames of a flat yellow bar (width/16 wide, the middle 4/9 of the height) moving `speed` px a frame to the
+    right over a flat blue-grey background (an object passing a plain wall), and the bar's left edge in each."""
+    lefts = [width // 10 + speed * i for i in range(frames)]
+    out = []
+    for x in lefts:
+        frame = np.empty((height, width, 3), np.uint8)
+        frame[:] = (90, 120, 160)
+        frame[height * 5 // 18: height * 13 // 18, x: x + width // 16] = (230, 200, 40)
+        out.append(frame)
+    return out, lefts
+
+
 def make_stylizer(temporal_weight: float = 0.0, style_size: int = 128, alpha: float = 1.0, **common):
     """AdaIN with the real packaged weights (cached per process) and the project's own stroke style."""
     import torch

@@ -6,11 +6,11 @@ import numpy as np
 import pytest
 import torch
 
-from conftest import media
+from conftest import media, moving_bar
 from vidstyle.errors import UserError
 from vidstyle.flow import make_estimator
 from vidstyle.flow.flo import read_flo, write_flo
-from vidstyle.flow.ops import colour_match, occlusion, reliability, warp
+from vidstyle.flow.ops import colour_match, occlusion, reliability, texture_check, warp
 from vidstyle.media.images import load_image
 from vidstyle.media.synthetic import scene
 
@@ -68,6 +68,20 @@ def test_colour_match_trusts_the_true_flow_and_not_a_match_whose_colours_changed
     assert np.median(colour_match(a, changed, gt, 0.05)[~occ]) < 0.1
     # A looser tolerance forgives more of the same difference.
     assert colour_match(a, changed, gt, 0.5).mean() > colour_match(a, changed, gt, 0.05).mean()
+
+
+def test_texture_check_trusts_no_motion_in_a_flat_patch():
+    frames, lefts = moving_bar(320, 180, 16, 6)
+    flow = make_estimator("dis")(frames[15], frames[14])
+    behind = np.s_[60:120, lefts[15] - 44:lefts[15] - 20]  # plain background, 20-44 px behind the bar
+    assert flow[behind][..., 0].mean() < -2  # DIS gives it the bar's motion: the reason for the check
+    check = texture_check(frames[15], flow)
+    assert check[behind].max() < 0.05
+    assert check[60:120, lefts[15] - 2:lefts[15] + 3].min() > 0.99  # the bar's edge has texture
+    assert texture_check(frames[15], np.zeros_like(flow)).min() == 1.0  # a still flat patch is trusted
+    img = scene(160, 96, 0.0)
+    shifted = np.roll(img, 3, axis=1)
+    assert np.percentile(texture_check(shifted, make_estimator("dis")(shifted, img)), 5) > 0.99
 
 
 def test_flo_roundtrip(tmp_path):

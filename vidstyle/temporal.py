@@ -26,7 +26,7 @@ import torch.nn.functional as F
 
 from vidstyle.backends import FLOW_SIZE
 from vidstyle.flow import FlowEstimator
-from vidstyle.flow.ops import colour_match, reliability, sampling_map
+from vidstyle.flow.ops import colour_match, reliability, sampling_map, texture_check
 
 
 @dataclass
@@ -79,8 +79,9 @@ class Motion:
 
 def estimate_motion(estimator: FlowEstimator, prev: np.ndarray, cur: np.ndarray,
                     flow_size: int | None = FLOW_SIZE, colour_tolerance: float | None = None) -> Motion:
-    """Frame `cur`'s motion from `prev`; with `colour_tolerance`, its confidence includes the colour check
-    (vidstyle.flow.ops.colour_match; vidstyle.backends.COLOUR_TOLERANCE says why)."""
+    """Frame `cur`'s motion from `prev`; with `colour_tolerance` (the feed-forward backends), its confidence
+    includes the colour check (vidstyle.flow.ops.colour_match; vidstyle.backends.COLOUR_TOLERANCE says why) and
+    the texture check (vidstyle.flow.ops.texture_check: no motion is trusted in a flat patch)."""
     h, w = cur.shape[:2]
     scale = min(1.0, flow_size / max(h, w)) if flow_size else 1.0
     if scale < 1.0:
@@ -91,6 +92,7 @@ def estimate_motion(estimator: FlowEstimator, prev: np.ndarray, cur: np.ndarray,
     confidence = reliability(backward, forward)
     if colour_tolerance is not None:
         confidence *= colour_match(cur, prev, backward, colour_tolerance)
+        confidence *= texture_check(cur, backward)
     if scale < 1.0:
         sw, sh = w / backward.shape[1], h / backward.shape[0]
         backward = cv2.resize(backward, (w, h), interpolation=cv2.INTER_LINEAR)

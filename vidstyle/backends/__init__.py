@@ -57,7 +57,8 @@ class Backend:
     # Default long side (px) the flow runs at; 0 = the frame's own size. Finer flow costs CPU beside the network
     # and gives a lower warping error (benchmarks/temporal.py --flow-size).
     flow_size: int = FLOW_SIZE
-    # The colour check's tolerance in the flow's confidence (COLOUR_TOLERANCE); None: no colour check.
+    # The colour check's tolerance in the flow's confidence (COLOUR_TOLERANCE); None: no colour check and no
+    # texture check (vidstyle.temporal.estimate_motion).
     colour_tolerance: float | None = COLOUR_TOLERANCE
     # Where the temporal term lives. True: on the network's features (inside the stylizer) and on the output,
     # which the video job applies (vidstyle.temporal.OutputBlender); False: wholly inside the stylizer.

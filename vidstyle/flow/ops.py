@@ -69,6 +69,28 @@ def reliability(flow_ab: np.ndarray, flow_ba: np.ndarray, erode: int = 3, sigma:
     return mask
 
 
+def texture_check(image: np.ndarray, flow: np.ndarray, contrast: float = 2.0 / 255, sigma: float = 4.0,
+                  still: float = 0.5) -> np.ndarray:
+    """HxW float32 in [0,1]: 0 where `flow` moves a pixel more than still + 1 px in a flat patch of `image` (uint8
+    RGB; the patch a Gaussian window of `sigma` px), 1 where the patch has texture (a grey-level standard
+    deviation of `contrast` or more, on a 0-1 scale) or the pixel moves under `still` px, linear between.
+
+    A flat patch cannot show motion: DIS fills a textureless area with the motion of its nearest edges, with
+    both flows agreeing and the colours matching, so a plain wall or sky beside a moving object was given the
+    object's motion, and the temporal terms dragged the painted halo around the object into it as a trail.
+    """
+    grey = cv2.cvtColor(image, cv2.COLOR_RGB2GRAY).astype(np.float32)
+    grey *= np.float32(1.0 / 255)
+    mean = cv2.GaussianBlur(grey, (0, 0), sigma)
+    variance = cv2.GaussianBlur(cv2.multiply(grey, grey), (0, 0), sigma)
+    variance -= cv2.multiply(mean, mean)
+    flat = 1.0 - np.clip(np.sqrt(np.maximum(variance, 0.0, out=variance)) * np.float32(1.0 / contrast), 0.0, 1.0)
+    moving = cv2.magnitude(flow[..., 0], flow[..., 1])
+    moving -= np.float32(still)
+    np.clip(moving, 0.0, 1.0, out=moving)
+    return 1.0 - flat * moving
+
+
 def colour_match(a: np.ndarray, b: np.ndarray, flow_ab: np.ndarray, tolerance: float) -> np.ndarray:
     """HxW float32 in (0,1]: exp(-(d / tolerance)^2), with d the mean absolute RGB difference (uint8 frames, taken
     as [0,1], smoothed over a pixel) between frame a and frame b sampled at x + flow_ab(x).
