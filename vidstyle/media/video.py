@@ -20,7 +20,7 @@ from av.video.reformatter import ColorRange, Colorspace, VideoReformatter
 
 from vidstyle.errors import SettingError, UserError
 from vidstyle.media.audio import AudioTimeline
-from vidstyle.media.deinterlace import Deinterlacer
+from vidstyle.media.deinterlace import Deinterlacer, combed
 from vidstyle.media.hdr import PQ, ToSdr, is_hdr
 from vidstyle.media.images import is_animation, is_image
 from vidstyle.media.tags import file_tags, stream_tags
@@ -148,6 +148,7 @@ class VideoSource:
 
             self._remuxed = tempfile.TemporaryDirectory(prefix="vidstyle-webp-")
             opened = webp_as_clip(path, Path(self._remuxed.name))
+        self._opened = opened  # the file FFmpeg reads
         try:
             self.container = av.open(str(opened))
         except av.error.FFmpegError as exc:
@@ -251,7 +252,10 @@ class VideoSource:
         video_done = False
         early: list[av.Packet] = []  # audio read before the segment's first frame fixed its start
         order = _Reorder(step)
-        weave = Deinterlacer(self.time_base)
+        weave = Deinterlacer(self.time_base, detect=combed(self._opened, self.stream.index))
+        if weave.detect:
+            _say_once(self.path, "combed", "its frames say they are progressive but show combs (FFmpeg's idet on "
+                      "its first frames): each frame is checked, and combed ones are deinterlaced (bwdif)")
 
         def emit(vf: av.VideoFrame, pts: int) -> Iterator[Frame | av.Packet]:
             nonlocal index, kept, video_done, shift_pts, offset
@@ -339,7 +343,7 @@ class VideoSource:
             # `decoded`, not the frames passed on: up to _Reorder.DEPTH of them are still held
             raise UserError(f"corrupt or undecodable video data after {decoded} frames ({reason})",
                             self.path) from None
-        if weave.count:
+        if weave.count and not weave.detect:
             _say_once(self.path, "interlaced", "%d interlaced frames deinterlaced (bwdif, one frame each: the timing "
                       "is kept)", weave.count)
         if order.repaired:
