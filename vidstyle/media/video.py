@@ -5,7 +5,6 @@ from __future__ import annotations
 import heapq
 import io
 import logging
-import tempfile
 from collections import deque
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -141,18 +140,14 @@ class VideoSource:
             raise UserError("file not found", path)
         if path.is_dir():
             raise UserError("is a folder, not a video file", path)
-        self._remuxed: tempfile.TemporaryDirectory | None = None
-        opened = path
+        self._opened = path  # the file FFmpeg reads
         if path.suffix.lower() == ".webp" and is_animation(path):  # FFmpeg's WebP decoder takes no animation
             from vidstyle.media.animation import webp_as_clip
 
-            self._remuxed = tempfile.TemporaryDirectory(prefix="vidstyle-webp-")
-            opened = webp_as_clip(path, Path(self._remuxed.name))
-        self._opened = opened  # the file FFmpeg reads
+            self._opened = webp_as_clip(path)
         try:
-            self.container = av.open(str(opened))
+            self.container = av.open(str(self._opened))
         except av.error.FFmpegError as exc:
-            self._cleanup()
             raise UserError(f"not a readable video ({_ffmpeg_reason(exc)})", path) from None
         # A cover picture (an MP3's or M4A's album art, an M4V's poster) is a video stream of one still: not a clip.
         videos = [v for v in self.container.streams.video if not v.disposition & Disposition.attached_pic]
@@ -486,12 +481,6 @@ class VideoSource:
 
     def close(self) -> None:
         self.container.close()
-        self._cleanup()
-
-    def _cleanup(self) -> None:
-        if self._remuxed is not None:
-            self._remuxed.cleanup()
-            self._remuxed = None
 
     def __enter__(self) -> VideoSource:
         return self
