@@ -83,18 +83,18 @@ def _drain(graph: av.filter.Graph) -> list[av.VideoFrame]:
 class Deinterlacer:
     """Frames in display order in, the same frames out, interlaced ones deinterlaced. The filter needs the next
     frame to rebuild a field, so output runs one frame behind while it is on; `flush` gives the last. It starts
-    at the first interlaced frame: a progressive clip never goes through it."""
+    at the first interlaced frame: a progressive clip never goes through it (unless `combed` found it combed)."""
 
     def __init__(self, time_base: Fraction, detect: bool = False) -> None:
         """`detect`: every frame goes through idet first, which flags the combed ones (see `combed`)."""
         self.time_base = time_base
         self.detect = detect
-        self.count = 0  # frames seen flagged interlaced (with `detect`, frames checked)
+        self.count = 0  # frames seen flagged interlaced
         self._graph: av.filter.Graph | None = None
         self._shape: tuple[int, int, str] | None = None
 
     def push(self, vf: av.VideoFrame, pts: int) -> list[tuple[av.VideoFrame, int]]:
-        self.count += self.detect or vf.interlaced_frame
+        self.count += vf.interlaced_frame
         if self._graph is None and not (self.detect or vf.interlaced_frame):
             return [(vf, pts)]
         out = []
