@@ -8,7 +8,7 @@ import av
 import numpy as np
 import pytest
 
-from conftest import MEDIA, media, write_alpha_clip, write_audio_only, write_empty_clip
+from conftest import media, write_alpha_clip, write_audio_only, write_empty_clip
 from vidstyle.errors import UserError
 from vidstyle.media import probe
 from vidstyle.media.atomic import atomic_output, check_output_path
@@ -403,13 +403,11 @@ def _field_planes(rows: np.ndarray) -> list[np.ndarray]:
     return [yuv[:h], yuv[h:h + h // 4].reshape(h // 2, w // 2), yuv[h + h // 4:].reshape(h // 2, w // 2)]
 
 
-def _write_interlaced(path: Path, frames: int, flagged: bool = True) -> None:
+def _write_interlaced(path: Path, frames: int) -> None:
     """Bottom field first (as DV, and as libx264 flags frames that carry no field order): frame k weaves the bar
-    at field time 2k on its odd rows and at 2k+1 on its even rows. Not `flagged`: encoded as progressive frames,
-    as a capture re-encoded without its flags."""
+    at field time 2k on its odd rows and at 2k+1 on its even rows."""
     with av.open(str(path), "w") as c:
-        options = {"crf": "12", **({"x264-params": "interlaced=1"} if flagged else {})}
-        stream = c.add_stream("libx264", rate=25, options=options)
+        stream = c.add_stream("libx264", rate=25, options={"crf": "12", "x264-params": "interlaced=1"})
         stream.width, stream.height, stream.pix_fmt = 320, 240, "yuv420p"
         for k in range(frames):
             planes = []
@@ -431,17 +429,15 @@ def _combing(rgb: np.ndarray) -> float:
     return float(np.abs(grey[1:-1] - (grey[:-2] + grey[2:]) / 2).mean())
 
 
-@pytest.mark.parametrize("flagged", [True, False])
-def test_interlaced_frames_are_deinterlaced_with_their_timing_kept(tmp_path, flagged):
+def test_interlaced_frames_are_deinterlaced_with_their_timing_kept(tmp_path):
     """An interlaced clip (two fields 1/50 s apart in each frame) showed combs on the moving bar, which a style
     paints as stripes. Read, each frame is whole: the bar where the first field has it on every row, no combs,
-    and the frames and their timestamps are the decoder's, one for one. Also where its frames are not flagged
-    interlaced (a capture re-encoded as progressive): idet finds the combs."""
+    and the frames and their timestamps are the decoder's, one for one."""
     clip = tmp_path / "interlaced.mp4"
-    _write_interlaced(clip, 20, flagged)
+    _write_interlaced(clip, 10)
     with av.open(str(clip)) as c:
         raw = [(f.interlaced_frame, f.pts, _combing(f.to_ndarray(format="rgb24"))) for f in c.decode(video=0)]
-    assert all(flag == flagged for flag, _, _ in raw) and min(comb for _, _, comb in raw) > 10 * _combing(_bar(0))
+    assert all(flag for flag, _, _ in raw) and min(comb for _, _, comb in raw) > 10 * _combing(_bar(0))
     with VideoSource(clip) as src:
         frames = [f for f in src.frames() if isinstance(f, Frame)]
     assert [f.pts for f in frames] == [pts for _, pts, _ in raw]
@@ -449,19 +445,6 @@ def test_interlaced_frames_are_deinterlaced_with_their_timing_kept(tmp_path, fla
         assert _combing(frame.rgb) < 1.5 * _combing(_bar(0)), k
         left = [int(np.argmax(row[:, 1] > 150)) for row in frame.rgb[50:190]]
         assert set(left) <= {19 + 12 * k, 20 + 12 * k, 21 + 12 * k}, (k, sorted(set(left)))
-
-
-def test_progressive_clips_are_not_taken_as_combed(tmp_path):
-    """The idet probe leaves progressive clips alone: a moving synthetic scene, and the shared clips where present
-    (adain_cutBunny, an animation, is the one idet flags any frames of: 6 of its first 60)."""
-    from vidstyle.media.deinterlace import combed
-
-    clip = tmp_path / "scene.mp4"
-    write_clip(clip, 320, 240, frames=30)
-    assert not combed(clip, 0)
-    for name in ("adain_cutBunny.mp4", "mdn_flower.mp4", "decord_flipping_a_pancake.mkv"):
-        if (MEDIA / "video" / name).exists():
-            assert not combed(MEDIA / "video" / name, 0), name
 
 
 def test_tags_are_carried_to_the_output(tmp_path):

@@ -19,7 +19,7 @@ from av.video.reformatter import ColorRange, Colorspace, VideoReformatter
 
 from vidstyle.errors import SettingError, UserError
 from vidstyle.media.audio import AudioTimeline
-from vidstyle.media.deinterlace import Deinterlacer, combed
+from vidstyle.media.deinterlace import Deinterlacer
 from vidstyle.media.hdr import PQ, ToSdr, is_hdr
 from vidstyle.media.images import is_animation, is_image
 from vidstyle.media.tags import file_tags, stream_tags
@@ -140,13 +140,13 @@ class VideoSource:
             raise UserError("file not found", path)
         if path.is_dir():
             raise UserError("is a folder, not a video file", path)
-        self._opened = path  # the file FFmpeg reads
+        opened = path  # the file FFmpeg reads
         if path.suffix.lower() == ".webp" and is_animation(path):  # FFmpeg's WebP decoder takes no animation
             from vidstyle.media.animation import webp_as_clip
 
-            self._opened = webp_as_clip(path)
+            opened = webp_as_clip(path)
         try:
-            self.container = av.open(str(self._opened))
+            self.container = av.open(str(opened))
         except av.error.FFmpegError as exc:
             raise UserError(f"not a readable video ({_ffmpeg_reason(exc)})", path) from None
         # A cover picture (an MP3's or M4A's album art, an M4V's poster) is a video stream of one still: not a clip.
@@ -247,10 +247,7 @@ class VideoSource:
         video_done = False
         early: list[av.Packet] = []  # audio read before the segment's first frame fixed its start
         order = _Reorder(step)
-        weave = Deinterlacer(self.time_base, detect=combed(self._opened, self.stream.index))
-        if weave.detect:
-            _say_once(self.path, "combed", "its frames say they are progressive but show combs (FFmpeg's idet on "
-                      "its first frames): each frame is checked, and combed ones are deinterlaced (bwdif)")
+        weave = Deinterlacer(self.time_base)
 
         def emit(vf: av.VideoFrame, pts: int) -> Iterator[Frame | av.Packet]:
             nonlocal index, kept, video_done, shift_pts, offset
@@ -338,7 +335,7 @@ class VideoSource:
             # `decoded`, not the frames passed on: up to _Reorder.DEPTH of them are still held
             raise UserError(f"corrupt or undecodable video data after {decoded} frames ({reason})",
                             self.path) from None
-        if weave.count and not weave.detect:
+        if weave.count:
             _say_once(self.path, "interlaced", "%d interlaced frames deinterlaced (bwdif, one frame each: the timing "
                       "is kept)", weave.count)
         if order.repaired:
