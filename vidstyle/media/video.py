@@ -21,7 +21,7 @@ from vidstyle.errors import SettingError, UserError
 from vidstyle.media.audio import AudioTimeline
 from vidstyle.media.deinterlace import Deinterlacer
 from vidstyle.media.hdr import PQ, ToSdr, is_hdr
-from vidstyle.media.images import is_animation, is_image
+from vidstyle.media.images import IMAGE_SUFFIXES, is_animation, is_image
 from vidstyle.media.tags import file_tags, stream_tags
 from vidstyle.options import OutputOptions
 from vidstyle.timecode import TimePoint
@@ -139,6 +139,10 @@ class VideoSource:
         if not path.exists():
             raise UserError("file not found", path)
         if path.is_dir():
+            stills = sum(1 for p in path.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
+            if stills > 1:  # the frames of a film or VFX shot, as exported: said as what they are
+                raise UserError(f"is a folder of {stills} images; image sequences are not read yet: make them a clip "
+                                "first (e.g. ffmpeg -framerate 24 -i frame_%04d.png -c:v ffv1 shot.mkv)", path)
             raise UserError("is a folder, not a video file", path)
         opened = path  # the file FFmpeg reads
         if path.suffix.lower() == ".webp" and is_animation(path):  # FFmpeg's WebP decoder takes no animation
