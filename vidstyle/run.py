@@ -35,7 +35,7 @@ def run_image(photo: Path, output: Path, settings: Settings, sheet: bool = False
 
     from vidstyle.media.atomic import atomic_output, check_output_path
     from vidstyle.media.images import image_format, is_animation, load_image, save_image
-    from vidstyle.media.video import check_frame_size, fit_size, is_clip
+    from vidstyle.media.video import VIDEO_SUFFIXES, check_frame_size, fit_size
     from vidstyle.progress import make_progress
 
     # What the user gave is checked first, before torch and the networks load.
@@ -47,10 +47,10 @@ def run_image(photo: Path, output: Path, settings: Settings, sheet: bool = False
     check_output_path(output, [photo, *common.style])
     image_format(output)
     check_styles(settings)
-    if photo.is_file() and is_clip(photo):
-        if not is_animation(photo):
-            raise UserError("is a clip, not a still; `vidstyle video` stylizes clips", photo)
+    if is_animation(photo):
         log.warning("%s is animated: only its first frame is stylized (`vidstyle video` stylizes every frame)", photo)
+    elif photo.is_file() and photo.suffix.lower() in VIDEO_SUFFIXES:
+        raise UserError("is a clip, not a still; `vidstyle video` stylizes clips", photo)
     still = load_image(photo, keep_exif=not sheet)
     h, w = still.rgb.shape[:2]
     check_frame_size(w, h, common.max_size, photo, even=False)
