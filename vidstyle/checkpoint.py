@@ -24,6 +24,7 @@ import cv2
 import numpy as np
 
 from vidstyle.errors import UserError
+from vidstyle.media.sequence import find_sequence
 
 log = logging.getLogger("vidstyle")
 
@@ -45,9 +46,12 @@ def folder_for(output: Path) -> Path:
 
 
 def fingerprint(source: Path, settings: dict[str, Any]) -> str:
-    """What the stored frames depend on: the input file (path, size, mtime) and the job's settings."""
-    st = source.stat()
-    text = json.dumps({"src": str(source.resolve()), "size": st.st_size, "mtime": st.st_mtime_ns,
+    """What the stored frames depend on: the input file (path, size, mtime; an image sequence's folder: its
+    files') and the job's settings."""
+    files = find_sequence(source).files() if source.is_dir() else [source]
+    stats = [p.stat() for p in files]
+    text = json.dumps({"src": str(source.resolve()), "size": [st.st_size for st in stats],
+                       "mtime": [st.st_mtime_ns for st in stats],
                        "settings": settings, "format": FORMAT}, sort_keys=True, default=str)
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
@@ -85,8 +89,8 @@ class Checkpoint:
             raise UserError(f"cannot write in this folder ({exc.strerror})", self.folder.parent) from None
 
     def _remove_temporaries(self) -> None:
-        for tmp in self.folder.glob("*.vidstyle-tmp*"):
-            tmp.unlink(missing_ok=True)
+        for tmp in self.folder.glob("*.vidstyle-tmp*"):  # a killed run's output (a sequence's: a folder)
+            shutil.rmtree(tmp, ignore_errors=True) if tmp.is_dir() else tmp.unlink(missing_ok=True)
 
     def is_due(self, index: int) -> bool:
         return (index + 1) % self.every == 0

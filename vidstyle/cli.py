@@ -175,10 +175,12 @@ def image(
 @app.command()
 @with_setting_flags(video=True)
 def video(
-    clip: Annotated[Path, typer.Argument(help="Video clip to stylize.")],
+    clip: Annotated[Path, typer.Argument(help="Video clip to stylize, or a folder of numbered frames (an image "
+                                              "sequence).")],
     output: Annotated[Optional[str], typer.Option(
-        "--output", "-o", metavar="PATH", help="Output video (.mp4, .mov, .mkv, .webm) (default "
-                                               "CLIP_stylized.mp4; a folder: that name in it).")] = None,
+        "--output", "-o", metavar="PATH", help="Output video (.mp4, .mov, .mkv, .webm), or frames named as "
+                                               "shot_%04d.png or shot.####.tif (default CLIP_stylized.mp4; a "
+                                               "folder: that name in it).")] = None,
     preset: PresetOpt = None, presets_dir: PresetsDirOpt = None,
     resume: Annotated[bool, typer.Option("--resume/--no-resume", help="Continue a killed run of the same job.")] = True,
     quiet: QuietOpt = False, *, flags: dict[str, Any],
@@ -389,12 +391,15 @@ def weights_fetch(
 
 @app.command()
 def shots(
-    clip: Annotated[Path, typer.Argument(help="Video clip.")],
+    clip: Annotated[Path, typer.Argument(help="Video clip, or a folder of numbered frames.")],
     cuts: Annotated[str, typer.Option("--cuts", help="auto (detected with TransNetV2) or a file listing the cuts.")
                     ] = "auto",
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
     sheet: Annotated[Optional[Path], typer.Option("--sheet", help="Write each shot's first frame, with its time, "
                                                                   "to this image.")] = None,
+    sequence_fps: Annotated[Optional[float], typer.Option(
+        "--sequence-fps", min=1, max=1000, help="Frame rate of an image sequence (a folder of numbered frames) "
+                                                "[default: 24].")] = None,
 ) -> None:
     """The shots of a clip, as `vidstyle video` will cut it: number, first frame, start and end time, frames."""
     import dataclasses
@@ -402,12 +407,13 @@ def shots(
     from vidstyle.device import pick_device
     from vidstyle.media.atomic import atomic_output, check_output_path
     from vidstyle.media.images import image_format, save_image
+    from vidstyle.media.sequence import rate_of
     from vidstyle.shots import clock, contact_sheet, list_shots
 
     if sheet is not None:
         check_output_path(sheet, [clip])
         image_format(sheet)
-    found, firsts = list_shots(clip, cuts, str(pick_device("auto")))
+    found, firsts = list_shots(clip, cuts, str(pick_device("auto")), sequence_rate=rate_of(sequence_fps))
     if as_json:
         sys.stdout.write(json.dumps([dataclasses.asdict(s) for s in found], indent=1) + "\n")
     else:

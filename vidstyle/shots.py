@@ -12,6 +12,7 @@ import csv
 import io
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from fractions import Fraction
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -402,13 +403,13 @@ class Shot:
     kind: str  # how it began: "start", "cut" or "gradual"
 
 
-def list_shots(path: Path, cuts: str = "auto", device: str = "cpu", tile: int = 240
-               ) -> tuple[list[Shot], list[np.ndarray]]:
+def list_shots(path: Path, cuts: str = "auto", device: str = "cpu", tile: int = 240,
+               sequence_rate: Fraction | None = None) -> tuple[list[Shot], list[np.ndarray]]:
     """The shots of a clip (one pass of decoding), and each one's first frame at `tile` px wide."""
     from vidstyle.media.video import VideoSource
 
     points = read_cut_file(Path(cuts)) if cuts not in ("auto", "off") else None
-    with VideoSource(path) as source:
+    with VideoSource(path, sequence_rate) as source:
         half = 0.5 / float(source.rate)
         stage = ShotStage(TransNetDetector(device) if cuts == "auto" else None, points, bars=False, half_frame=half)
         firsts: list[np.ndarray] = []

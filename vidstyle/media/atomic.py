@@ -1,14 +1,17 @@
-"""Outputs appear whole or not at all: write to a temporary file beside the target, rename at the end."""
+"""Outputs appear whole or not at all: write to a temporary file beside the target, rename at the end (an image
+sequence: to a temporary folder, its frames moved into place at the end)."""
 
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
 from vidstyle.errors import UserError
+from vidstyle.media.sequence import find_sequence, output_sequence
 
 
 def _read_umask() -> int:
@@ -31,6 +34,13 @@ def check_output_path(output: Path, inputs: Sequence[Path] = ()) -> None:
         raise UserError(f"output folder {folder} does not exist", output)
     if out.is_dir():
         raise UserError("output path is a folder; give a file name", output)
+    frames = output_sequence(out)
+    for src in inputs:
+        src = Path(src).expanduser()
+        if frames and src.is_dir() and src.resolve() == folder.resolve():
+            seq = find_sequence(src)
+            if (seq.prefix, seq.suffix.lower()) == (frames.prefix, frames.suffix.lower()):
+                raise UserError("output frames would overwrite the input's; choose another name or folder", output)
     if not os.access(folder, os.W_OK) or (out.exists() and not os.access(out, os.W_OK)):
         raise UserError("output is not writable (permission denied)", output)
 
@@ -43,6 +53,10 @@ def atomic_output(output: Path, folder: Path | None = None) -> Iterator[Path]:
     On success it replaces `output` in one rename; on any failure, Ctrl-C included, it is deleted.
     """
     out = output.expanduser()
+    if output_sequence(out) is not None:
+        with _atomic_frames(out, folder) as tmp:
+            yield tmp
+        return
     try:
         fd, tmp_name = tempfile.mkstemp(prefix=f".{out.stem}.", suffix=f".vidstyle-tmp{out.suffix}",
                                         dir=folder or out.parent)
@@ -60,3 +74,23 @@ def atomic_output(output: Path, folder: Path | None = None) -> Iterator[Path]:
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
+
+
+@contextmanager
+def _atomic_frames(out: Path, folder: Path | None) -> Iterator[Path]:
+    """atomic_output for an image sequence: a temporary folder, whose frames replace any of the same names in the
+    output's folder at the end. Frames of an earlier output with other numbers are left as they are."""
+    try:
+        tmp = Path(tempfile.mkdtemp(prefix=f".{out.stem}.", suffix=".vidstyle-tmp", dir=folder or out.parent))
+    except OSError as exc:
+        raise UserError(f"cannot write in {out.parent} ({exc.strerror})", out) from None
+    try:
+        yield tmp
+        try:
+            for frame in sorted(tmp.iterdir()):
+                os.chmod(frame, 0o666 & ~_UMASK)
+                os.replace(frame, out.parent / frame.name)
+        except OSError as exc:
+            raise UserError(f"cannot move the frames into place ({exc.strerror})", out) from None
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)

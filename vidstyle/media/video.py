@@ -21,7 +21,8 @@ from vidstyle.errors import SettingError, UserError
 from vidstyle.media.audio import AudioTimeline
 from vidstyle.media.deinterlace import Deinterlacer
 from vidstyle.media.hdr import PQ, ToSdr, is_hdr
-from vidstyle.media.images import IMAGE_SUFFIXES, is_animation, is_image
+from vidstyle.media.images import is_animation, is_image
+from vidstyle.media.sequence import DEFAULT_RATE, SEQUENCE_OUTPUTS, Sequence, find_sequence, output_sequence
 from vidstyle.media.tags import file_tags, stream_tags
 from vidstyle.options import OutputOptions
 from vidstyle.timecode import TimePoint
@@ -134,23 +135,22 @@ class _Reorder:
 class VideoSource:
     """An input clip: its first video stream, the audio streams beside it, and upright frames."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, sequence_rate: Fraction | None = None) -> None:
+        """`sequence_rate`: the frame rate of an image sequence (a folder of numbered frames); default 24."""
         self.path = path
         if not path.exists():
             raise UserError("file not found", path)
-        if path.is_dir():
-            stills = sum(1 for p in path.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
-            if stills > 1:  # the frames of a film or VFX shot, as exported: said as what they are
-                raise UserError(f"is a folder of {stills} images; image sequences are not read yet: make them a clip "
-                                "first (e.g. ffmpeg -framerate 24 -i frame_%04d.png -c:v ffv1 shot.mkv)", path)
-            raise UserError("is a folder, not a video file", path)
-        opened = path  # the file FFmpeg reads
-        if path.suffix.lower() == ".webp" and is_animation(path):  # FFmpeg's WebP decoder takes no animation
-            from vidstyle.media.animation import webp_as_clip
-
-            opened = webp_as_clip(path)
+        self.sequence: Sequence | None = find_sequence(path) if path.is_dir() else None
         try:
-            self.container = av.open(str(opened))
+            if self.sequence is not None:
+                rate = sequence_rate or DEFAULT_RATE
+                self.container = av.open(self.sequence.pattern, format="image2", options=self.sequence.options(rate))
+            elif path.suffix.lower() == ".webp" and is_animation(path):  # FFmpeg's WebP decoder takes no animation
+                from vidstyle.media.animation import webp_as_clip
+
+                self.container = av.open(str(webp_as_clip(path)))
+            else:
+                self.container = av.open(str(path))
         except av.error.FFmpegError as exc:
             raise UserError(f"not a readable video ({_ffmpeg_reason(exc)})", path) from None
         # A cover picture (an MP3's or M4A's album art, an M4V's poster) is a video stream of one still: not a clip.
@@ -160,8 +160,8 @@ class VideoSource:
             self.close()
             raise UserError(f"has no video stream{covered}", path)
         # HEIC and AVIF photos open as one-frame MP4s: they are stills too, by their name
-        if self.container.format.name == "image2" or self.container.format.name.endswith("_pipe") or \
-                is_image(path):
+        if self.sequence is None and (self.container.format.name == "image2" or
+                                      self.container.format.name.endswith("_pipe") or is_image(path)):
             self.close()  # FFmpeg reads a still as a one-frame video: refused, not made a 1-frame clip
             raise UserError("is a still image, not a clip; `vidstyle image` stylizes stills", path)
         self.stream = videos[0]
@@ -186,6 +186,9 @@ class VideoSource:
         self.primaries, self.transfer = cc.color_primaries, cc.color_trc
         self.hdr = ToSdr(cc.color_trc) if is_hdr(cc.color_trc) else None
         if self.hdr is not None:
+            self.primaries = self.transfer = _BT709
+        if cc.name == "exr":  # scene-linear light: to display values (sRGB's curve, above 1.0 clipped), as a viewer
+            cc.options = {"apply_trc": "iec61966_2_1"}
             self.primaries = self.transfer = _BT709
         self._decoder: av.CodecContext | None = None  # None: the stream's own
         if self.stream.metadata.get("alpha_mode") == "1" and ALPHA_DECODERS.get(cc.name) in av.codecs_available:
@@ -215,6 +218,13 @@ class VideoSource:
         if self.container.duration:
             return max(1, int(self.container.duration / av.time_base * self.rate))
         return None
+
+    def frame_number(self, pts: int) -> int | None:
+        """An image sequence's number for the frame `frames` gave at `pts` (its frames are a tick apart); None
+        for a clip."""
+        if self.sequence is None:
+            return None
+        return self.sequence.first + pts + self._shift - (self.stream.start_time or 0)
 
     def seconds(self, pts: int) -> float:
         """A frame's time from the start of the stream."""
@@ -552,17 +562,26 @@ ANIMATIONS = ("gif", "webp")  # written by vidstyle.media.animation
 
 
 def output_format(path: Path) -> str:
-    """The container for an output path, or one line listing the ones vidstyle writes."""
+    """The container for an output path ("sequence": numbered frames, vidstyle.media.sequence), or one line
+    listing the ones vidstyle writes."""
+    if output_sequence(path) is not None:
+        return "sequence"
     fmt = CONTAINERS.get(path.suffix.lower())
     if fmt is None:
         listed = " ".join(s for s in CONTAINERS if s)
-        raise UserError(f"vidstyle does not write {path.suffix} clips; use one of {listed}", path)
+        frames = f", or frames named as {path.stem}_%04d{path.suffix}" if path.suffix.lower() in SEQUENCE_OUTPUTS \
+            else ""
+        raise UserError(f"vidstyle does not write {path.suffix} clips; use one of {listed}{frames}", path)
     return fmt
 
 
 def open_sink(path: Path, fmt_path: Path, source: VideoSource, settings: EncodeSettings, audio: bool = True) -> Any:
     """The writer for `fmt_path`'s container, writing to `path` (the temporary file); without `audio`, video only."""
     fmt = output_format(fmt_path)
+    if fmt == "sequence":
+        from vidstyle.media.sequence import SequenceSink
+
+        return SequenceSink(path, output_sequence(fmt_path), source)
     if fmt in ANIMATIONS:
         from vidstyle.media.animation import AnimationSink
 
