@@ -279,6 +279,22 @@ def test_a_file_name_with_glob_characters_is_taken_as_it_is(tmp_path, monkeypatc
     assert loaded.inputs == [tmp_path / "take [1].mp4"] and loaded.output_dir == tmp_path / "out"
 
 
+def test_a_folder_of_frames_given_to_batch_is_said_to_be_a_shot(tmp_path, caplog):
+    """batch reads a folder as its stills, so a shot exported as frames is stylized a photo at a time: it says so,
+    and how to stylize it as a clip; a folder of photos named otherwise gets no word."""
+    from vidstyle.batch import expand_inputs
+
+    for folder, names in (("shot", ["sh.0001.png", "sh.0002.png", "sh.0003.png"]), ("album", ["a.png", "b.png"])):
+        (tmp_path / folder).mkdir()
+        for name in names:
+            Image.new("RGB", (16, 16)).save(tmp_path / folder / name)
+    with caplog.at_level("WARNING", logger="vidstyle"):
+        assert len(expand_inputs([str(tmp_path / "shot"), str(tmp_path / "album")])) == 5
+    assert [r.getMessage() for r in caplog.records] == [
+        f"{tmp_path / 'shot'}: its 3 stills are numbered as the frames of a shot: each is stylized as a photo; "
+        f"`vidstyle video {tmp_path / 'shot'}` stylizes them as a clip"]
+
+
 def test_a_folder_is_its_clips_and_stills_and_a_rerun_into_it_leaves_the_outputs_out(tmp_path):
     """`vidstyle batch clips/` failed as 'is a folder, not a video file'. A folder now stands for the clips and
     stills directly in it, by name: not notes, hidden files (macOS's `._clip.mp4`) or subfolders. Outputs written

@@ -154,7 +154,7 @@ def test_eval_interval_pairs_frames_k_apart_and_sees_slow_drift(tmp_path, clip):
                                   "same_path", "no_folder", "unwritable", "bad_weights", "bad_codec",
                                   "bad_encoder_preset", "bad_container", "avi", "still", "clip_as_image",
                                   "sequence_gap", "two_sequences", "folder", "bad_sequence_fps", "frames_over_input",
-                                  "png_clip", "tiny_style", "raft_offline", "raft_bad_wheel"])
+                                  "png_clip", "broken_webp", "tiny_style", "raft_offline", "raft_bad_wheel"])
 def test_bad_input_is_one_line_and_exit_2(tmp_path, clip, style_png, case):
     out = tmp_path / "out.mp4"
     src, style = clip, style_png
@@ -205,6 +205,14 @@ def test_bad_input_is_one_line_and_exit_2(tmp_path, clip, style_png, case):
         src, expect = style_png, "is a still image, not a clip; `vidstyle image` stylizes stills"
     elif case == "clip_as_image":  # the other way round
         command, out, expect = "image", tmp_path / "out.png", "is a clip, not a still; `vidstyle video` stylizes clips"
+    elif case == "broken_webp":  # cut short: Pillow cannot open it, and it was said to be "a still image"
+        from PIL import Image
+
+        src = tmp_path / "sticker.webp"
+        frames = [Image.fromarray(scene(64, 48, i / 8)) for i in range(6)]
+        frames[0].save(src, save_all=True, append_images=frames[1:], duration=50, loop=0)
+        src.write_bytes(src.read_bytes()[: src.stat().st_size // 2])
+        expect = "sticker.webp: not a readable animated WebP (could not create decoder object)"
     elif case == "png_clip":  # a clip named as a still: frames are named as a sequence
         out, expect = tmp_path / "out.png", "use one of .mp4 .m4v .mov .mkv .webm .gif .webp, or frames named as " \
                                             "out_%04d.png"

@@ -148,7 +148,19 @@ def _media_in(folder: Path) -> list[Path]:
     if not media:
         raise UserError(f"no clips or stills in the folder (looked for {' '.join(sorted(VIDEO_SUFFIXES))}, "
                         "animated GIFs and images)", folder)
+    if len(media) > 1 and all(is_image(p) for p in media) and _one_sequence(folder, len(media)):
+        log.warning("%s: its %d stills are numbered as the frames of a shot: each is stylized as a photo; "
+                    "`vidstyle video %s` stylizes them as a clip", folder, len(media), folder)
     return media
+
+
+def _one_sequence(folder: Path, stills: int) -> bool:
+    from vidstyle.media.sequence import find_sequence
+
+    try:
+        return find_sequence(folder).count == stills
+    except UserError:
+        return False
 
 
 def plan(job: BatchJob) -> list[Item]:

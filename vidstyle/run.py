@@ -47,11 +47,12 @@ def run_image(photo: Path, output: Path, settings: Settings, sheet: bool = False
     check_output_path(output, [photo, *common.style])
     image_format(output)
     check_styles(settings)
-    if is_animation(photo):
-        log.warning("%s is animated: only its first frame is stylized (`vidstyle video` stylizes every frame)", photo)
-    elif photo.is_file() and photo.suffix.lower() in VIDEO_SUFFIXES:
+    animated = is_animation(photo)
+    if not animated and photo.is_file() and photo.suffix.lower() in VIDEO_SUFFIXES:
         raise UserError("is a clip, not a still; `vidstyle video` stylizes clips", photo)
     still = load_image(photo, keep_exif=not sheet)
+    if animated:  # said once it has been read: a damaged animation is only "not a readable image"
+        log.warning("%s is animated: only its first frame is stylized (`vidstyle video` stylizes every frame)", photo)
     h, w = still.rgb.shape[:2]
     check_frame_size(w, h, common.max_size, photo, even=False)
     tw, th = fit_size(w, h, common.max_size, even=False)

@@ -36,8 +36,19 @@ def is_animation(path: Path) -> bool:
     try:
         with Image.open(path) as img:
             return bool(getattr(img, "is_animated", False))
-    except OSError:  # absent or unreadable: said where it is read
+    except OSError:  # absent or unreadable: said where it is read; a damaged animated WebP, by its header
+        return path.suffix.lower() == ".webp" and _webp_animation_flag(path)
+
+
+def _webp_animation_flag(path: Path) -> bool:
+    """Whether a WebP's extended header (VP8X) says it is animated: read where Pillow cannot open the file (a
+    truncated one), so that it is said to be a damaged animation rather than a still."""
+    try:
+        with open(path, "rb") as f:
+            head = f.read(21)
+    except OSError:
         return False
+    return head[:4] == b"RIFF" and head[8:16] == b"WEBPVP8X" and len(head) == 21 and bool(head[20] & 0x02)
 
 
 @functools.cache
@@ -126,7 +137,9 @@ def load_image(path: Path, keep_exif: bool = False) -> Still:
             still.exif = exif
             return still
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
-        raise UserError(f"not a readable image ({exc.__class__.__name__})", path) from None
+        # Pillow's own words where they say what is wrong ("image file is truncated"), not where they name the path
+        why = str(exc) if isinstance(exc, OSError) and type(exc) is OSError and str(exc) else exc.__class__.__name__
+        raise UserError(f"not a readable image ({why})", path) from None
 
 
 _SRGB = ImageCms.createProfile("sRGB")

@@ -6,6 +6,7 @@ their own when the output is named as one (shot_%04d.png).
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 from dataclasses import dataclass
@@ -41,6 +42,7 @@ class Sequence:
     suffix: str
     first: int
     count: int
+    others: int = 0  # numbered files beside it in the folder, not of it
 
     @property
     def pattern(self) -> str:
@@ -112,10 +114,14 @@ def find_sequence(folder: Path) -> Sequence:
                         f"{'s' if missing > 1 else ''} missing between {sequence.name(first)} and "
                         f"{sequence.name(last)})", folder)
     others = sum(len(d) for key, d in groups.items() if key != (prefix, suffix))
-    if others:
-        log.warning("%s: %d numbered file%s beside the sequence %s#%s left out", folder, others,
-                    "s" if others > 1 else "", prefix, suffix)
-    return Sequence(folder, prefix, width, suffix, first, len(numbers))
+    return Sequence(folder, prefix, width, suffix, first, len(numbers), others)
+
+
+@functools.cache  # once a process: a job opens its input more than once
+def say_left_out(sequence: Sequence) -> None:
+    if sequence.others:
+        log.warning("%s: %d numbered file%s beside the sequence %s#%s left out", sequence.folder, sequence.others,
+                    "s" if sequence.others > 1 else "", sequence.prefix, sequence.suffix)
 
 
 class SequenceSink:

@@ -22,7 +22,8 @@ from vidstyle.media.audio import AudioTimeline
 from vidstyle.media.deinterlace import Deinterlacer
 from vidstyle.media.hdr import PQ, ToSdr, is_hdr
 from vidstyle.media.images import is_animation, is_image
-from vidstyle.media.sequence import DEFAULT_RATE, SEQUENCE_OUTPUTS, Sequence, find_sequence, output_sequence
+from vidstyle.media.sequence import (DEFAULT_RATE, SEQUENCE_OUTPUTS, Sequence, find_sequence, output_sequence,
+                                     say_left_out)
 from vidstyle.media.tags import file_tags, stream_tags
 from vidstyle.options import OutputOptions
 from vidstyle.timecode import TimePoint
@@ -143,6 +144,7 @@ class VideoSource:
         self.sequence: Sequence | None = find_sequence(path) if path.is_dir() else None
         try:
             if self.sequence is not None:
+                say_left_out(self.sequence)
                 rate = sequence_rate or DEFAULT_RATE
                 self.container = av.open(self.sequence.pattern, format="image2", options=self.sequence.options(rate))
             elif path.suffix.lower() == ".webp" and is_animation(path):  # FFmpeg's WebP decoder takes no animation
