@@ -138,7 +138,7 @@ def load_image(path: Path, keep_exif: bool = False) -> Still:
             return still
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
         # Pillow's own words where they say what is wrong ("image file is truncated"), not where they name the path
-        why = str(exc) if isinstance(exc, OSError) and type(exc) is OSError and str(exc) else exc.__class__.__name__
+        why = str(exc) if type(exc) is OSError and str(exc) else exc.__class__.__name__
         raise UserError(f"not a readable image ({why})", path) from None
 
 

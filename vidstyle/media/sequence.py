@@ -83,7 +83,7 @@ def output_sequence(path: Path) -> Sequence | None:
 def find_sequence(folder: Path) -> Sequence:
     """The one sequence of numbered frames in `folder`: its files named alike but for the frame number, numbered
     without a gap (a missing frame is a failed render or copy: said, not skipped over, which would shift every
-    later frame's time). Other files beside it are left out, with a word."""
+    later frame's time). Numbered files beside it are left out (counted in `others`: say_left_out)."""
     groups: dict[tuple[str, str], list[str]] = {}
     for p in folder.iterdir():
         match = _NUMBERED.match(p.name)

@@ -134,7 +134,7 @@ class _Reorder:
 
 
 class VideoSource:
-    """An input clip: its first video stream, the audio streams beside it, and upright frames."""
+    """An input clip (or image sequence): its first video stream, the audio streams beside it, and upright frames."""
 
     def __init__(self, path: Path, sequence_rate: Fraction | None = None) -> None:
         """`sequence_rate`: the frame rate of an image sequence (a folder of numbered frames); default 24."""
