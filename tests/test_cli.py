@@ -154,7 +154,8 @@ def test_eval_interval_pairs_frames_k_apart_and_sees_slow_drift(tmp_path, clip):
                                   "same_path", "no_folder", "unwritable", "bad_weights", "bad_codec",
                                   "bad_encoder_preset", "bad_container", "avi", "still", "clip_as_image",
                                   "sequence_gap", "two_sequences", "folder", "bad_sequence_fps", "frames_over_input",
-                                  "png_clip", "broken_webp", "tiny_style", "raft_offline", "raft_bad_wheel"])
+                                  "damaged_frame", "png_clip", "broken_webp", "tiny_style", "raft_offline",
+                                  "raft_bad_wheel"])
 def test_bad_input_is_one_line_and_exit_2(tmp_path, clip, style_png, case):
     out = tmp_path / "out.mp4"
     src, style = clip, style_png
@@ -216,13 +217,15 @@ def test_bad_input_is_one_line_and_exit_2(tmp_path, clip, style_png, case):
     elif case == "png_clip":  # a clip named as a still: frames are named as a sequence
         out, expect = tmp_path / "out.png", "use one of .mp4 .m4v .mov .mkv .webm .gif .webp, or frames named as " \
                                             "out_%04d.png"
-    elif case in ("sequence_gap", "two_sequences", "folder", "bad_sequence_fps", "frames_over_input"):
+    elif case in ("sequence_gap", "two_sequences", "folder", "bad_sequence_fps", "frames_over_input",
+                  "damaged_frame"):
         src = tmp_path / "shot"
         src.mkdir()
         names = {"sequence_gap": ["f_0098.png", "f_0099.png", "f_0101.png", "f_0102.png"],
                  "two_sequences": ["beauty.0001.png", "beauty.0002.png", "matte.0001.png", "matte.0002.png"],
                  "folder": ["cover.png", "notes.txt"], "bad_sequence_fps": ["f_1.png", "f_2.png"],
-                 "frames_over_input": ["f_0001.png", "f_0002.png"]}[case]
+                 "frames_over_input": ["f_0001.png", "f_0002.png"],
+                 "damaged_frame": ["f_0001.png", "f_0002.png", "f_0003.png"]}[case]
         for name in names:
             (src / name).write_bytes(style_png.read_bytes())
         expect = {"sequence_gap": "the image sequence has a gap: f_0100.png is missing (1 frame missing between "
@@ -230,7 +233,11 @@ def test_bad_input_is_one_line_and_exit_2(tmp_path, clip, style_png, case):
                   "two_sequences": "holds 2 image sequences (beauty.#.png, matte.#.png): give a folder with one",
                   "folder": "is a folder, not a video file or an image sequence (numbered frames",
                   "bad_sequence_fps": "sequence_fps 0.0 is below the minimum 1",
-                  "frames_over_input": "output frames would overwrite the input's; choose another name or folder"}[case]
+                  "frames_over_input": "output frames would overwrite the input's; choose another name or folder",
+                  # the last frame: FFmpeg's threaded decoder dropped it without a word
+                  "damaged_frame": "the image sequence's frame f_0003.png is not readable"}[case]
+        if case == "damaged_frame":
+            (src / "f_0003.png").write_bytes(b"not a picture")
         if case == "frames_over_input":
             out = src / "f_%04d.png"
         extra = ["--sequence-fps", "0"] if case == "bad_sequence_fps" else []

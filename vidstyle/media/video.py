@@ -347,10 +347,15 @@ class VideoSource:
             for timeline in timelines.values():  # the stated end trims the last packet of a clip run to its end
                 yield from audio(timeline.finish(trim_end=end is None))
         except av.error.FFmpegError as exc:
+            if self.sequence is not None:
+                self._name_unreadable_frame(last_pts)
             reason = _ffmpeg_reason(exc)
             # `decoded`, not the frames passed on: up to _Reorder.DEPTH of them are still held
             raise UserError(f"corrupt or undecodable video data after {decoded} frames ({reason})",
                             self.path) from None
+        if self.sequence is not None and not self.stopped_at_end and \
+                (last_pts is None or last_pts - (self.stream.start_time or 0) < self.sequence.count - 1):
+            self._name_unreadable_frame(last_pts)  # a damaged last frame: the threaded decoder drops it unsaid
         if weave.count:
             _say_once(self.path, "interlaced", "%d interlaced frames deinterlaced (bwdif, one frame each: the timing "
                       "is kept)", weave.count)
@@ -364,6 +369,20 @@ class VideoSource:
                 counted = f" ({index} frames)" if start.frame is not None else ""  # after a seek, index is not
                 raise UserError(f"start {start} is past the end of the clip{counted}", self.path)
             raise UserError("has no decodable video frames", self.path)
+
+    def _name_unreadable_frame(self, last_pts: int | None) -> None:
+        """An image sequence's first unreadable frame from the last one decoded on (the decoder's threads report
+        an error a frame or more late), said by its file name."""
+        seq = self.sequence
+        decoded = seq.first + (last_pts - (self.stream.start_time or 0) if last_pts is not None else -1)
+        for number in range(max(seq.first, decoded - 2), seq.first + seq.count):
+            try:
+                with av.open(str(seq.folder / seq.name(number))) as still:
+                    if next(still.decode(video=0), None) is not None:
+                        continue
+            except (av.error.FFmpegError, OSError):
+                pass
+            raise UserError(f"the image sequence's frame {seq.name(number)} is not readable", self.path)
 
     def _decode(self, packet: av.Packet) -> list[av.VideoFrame]:
         return self._decoder.decode(packet) if self._decoder else packet.decode()
