@@ -12,7 +12,7 @@ import cv2
 import numpy as np
 import pytest
 
-from conftest import run_cli
+from conftest import media, run_cli
 from vidstyle.errors import UserError
 from vidstyle.media.sequence import find_sequence, rate_of
 from vidstyle.media.synthetic import scene, write_clip, write_frames
@@ -147,3 +147,19 @@ def test_frames_out_are_numbered_as_the_source_and_keep_its_alpha(tmp_path):
     assert "an image sequence has no sound: the audio is left out" in proc.stderr
     assert sorted(p.name for p in out.glob("c.*")) == sorted(f"c.{n}.jpg" for n in range(1, 9))
     assert not [p for p in tmp_path.rglob("*") if "vidstyle-tmp" in p.name]
+
+
+def test_a_rendered_shot_from_frame_16_in_and_out(tmp_path):
+    """A real exported sequence (the Sintel frames shipped with RAFT's demo, numbered from 16) in, frames out:
+    the same numbers, each painted (at 256x108: 1024x436 scaled, to even sides)."""
+    shot = media("flow/sintel_raft_demo")
+    out = tmp_path / "sintel.####.png"
+    proc = run_cli("video", shot, "--backend", "fast", "--style-id", "19", "--max-size", "256", "-o", out, "--quiet")
+    assert proc.returncode == 0, proc.stderr
+    written = sorted(tmp_path.glob("sintel.*.png"))
+    assert [p.name for p in written] == [f"sintel.{n:04d}.png" for n in range(16, 26)]
+    for path in written[::3]:
+        painted = cv2.imread(str(path))
+        source = cv2.resize(cv2.imread(str(shot / f"frame_{path.name[7:11]}.png")), painted.shape[1::-1],
+                            interpolation=cv2.INTER_AREA)
+        assert painted.shape == (108, 256, 3) and np.abs(painted.astype(int) - source).mean() > 20
