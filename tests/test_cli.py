@@ -233,12 +233,12 @@ def test_bad_input_is_one_line_and_exit_2(tmp_path, clip, style_png, case):
                   "two_sequences": "holds 2 image sequences (beauty.#.png, matte.#.png): give a folder with one",
                   "folder": "is a folder, not a video file or an image sequence (numbered frames",
                   "bad_sequence_fps": "sequence_fps 0.0 is below the minimum 1",
-                  "frames_over_input": "output frames would overwrite the input's; choose another name or folder",
+                  "frames_over_input": "output frames go in a folder of their own, not the input sequence's",
                   # the last frame: FFmpeg's threaded decoder dropped it without a word
                   "damaged_frame": "the image sequence's frame f_0003.png is not readable"}[case]
         if case == "damaged_frame":
             (src / "f_0003.png").write_bytes(b"not a picture")
-        if case == "frames_over_input":
+        if case == "frames_over_input":  # the input's own names; others would make it two sequences
             out = src / "f_%04d.png"
         extra = ["--sequence-fps", "0"] if case == "bad_sequence_fps" else []
     env = None

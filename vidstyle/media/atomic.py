@@ -11,7 +11,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from vidstyle.errors import UserError
-from vidstyle.media.sequence import find_sequence, output_sequence
+from vidstyle.media.sequence import output_sequence
 
 
 def _read_umask() -> int:
@@ -34,13 +34,12 @@ def check_output_path(output: Path, inputs: Sequence[Path] = ()) -> None:
         raise UserError(f"output folder {folder} does not exist", output)
     if out.is_dir():
         raise UserError("output path is a folder; give a file name", output)
-    frames = output_sequence(out)
-    for src in inputs:
-        src = Path(src).expanduser()
-        if frames and src.is_dir() and src.resolve() == folder.resolve():
-            seq = find_sequence(src)
-            if (seq.prefix, seq.suffix.lower()) == (frames.prefix, frames.suffix.lower()):
-                raise UserError("output frames would overwrite the input's; choose another name or folder", output)
+    if output_sequence(out) is not None:
+        for src in map(Path, inputs):
+            # A folder holds one sequence: beside the input's, the output's would overwrite its frames, or make
+            # the folder unreadable as an input (two sequences)
+            if src.expanduser().is_dir() and src.expanduser().resolve() == folder.resolve():
+                raise UserError("output frames go in a folder of their own, not the input sequence's", output)
     if not os.access(folder, os.W_OK) or (out.exists() and not os.access(out, os.W_OK)):
         raise UserError("output is not writable (permission denied)", output)
 
