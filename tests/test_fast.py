@@ -40,6 +40,20 @@ def test_port_matches_onnxruntime():
     assert np.abs(ours - ref).max() < 1e-4
 
 
+def test_the_onnx_weights_are_read_once_and_then_from_the_cache(tmp_path, monkeypatch):
+    """Reading the ONNX file needs the onnx package, 0.7 s to import: its weights are kept in the cache after the
+    first read, the same tensors; a damaged cached copy is read past and written again."""
+    monkeypatch.setenv("VIDSTYLE_CACHE", str(tmp_path))
+    first = load_multistyle().state_dict()
+    cached = list((tmp_path / "weights").glob("multistyle26-*.pt"))
+    assert len(cached) == 1
+    again = load_multistyle().state_dict()
+    assert first.keys() == again.keys() and all(torch.equal(first[k], again[k]) for k in first)
+    cached[0].write_bytes(b"damaged")
+    assert torch.equal(load_multistyle().state_dict()["contract.0.w"], first["contract.0.w"])
+    assert cached[0].stat().st_size > 100_000  # written again
+
+
 def test_the_decoders_half_size_forms_are_the_plain_layers_with_their_gradients():
     """The upsampling and last layers run as convolutions at half size (ConvLayer): same values and weight
     gradients as upsample + reflect pad + conv, and reflect pad + 9x9 conv, in training's batches too."""
