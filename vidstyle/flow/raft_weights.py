@@ -66,13 +66,9 @@ def to_torchvision(state: dict[str, torch.Tensor], large: bool) -> dict[str, tor
     return out
 
 
-def weights_dir() -> Path:
-    from vidstyle.settings import cache_dir
-
-    return cache_dir().parent / "weights"
-
-
 def wheel_path() -> Path:
+    from vidstyle.settings import weights_dir
+
     return weights_dir() / WHEEL
 
 

@@ -194,11 +194,11 @@ def _onnx_weights(path: Path) -> dict[str, torch.Tensor]:
     """The ONNX file's initializers, read once and kept in the cache as a state dict: importing the onnx package
     to read them took 0.7 s of every fast job's start (its ml_dtypes import alone 0.56 s), torch.load of the
     cached copy 0.01 s. Keyed by the file's path, size and time, so a reinstalled package is read again."""
-    from vidstyle.settings import cache_dir
+    from vidstyle.settings import weights_dir
 
     stat = path.stat()
     key = hashlib.sha256(f"{path.resolve()}:{stat.st_size}:{stat.st_mtime_ns}".encode()).hexdigest()[:16]
-    cached = cache_dir().parent / "weights" / f"multistyle26-{key}.pt"
+    cached = weights_dir() / f"multistyle26-{key}.pt"
     try:
         return torch.load(cached, map_location="cpu", weights_only=True)
     except Exception:  # noqa: BLE001 - absent, or damaged: read the ONNX file again
