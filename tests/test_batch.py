@@ -292,7 +292,7 @@ def test_a_folder_of_frames_given_to_batch_is_said_to_be_a_shot(tmp_path, caplog
         assert len(expand_inputs([str(tmp_path / "shot"), str(tmp_path / "album")])) == 5
     assert [r.getMessage() for r in caplog.records] == [
         f"{tmp_path / 'shot'}: its 3 stills are numbered as the frames of a shot: each is stylized as a photo; "
-        f"`vidstyle video {tmp_path / 'shot'}` stylizes them as a clip"]
+        f"`vidstyle video {tmp_path / 'shot'}` or `vidstyle batch --sequences` stylizes them as a clip"]
 
 
 def test_a_folder_is_its_clips_and_stills_and_a_rerun_into_it_leaves_the_outputs_out(tmp_path):
@@ -385,3 +385,55 @@ def test_a_job_file_naming_one_input_without_a_list_takes_it_whole(tmp_path):
     job.write_text('inputs = [1, 2]\npresets = ["fast-quick"]\n')
     with pytest.raises(UserError, match="`inputs` must be a list of names"):
         load_job(job)
+
+
+def test_batch_stylizes_folders_of_frames_as_clips_with_sequences(tmp_path, style_png):
+    """`--sequences`: each folder named is a shot's frames, stylized as a clip at --sequence-fps into FOLDER.PRESET.mp4
+    (the folder's whole name), as `vidstyle video FOLDER` does; a clip beside them is as ever; a folder that holds no
+    sequence fails alone. The same from a job file (`sequences = true`)."""
+    from vidstyle.batch import load_job
+    from vidstyle.media.synthetic import read_frames
+
+    presets = write_presets(tmp_path / "presets", style_png)
+    frames = read_frames(media("video/mdn_flower.mp4"), 8, (96, 64))
+    shots = tmp_path / "shots"
+    for name, pattern in (("sh010.v2", "plate.{:04d}.png"), ("sh020", "f_{}.png")):
+        (shots / name).mkdir(parents=True)
+        for i, rgb in enumerate(frames[:6] if name == "sh020" else frames):
+            Image.fromarray(rgb).save(shots / name / pattern.format(1001 + i))
+    (shots / "album").mkdir()
+    Image.fromarray(frames[0]).save(shots / "album" / "beach.png")
+    clip = tmp_path / "c.mp4"
+    write_clip(clip, 64, 48, frames=4, fps=10, audio=False)
+    out = tmp_path / "out"
+    proc = run_cli("batch", shots / "*", clip, "--sequences", "--sequence-fps", "25", "--preset", "tiny-fast",
+                   "--presets-dir", presets, "-o", out, "-q")
+    assert proc.returncode == 1, proc.stderr
+    assert "done 3, skipped 0, failed 1" in proc.stdout, proc.stdout
+    assert "album with tiny-fast: " in proc.stderr and "not a video file or an image sequence" in proc.stderr
+    assert sorted(p.name for p in out.iterdir()) == ["c.tiny-fast.mp4", "sh010.v2.tiny-fast.mp4",
+                                                     "sh020.tiny-fast.mp4"]
+    alone = tmp_path / "alone.mp4"
+    proc = run_cli("video", shots / "sh010.v2", "--sequence-fps", "25", "--preset", "tiny-fast", "--presets-dir",
+                   presets, "-o", alone, "-q")
+    assert proc.returncode == 0, proc.stderr
+    for path, count in ((out / "sh010.v2.tiny-fast.mp4", 8), (out / "sh020.tiny-fast.mp4", 6)):
+        with av.open(str(path)) as container:
+            assert container.streams.video[0].average_rate == 25 and container.streams.video[0].frames == count
+    # the batch's workers share the 2 threads out: bf16 sums differ by a level or so from a 2-thread run's
+    assert all(np.abs(a - b).mean() < 1 for a, b in zip(painted_of(out / "sh010.v2.tiny-fast.mp4"),
+                                                        painted_of(alone)))
+
+    job = tmp_path / "job.toml"
+    job.write_text('inputs = ["shots/sh0*"]\npresets = ["tiny-fast"]\nsequences = true\n'
+                   '[settings]\nsequence_fps = 25\n')
+    assert [p.name for p in load_job(job).inputs] == ["sh010.v2", "sh020"]
+    job.write_text('inputs = ["shots/sh0*"]\npresets = ["tiny-fast"]\nsequences = "yes"\n')
+    with pytest.raises(UserError, match="sequences in the job file: 'yes' is not true or false"):
+        load_job(job)
+
+
+def painted_of(path: Path) -> list[np.ndarray]:
+    """A clip's frames, as float RGB."""
+    with av.open(str(path)) as container:
+        return [f.to_ndarray(format="rgb24").astype(float) for f in container.decode(video=0)]

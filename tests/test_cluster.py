@@ -15,6 +15,7 @@ from pathlib import Path
 import av
 import numpy as np
 import pytest
+from PIL import Image
 
 from conftest import media, run_cli
 from test_batch import leftovers, write_presets
@@ -135,6 +136,38 @@ def test_clip_split_at_its_shots_and_shipped_joins_to_the_unsplit_file(tmp_path,
     for name, path in whole.items():
         assert_same_clip(path, tmp_path / "out" / f"shots.{name}.mp4")
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["shots.tiny-adain.mp4", "shots.tiny-fast.mp4"]
+
+
+def test_an_image_sequence_is_split_at_its_shots_and_joined_at_its_rate(tmp_path, style_png, cluster):
+    """`--sequences` on the cluster: a reel's numbered frames (three shots) split into units at its shots and
+    joined at --sequence-fps make the file the unsplit run writes; --ship, which sends each input as one file,
+    refuses a folder in one line."""
+    size = (96, 64)
+    shots = [read_frames(media("video/mdn_flower.mp4"), 14, size),
+             read_frames(media("video/adain_cutBunny.mp4"), 10, size, skip=40),
+             read_frames(media("video/mdn_flower.mp4"), 12, size, skip=60)]
+    reel = tmp_path / "reel"
+    reel.mkdir()
+    for i, rgb in enumerate(frame for shot in shots for frame in shot):
+        Image.fromarray(rgb).save(reel / f"reel.{1001 + i}.png")
+    presets = write_presets(tmp_path / "presets", style_png)
+    preset = presets / "tiny-fast.toml"
+    preset.write_text(preset.read_text() + "crf = 0\n")  # lossless: segments encoded apart decode the same
+    whole = tmp_path / "whole.mp4"
+    proc = run_cli("video", reel, "--sequence-fps", "25", "--preset", "tiny-fast", "--presets-dir", presets, "-o",
+                   whole, "-q", env={"OMP_NUM_THREADS": "1"})  # one thread, as the workers (see above)
+    assert proc.returncode == 0, proc.stderr
+    base = [reel, "--sequences", "--sequence-fps", "25", "--preset", "tiny-fast", "--presets-dir", presets, "-o",
+            tmp_path / "out", "-q", "--ray", cluster, "--worker-cpus", "1", "--unit-frames", "12"]
+    proc = run_cli("batch", *base, "--ship")
+    assert proc.returncode == 2 and "image sequences need a path every node sees" in proc.stderr, proc.stderr
+    proc = run_cli("batch", *base)
+    assert proc.returncode == 0, proc.stderr
+    assert "4 units joined" in proc.stderr, proc.stderr
+    joined = tmp_path / "out" / "reel.tiny-fast.mp4"
+    assert_same_clip(whole, joined)
+    with av.open(str(joined)) as container:
+        assert container.streams.video[0].average_rate == 25
 
 
 def _worker_pids() -> list[int]:

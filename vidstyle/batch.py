@@ -4,6 +4,7 @@ A job file (TOML), paths relative to it:
 
     output_dir = "out"                      # default: beside the job file
     inputs = ["clips/*.mp4", "photo.jpg"]   # files or glob patterns; videos and stills
+    sequences = false                       # true: folders named are image sequences (a shot's frames), clips
     presets = ["fast-mosaic", "adain-starry-night"]
     jobs = 2                                # inputs stylized at once (default 2)
     [settings]                              # laid over every preset (any preset key)
@@ -12,7 +13,8 @@ A job file (TOML), paths relative to it:
     shot = 2
     style_id = [12]
 
-Outputs are OUTPUT_DIR/STEM.PRESET.mp4 for clips and OUTPUT_DIR/STEM.PRESET.png for stills. An output that
+Outputs are OUTPUT_DIR/STEM.PRESET.mp4 for clips (FOLDER.PRESET.mp4 for a sequence) and OUTPUT_DIR/STEM.PRESET.png
+for stills. An output that
 exists is finished (outputs are renamed into place only when whole) and is skipped; a clip that was
 interrupted resumes from its last checkpointed frame.
 """
@@ -77,16 +79,24 @@ class BatchJob:
     unit_frames: int = UNIT_FRAMES  # clips longer than this are split into units (0: never)
     warmup: int | None = None  # None: the backend's (Backend.warmup)
     worker_cpus: int | None = None  # None: up to 4, as the nodes allow
+    # Folders named are image sequences (vidstyle.media.sequence), each stylized as a clip, not as its stills: a
+    # flag, as a camera's folder of photos is numbered like a shot.
+    sequences: bool = False
 
 
-def load_job(path: Path) -> BatchJob:
+def load_job(path: Path, sequences: bool | None = None) -> BatchJob:
+    """The job file at `path`; `sequences`, where given (the command line's flag), over the file's."""
     table = read_preset(path)  # the same TOML reading and errors as presets
     base = path.parent
-    unknown = set(table) - {"output_dir", "inputs", "presets", "jobs", "settings", "description", TABLE, *CLUSTER_KEYS}
+    unknown = set(table) - {"output_dir", "inputs", "presets", "jobs", "settings", "description", "sequences", TABLE,
+                            *CLUSTER_KEYS}
     if unknown:
         raise UserError(f"unknown keys in the job file: {', '.join(sorted(unknown))}", path)
+    sequences = table.get("sequences", False) if sequences is None else sequences
+    if not isinstance(sequences, bool):
+        raise UserError(f"sequences in the job file: {sequences!r} is not true or false", path)
     listed = {key: _names(table, key, path) for key in ("inputs", "presets")}
-    inputs = expand_inputs([str(base / Path(p).expanduser()) for p in listed["inputs"]])
+    inputs = expand_inputs([str(base / Path(p).expanduser()) for p in listed["inputs"]], sequences)
     presets = [str(base / Path(p).expanduser()) if p.endswith(".toml") else p for p in listed["presets"]]
     if not inputs or not presets:
         raise UserError("a job file needs `inputs` and `presets`", path)
@@ -94,7 +104,7 @@ def load_job(path: Path) -> BatchJob:
     if TABLE in table:  # styles named in the tables are relative to the job file, as in a preset
         settings[TABLE] = preset_values(path)[TABLE]
     output_dir = base / Path(table.get("output_dir", ".")).expanduser()
-    job = BatchJob(inputs, presets, output_dir, int(table.get("jobs", BatchJob.jobs)), settings)
+    job = BatchJob(inputs, presets, output_dir, int(table.get("jobs", BatchJob.jobs)), settings, sequences=sequences)
     for key, kind in CLUSTER_KEYS.items():
         if key in table:
             value = table[key]
@@ -122,9 +132,10 @@ def _names(table: dict[str, Any], key: str, path: Path) -> list[str]:
     return value
 
 
-def expand_inputs(patterns: list[str]) -> list[Path]:
-    """Files named or matched by glob patterns, and the clips and stills in folders named, in order, each once; a
-    name that matches nothing is kept so that it fails as a missing file, in the summary."""
+def expand_inputs(patterns: list[str], sequences: bool = False) -> list[Path]:
+    """Files named or matched by glob patterns, and the clips and stills in folders named (with `sequences`: the
+    folders themselves, each an image sequence), in order, each once; a name that matches nothing is kept so that
+    it fails as a missing file, in the summary."""
     found: list[Path] = []
     for pattern in patterns:
         path = os.path.expanduser(pattern)
@@ -133,7 +144,8 @@ def expand_inputs(patterns: list[str]) -> list[Path]:
         if not matches:
             raise UserError(f"no input matches {pattern!r}")
         for match in map(Path, matches):
-            found += [m for m in (_media_in(match) if match.is_dir() else [match]) if m not in found]
+            media = _media_in(match) if match.is_dir() and not sequences else [match]
+            found += [m for m in media if m not in found]
     return found
 
 
@@ -150,7 +162,8 @@ def _media_in(folder: Path) -> list[Path]:
                         "animated GIFs and images)", folder)
     if len(media) > 1 and all(is_image(p) for p in media) and _one_sequence(folder, len(media)):
         log.warning("%s: its %d stills are numbered as the frames of a shot: each is stylized as a photo; "
-                    "`vidstyle video %s` stylizes them as a clip", folder, len(media), folder)
+                    "`vidstyle video %s` or `vidstyle batch --sequences` stylizes them as a clip", folder, len(media),
+                    folder)
     return media
 
 
@@ -164,16 +177,20 @@ def _one_sequence(folder: Path, stills: int) -> bool:
 
 
 def plan(job: BatchJob) -> list[Item]:
-    """Every input with every preset, each output named `STEM.PRESET.mp4` (`.png` for a photo); inputs that share
-    a stem (clip.mp4 and clip.webm) keep their extension in it (`clip.webm.PRESET.mp4`), so that none collide."""
+    """Every input with every preset, each output named `STEM.PRESET.mp4` (`.png` for a photo, the folder's whole
+    name for an image sequence); inputs that share a stem (clip.mp4 and clip.webm) keep their extension in it
+    (`clip.webm.PRESET.mp4`), so that none collide."""
     from vidstyle.media.images import is_image
 
+    def stem(source: Path) -> str:
+        return source.name if source.is_dir() else source.stem
+
     def outputs(inputs: list[Path]) -> list[Item]:
-        stems = Counter(source.stem for source in inputs)
+        stems = Counter(stem(source) for source in inputs)
         names = [Path(p).stem for p in job.presets]
         items = []
         for source in inputs:
-            base = source.name if stems[source.stem] > 1 else source.stem
+            base = source.name if stems[stem(source)] > 1 else stem(source)
             for preset, name in zip(job.presets, names):
                 suffix = ".png" if is_image(source) else ".mp4"
                 items.append(Item(source, preset, job.output_dir / f"{base}.{name}{suffix}"))

@@ -249,7 +249,8 @@ def presets_show(name: Annotated[str, typer.Argument(help="Preset name or .toml 
 @app.command()
 def batch(
     inputs: Annotated[list[Path], typer.Argument(help="A job file (.toml), or clips, photos and folders of them "
-                                                          "(globs work).")],
+                                                          "(globs work); with --sequences, folders of numbered "
+                                                          "frames.")],
     preset: Annotated[Optional[list[str]], typer.Option("--preset", "-p", help="Preset to apply to every input; "
                                                                               "repeat for several.")] = None,
     output_dir: Annotated[Optional[Path], typer.Option("--output-dir", "-o", help="Where outputs go (default the job "
@@ -257,6 +258,11 @@ def batch(
     jobs: Annotated[Optional[int], typer.Option("--jobs", "-j", min=1, help="Inputs processed at once, threads "
                                                                             "shared out (default 2).")] = None,
     max_size: Annotated[Optional[int], _opt("--max-size", help="Cap the long side (px), over every preset's.")] = None,
+    sequences: Annotated[bool, typer.Option("--sequences", help="Each folder named is an image sequence (a shot's "
+                                                                "numbered frames), stylized as a clip, not as "
+                                                                "photos.")] = False,
+    sequence_fps: Annotated[Optional[float], _opt("--sequence-fps", min=1, max=1000, help="Frame rate of the image "
+                                                  "sequences, over every preset's [default: 24].")] = None,
     presets_dir: PresetsDirOpt = None,
     ray: Annotated[Optional[str], typer.Option("--ray", help="Run on a Ray cluster: auto (a running one, else one "
                                                              "started here) or the head's HOST:PORT.")] = None,
@@ -282,18 +288,20 @@ def batch(
     from vidstyle.progress import console
 
     if len(inputs) == 1 and inputs[0].suffix == ".toml":
-        job = load_job(inputs[0])
+        job = load_job(inputs[0], sequences or None)
         if preset:
             job.presets = list(preset)
         job.output_dir = output_dir or job.output_dir
     else:
         if not preset:
             raise UserError("give at least one --preset (see `vidstyle presets list`), or a job file")
-        job = BatchJob(expand_inputs([str(p) for p in inputs]), list(preset), output_dir or Path("."))
+        job = BatchJob(expand_inputs([str(p) for p in inputs], sequences), list(preset), output_dir or Path("."),
+                       sequences=sequences)
     job.jobs = jobs or job.jobs
     job.presets_dir = presets_dir
-    if max_size is not None:
-        job.settings["max_size"] = max_size
+    for key, value in (("max_size", max_size), ("sequence_fps", sequence_fps)):
+        if value is not None:
+            job.settings[key] = value
     for key, value in (("ray", ray), ("ship", ship), ("unit_frames", unit_frames), ("warmup", warmup),
                        ("worker_cpus", worker_cpus)):
         if value is not None:

@@ -28,6 +28,7 @@ import tempfile
 import time
 from collections import deque
 from dataclasses import dataclass, field
+from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
@@ -84,6 +85,7 @@ class _Clip:
     tasks: list[Task] = field(default_factory=list)
     done: int = 0
     spans: list[Span] | None = None  # a split clip's
+    sequence_rate: Fraction | None = None  # an image sequence's, for the join (its settings' sequence_fps)
 
 
 # --- connecting and sizing ---------------------------------------------------------------------------------
@@ -293,6 +295,9 @@ def _digest(text: str) -> str:
 # --- the driver ----------------------------------------------------------------------------------------
 
 def run_batch_ray(job: BatchJob, quiet: bool = False) -> list[Item]:
+    if job.ship and any(p.is_dir() for p in job.inputs):
+        raise UserError("--ship sends each input as one file: image sequences need a path every node sees "
+                        "(leave out --ship)")
     check_presets(job)
     items = plan(job)
     started_here = connect(job.ray)
@@ -423,6 +428,7 @@ def _plan_units(ray: Any, job: BatchJob, todo: list[_Clip], workers: list[Any],
         if not job.unit_frames or not frames or frames <= job.unit_frames:
             continue
         settings = resolve(item.preset, job.settings, job.presets_dir, JOB_SETTINGS)
+        clip.sequence_rate = settings.sequence_rate()
         why = _whole_why(settings)
         if why:
             log.info("%s with %s: stylized whole (%s)", item.source.name, item.preset, why)
@@ -433,7 +439,7 @@ def _plan_units(ray: Any, job: BatchJob, todo: list[_Clip], workers: list[Any],
         clip.spans = load_plan(plan_file, key)
         if clip.spans is None:
             scan = (item.source, settings.common.max_size, settings.output.cuts, settings.common.precision,
-                    settings.common.device)
+                    settings.common.device, settings.sequence_rate())
             if scan not in scans:
                 worker = workers[len(scans) % len(workers)]
                 scans[scan] = worker.scan.remote(item.source, item.preset, data.get(item.source))
@@ -517,7 +523,8 @@ def _join(clip: _Clip, stats: Stats) -> None:
         folder = units_folder(item.output)
         began = time.perf_counter()
         try:
-            item.frames = join_segments(item.source, [(t.output, t.span.at) for t in clip.tasks], item.output, folder)
+            item.frames = join_segments(item.source, [(t.output, t.span.at) for t in clip.tasks], item.output, folder,
+                                        clip.sequence_rate)
         except UserError as exc:
             item.status, item.message = "failed", str(exc)
             return

@@ -25,8 +25,8 @@ QUALITY = {"JPEG": 95, "WEBP": 95, "HEIF": 90, "AVIF": 90}  # lossy formats: nea
 
 
 def is_image(path: Path) -> bool:
-    """A still, by its name; an animated WebP is a clip."""
-    return path.suffix.lower() in IMAGE_SUFFIXES and not is_animation(path)
+    """A still, by its name; an animated WebP is a clip, a folder (an image sequence named like a file) neither."""
+    return path.suffix.lower() in IMAGE_SUFFIXES and not path.is_dir() and not is_animation(path)
 
 
 def is_animation(path: Path) -> bool:

@@ -10,6 +10,7 @@ The file is renamed into place only when whole.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from fractions import Fraction
 from pathlib import Path
 
 import av
@@ -43,11 +44,11 @@ def _video_packets(segments: list[tuple[Path, float]], source: VideoSource
 
 
 def join_segments(source_path: Path, segments: list[tuple[Path, float]], output: Path,
-                  tmp_dir: Path | None = None) -> int:
+                  tmp_dir: Path | None = None, sequence_rate: Fraction | None = None) -> int:
     """Write `output` from `segments` (each a file and the clip time of its first frame, in clip order) and the
-    audio of `source_path`; the video frame count."""
+    audio of `source_path` (an image sequence: at `sequence_rate`); the video frame count."""
     count = 0
-    with VideoSource(source_path) as source, atomic_output(output, tmp_dir) as tmp:
+    with VideoSource(source_path, sequence_rate) as source, atomic_output(output, tmp_dir) as tmp:
         sink = VideoSink(tmp, output, source, EncodeSettings())
         try:
             video = _video_packets(segments, source)
