@@ -153,9 +153,9 @@ def test_eval_interval_pairs_frames_k_apart_and_sees_slow_drift(tmp_path, clip):
 @pytest.mark.parametrize("case", ["missing", "text", "audio_only", "cover_only", "zero_frames", "bad_style",
                                   "same_path", "no_folder", "unwritable", "bad_weights", "bad_codec",
                                   "bad_encoder_preset", "bad_container", "avi", "still", "clip_as_image",
-                                  "sequence_gap", "two_sequences", "folder", "bad_sequence_fps", "frames_over_input",
-                                  "damaged_frame", "png_clip", "broken_webp", "tiny_style", "raft_offline",
-                                  "raft_bad_wheel"])
+                                  "folder_as_image", "sequence_gap", "two_sequences", "folder", "bad_sequence_fps",
+                                  "frames_over_input", "damaged_frame", "png_clip", "broken_webp", "tiny_style",
+                                  "raft_offline", "raft_bad_wheel"])
 def test_bad_input_is_one_line_and_exit_2(tmp_path, clip, style_png, case):
     out = tmp_path / "out.mp4"
     src, style = clip, style_png
@@ -206,6 +206,8 @@ def test_bad_input_is_one_line_and_exit_2(tmp_path, clip, style_png, case):
         src, expect = style_png, "is a still image, not a clip; `vidstyle image` stylizes stills"
     elif case == "clip_as_image":  # the other way round
         command, out, expect = "image", tmp_path / "out.png", "is a clip, not a still; `vidstyle video` stylizes clips"
+    elif case == "folder_as_image":  # it said "not a readable image (IsADirectoryError)"
+        src, command, out, expect = tmp_path, "image", tmp_path / "out.png", "is a folder, not a still; `vidstyle batch"
     elif case == "broken_webp":  # cut short: Pillow cannot open it, and it was said to be "a still image"
         from PIL import Image
 

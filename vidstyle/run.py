@@ -50,6 +50,9 @@ def run_image(photo: Path, output: Path, settings: Settings, sheet: bool = False
     animated = is_animation(photo)
     if not animated and photo.is_file() and photo.suffix.lower() in VIDEO_SUFFIXES:
         raise UserError("is a clip, not a still; `vidstyle video` stylizes clips", photo)
+    if photo.is_dir():
+        raise UserError("is a folder, not a still; `vidstyle batch FOLDER` stylizes its photos, `vidstyle video "
+                        "FOLDER` a folder of numbered frames as a clip", photo)
     still = load_image(photo, keep_exif=not sheet)
     if animated:  # said once it has been read: a damaged animation is only "not a readable image"
         log.warning("%s is animated: only its first frame is stylized (`vidstyle video` stylizes every frame)", photo)
