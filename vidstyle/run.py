@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -94,7 +95,8 @@ def run_video(clip: Path, output: Path, settings: Settings, quiet: bool = False,
     output_format(output)
     check_styles(settings)
     start, end = _time(out.start, "start"), _time(out.end, "end")
-    rate, duration, expected, points, size = _read_clip(clip, settings)
+    facts = _read_clip(clip, settings)
+    rate, duration, points = facts.rate, facts.duration, facts.points
     plan = settings.looks
     if span is not None:
         from vidstyle.shots import Boundary
@@ -121,7 +123,7 @@ def run_video(clip: Path, output: Path, settings: Settings, quiet: bool = False,
 
     with settings.explaining():
         device = pick_device(common.device)
-        warn_of_memory(backend, size, device)
+        warn_of_memory(backend, facts.size, device)
         if plan.by_shot():  # [[shot]] tables name shots: find them first, then the job uses what was found
             frames = scan_frames(clip, settings, points, device, quiet)
             points = [b for _, _, b in frames if b is not None]
@@ -156,7 +158,7 @@ def run_video(clip: Path, output: Path, settings: Settings, quiet: bool = False,
     shots = f", {len(result.boundaries) + 1} shots" if result.boundaries else ""
     if not span:
         stated = [t for t in (duration, end.seconds if end else None) if t is not None]
-        result.short = _ended_early(result, expected, min(stated) if stated else None, rate)
+        result.short = _ended_early(result, facts.expected, min(stated) if stated else None, rate)
     if result.short:
         log.warning("%s: %s", clip, result.short)
     log.info("wrote %s: %d frame%s%s (%d stylized in this run%s) in %.1f s (%.2f fps)%s", output, result.frames,
@@ -188,7 +190,7 @@ def plan_frames(clip: Path, settings: Settings, quiet: bool = True) -> list[tupl
     """The frames a job on `clip` would stylize (scan_frames), after the checks run_video makes first."""
     from vidstyle.device import pick_device
 
-    points = _read_clip(clip, settings)[3]
+    points = _read_clip(clip, settings).points
     with settings.explaining():
         return scan_frames(clip, settings, points, pick_device(settings.common.device), quiet)
 
@@ -215,11 +217,20 @@ def scan_frames(clip: Path, settings: Settings, points: list | None, device: Any
     return frames
 
 
-def _read_clip(clip: Path, settings: Settings
-               ) -> tuple[float, float | None, int | None, list | None, tuple[int, int]]:
-    """What a job needs of the input before anything loads, checked: its rate, stated duration, expected frame
-    count (of the segment), the user's cut list (the looks' times and keyframes checked against it), and the
-    size frames are stylized at."""
+@dataclass(frozen=True)
+class ClipFacts:
+    """What a job needs of its input before anything loads (_read_clip)."""
+
+    rate: float
+    duration: float | None  # as the container states it
+    expected: int | None  # frames the container states for the job (its segment)
+    points: list | None  # the user's cut list, where one is given
+    size: tuple[int, int]  # the size frames are stylized at
+
+
+def _read_clip(clip: Path, settings: Settings) -> ClipFacts:
+    """The input's facts, checked: its size against --max-size, the start against its length, the user's cut
+    list read and the looks' times and keyframes checked against the duration."""
     from vidstyle.media.video import VideoSource, check_frame_size, fit_size
 
     common, out = settings.common, settings.output
@@ -233,7 +244,7 @@ def _read_clip(clip: Path, settings: Settings
         raise UserError(f"start {start} is past the end of the clip ({duration:.2f} s)", clip)
     points = _cut_list(Path(out.cuts).expanduser(), duration) if out.cuts not in ("auto", "off") else None
     settings.looks.check_clip(duration, None)
-    return rate, duration, expected, points, size
+    return ClipFacts(rate, duration, expected, points, size)
 
 
 def warn_of_memory(backend: Backend, size: tuple[int, int], device: Any, free: int | None = None) -> str | None:
