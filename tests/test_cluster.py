@@ -108,7 +108,7 @@ def three_shots(path: Path) -> list[int]:
     shots = [read_frames(media("video/mdn_flower.mp4"), 14, size),
              read_frames(media("video/adain_cutBunny.mp4"), 10, size, skip=40),
              read_frames(media("video/mdn_flower.mp4"), 12, size, skip=60)]
-    return join_shots(path, shots, fps=24, audio=True)
+    return join_shots(path, shots, fps=24, audio=True, tags={"timecode": "10:00:00:00"})  # MP4: a timecode track
 
 
 def test_clip_split_at_its_shots_and_shipped_joins_to_the_unsplit_file(tmp_path, style_png, cluster):
@@ -135,6 +135,8 @@ def test_clip_split_at_its_shots_and_shipped_joins_to_the_unsplit_file(tmp_path,
     assert proc.stderr.count("4 units joined") == 2, proc.stderr
     for name, path in whole.items():
         assert_same_clip(path, tmp_path / "out" / f"shots.{name}.mp4")
+        with av.open(str(tmp_path / "out" / f"shots.{name}.mp4")) as joined:  # the join failed to write it
+            assert [s.metadata.get("timecode") for s in joined.streams.data] == ["10:00:00:00"]
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["shots.tiny-adain.mp4", "shots.tiny-fast.mp4"]
 
 

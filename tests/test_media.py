@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from fractions import Fraction
 from pathlib import Path
 
 import av
@@ -12,8 +13,9 @@ from conftest import media, write_alpha_clip, write_audio_only, write_empty_clip
 from vidstyle.errors import UserError
 from vidstyle.media import probe
 from vidstyle.media.atomic import atomic_output, check_output_path
-from vidstyle.media.synthetic import scene, write_clip
+from vidstyle.media.synthetic import scene, write_clip, write_frames
 from vidstyle.media.video import EncodeSettings, Frame, VideoSource, fit_size, open_sink
+from vidstyle.timecode import parse_time
 
 
 def copy_clip(src_path: Path, out_path: Path, max_size: int | None = None) -> list[int]:
@@ -450,8 +452,9 @@ def test_interlaced_frames_are_deinterlaced_with_their_timing_kept(tmp_path):
 def test_tags_are_carried_to_the_output(tmp_path):
     """A phone clip's creation time and location (what photo libraries sort and map by), a film's title and its
     audio track's language and name were dropped: the output looked made today, somewhere unknown. They are
-    kept, in MP4 and MKV, beside a segment's join too; the source's encoder, brands, rotation and timecode,
-    which would be false of the output, are not."""
+    kept, in MP4 and MKV, beside a segment's join too; the source's encoder, brands and rotation, which would be
+    false of the output, are not, nor the timecode as a file tag (it goes on the video track, moved to the
+    output's first frame: the next test)."""
     plain = tmp_path / "plain.mp4"
     write_clip(plain, 64, 48, frames=6)
     clip = tmp_path / "phone.mkv"
@@ -472,8 +475,58 @@ def test_tags_are_carried_to_the_output(tmp_path):
             kept = {k.lower(): v for k, v in c.metadata.items()}
             assert {k: kept.get(k) for k in tags} == tags, (name, kept)
             assert "timecode" not in kept and kept.get("encoder", "").startswith("Lavf"), (name, kept)
+            assert c.streams.video[0].metadata.get("timecode", c.streams.video[0].metadata.get("TIMECODE")) == \
+                "01:00:00:00"
             audio = c.streams.audio[0].metadata
             assert (audio.get("language"), audio.get("title")) == track, (name, dict(audio))
+
+
+@pytest.mark.parametrize("timecode, frames, rate, moved", [
+    ("01:00:10:05", 48, Fraction(24), "01:00:12:05"),
+    ("23:59:59:23", 1, Fraction(24000, 1001), "00:00:00:00"),  # 23.976 counts 24 labels a second; a day wraps
+    ("00:00:59;29", 1, Fraction(30000, 1001), "00:01:00;02"),  # drop-frame: ;00 and ;01 skipped each minute
+    ("00:09:59;29", 1, Fraction(30000, 1001), "00:10:00;00"),  # ... but every tenth
+    ("00:00:00;00", 17982, Fraction(30000, 1001), "00:10:00;00"),  # ten minutes of real frames
+    ("00:00:00;00", 3600, Fraction(60000, 1001), "00:01:00;04"),  # 59.94: 4 skipped
+    ("00:59:59;28", 0, Fraction(25), None),  # drop-frame at 25 fps: no such timecode
+    ("10:00:00:30", 0, Fraction(30), None),  # a frame field past the rate
+    ("1:00:00:00", 0, Fraction(24), None),
+])
+def test_timecodes_move_on_by_frames(timecode, frames, rate, moved):
+    from vidstyle.media.smpte import moved_on
+
+    assert moved_on(timecode, frames, rate) == moved
+
+
+def test_the_timecode_is_kept_and_moved_to_a_segments_start(tmp_path, caplog):
+    """Editing software puts a stylized shot back in the cut by its timecode: MOV and MP4 outputs carry the
+    source's as a timecode track, MKV and WebM as a TIMECODE tag, moved on by the frames a segment skips; one the
+    rate cannot hold is left out, with a word."""
+    frames = [scene(64, 48, k / 8) for k in range(6)]
+    ntsc, pal = tmp_path / "ntsc.mov", tmp_path / "pal.mkv"  # MP4's muxer drops a timecode its rate cannot hold
+    write_frames(ntsc, frames, Fraction(30000, 1001), tags={"timecode": "00:59:59;28"})
+    write_frames(pal, frames, 25, tags={"timecode": "00:59:59;28"})  # drop-frame at 25 fps: not a timecode
+    with VideoSource(ntsc) as src:
+        assert src.timecode == "00:59:59;28"
+    for name, start, moved in (("all.mov", None, "00:59:59;28"), ("cut.mp4", "2f", "01:00:00;00"),
+                               ("cut.mkv", "2f", "01:00:00;00"), ("cut.webm", "0.1", "01:00:00;01")):  # frame 3
+        out = tmp_path / name
+        with VideoSource(ntsc) as src:
+            sink = open_sink(out, out, src, EncodeSettings(preset="ultrafast"))
+            for item in src.frames(start=parse_time(start, "start") if start else None):
+                if isinstance(item, Frame):
+                    sink.write_frame(item.rgb, item.pts)
+            sink.close()
+        with av.open(str(out)) as c:
+            tags = {k.lower(): v for k, v in c.streams.video[0].metadata.items()}
+            assert tags.get("timecode") == moved, (name, tags)
+            if out.suffix in (".mov", ".mp4"):
+                assert [s.metadata.get("timecode") for s in c.streams.data] == [moved], name
+    with caplog.at_level("WARNING", logger="vidstyle"):
+        copy_clip(pal, tmp_path / "pal_out.mp4")
+    assert "its timecode 00:59:59;28 is left out: not a timecode at 25.000 fps" in caplog.text
+    with av.open(str(tmp_path / "pal_out.mp4")) as c:
+        assert "timecode" not in c.streams.video[0].metadata and not c.streams.data
 
 
 def _write_keyframed(path: Path, width: int, height: int, frames: int, first: int = 0, keyint: int = 10) -> None:

@@ -114,12 +114,13 @@ def read_frames(path: Path, count: int, size: tuple[int, int], skip: int = 0) ->
 
 
 def join_shots(path: Path, shots: list[list[np.ndarray]], fps: int = 24, dissolve: int = 0,
-               through_black: int = 0, crf: int = 16, audio: bool = False) -> list[int]:
+               through_black: int = 0, crf: int = 16, audio: bool = False,
+               tags: dict[str, str] | None = None) -> list[int]:
     """Write shots (lists of same-size RGB frames) one after another as an H.264 clip, and return the index of
     each shot's first frame. Between shots: a hard cut; or, with `dissolve` N, an N-frame cross-dissolve (the
     last N frames of one shot blended into the first N of the next); or, with `through_black` N, a fade out over
     N frames and in over N frames. A shot's first frame is the first not mixed with the one before. `crf` 0:
-    lossless. With `audio`, a tone as long as the frames."""
+    lossless. With `audio`, a tone as long as the frames; `tags` on the video stream (write_frames)."""
     frames: list[np.ndarray] = list(shots[0])
     starts = [0]
     for shot in shots[1:]:
@@ -140,19 +141,20 @@ def join_shots(path: Path, shots: list[list[np.ndarray]], fps: int = 24, dissolv
         else:
             starts.append(len(frames))
             frames += shot
-    write_frames(path, frames, fps, options={"crf": str(crf)}, audio=audio)
+    write_frames(path, frames, fps, options={"crf": str(crf)}, audio=audio, tags=tags)
     return starts
 
 
 def write_frames(path: Path, frames: list[np.ndarray], fps: int = 24, codec: str = "libx264",
                  pix_fmt: str = "yuv420p", options: dict[str, str] | None = None, fmt: str = "rgb24",
-                 audio: bool = False) -> None:
+                 audio: bool = False, tags: dict[str, str] | None = None) -> None:
     """Encode same-size frames (HxWx3 RGB, or HxWx4 with `fmt` "rgba") one tick apart at `fps`; with `audio`,
-    a tone as long as they are."""
+    a tone as long as they are; `tags` on the video stream (a timecode: MOV and MP4 make a track of it)."""
     h, w = frames[0].shape[:2]
     with av.open(str(path), "w") as out:
         vs = out.add_stream(codec, rate=fps, options=options or {})
         vs.width, vs.height, vs.pix_fmt = w, h, pix_fmt
+        vs.metadata.update(tags or {})
         tone = _tone_stream(out) if audio else None
         for i, pixels in enumerate(frames):
             frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(pixels), format=fmt)

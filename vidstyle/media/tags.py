@@ -10,8 +10,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 # Muxers' own (brands, encoder, handler), Matroska's per-track statistics, and what the output changes: the
-# rotation (its pixels are turned upright) and the timecode (a segment starts elsewhere; MOV would make a
-# timecode track of it).
+# rotation (its pixels are turned upright) and the timecode (a segment starts elsewhere: it goes on the video
+# track, moved on to the output's first frame, vidstyle.media.smpte).
 _LEFT = {"major_brand", "minor_version", "compatible_brands", "encoder", "handler_name", "vendor_id", "duration",
          "number_of_frames", "number_of_bytes", "bps", "rotate", "timecode", "alpha_mode"}
 STREAM_TAGS = ("language", "title")  # what a track is, for players' track menus

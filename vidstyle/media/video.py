@@ -24,6 +24,7 @@ from vidstyle.media.hdr import PQ, ToSdr, is_hdr
 from vidstyle.media.images import is_animation, is_image
 from vidstyle.media.sequence import (DEFAULT_RATE, SEQUENCE_OUTPUTS, Sequence, find_sequence, output_sequence,
                                      say_left_out)
+from vidstyle.media.smpte import find_timecode, output_timecode
 from vidstyle.media.tags import file_tags, stream_tags
 from vidstyle.options import OutputOptions
 from vidstyle.timecode import TimePoint
@@ -234,7 +235,17 @@ class VideoSource:
 
     def clip_seconds(self, frame: Frame) -> float:
         """The time in the clip of a frame from `frames`, whose timestamps a segment starts at 0."""
-        return self.seconds(frame.pts + self._shift)
+        return self.clip_time(frame.pts)
+
+    def clip_time(self, pts: int) -> float:
+        """The time in the clip of a timestamp from `frames` (a segment's start at 0)."""
+        return self.seconds(pts + self._shift)
+
+    @property
+    def timecode(self) -> str | None:
+        """The source's start timecode (vidstyle.media.smpte), where it has one."""
+        return find_timecode(self.stream.metadata, [s.metadata for s in self.container.streams.data],
+                             self.container.metadata)
 
     def duration(self) -> float | None:
         """The video stream's stated length in seconds, if the container says."""
@@ -676,11 +687,12 @@ class VideoSink:
         self._audio: dict[int, tuple[av.audio.AudioStream, bool]] = {}
         self._early_audio: list[av.Packet] = []  # audio read before the first frame opened the file
 
-    def _open(self, width: int, height: int) -> None:
+    def _open(self, width: int, height: int, pts: int) -> None:
         s = self.settings
         stream = self.container.add_stream(self.codec, rate=self.source.rate)
         stream.width, stream.height = width, height
         stream.metadata.update(stream_tags(self.source.stream.metadata))
+        self._keep_timecode(stream, self.source.clip_time(pts))
         stream.pix_fmt = s.pix_fmt or self._pick_pix_fmt(width, height)
         self.alpha = has_alpha(stream.pix_fmt)
         stream.time_base = self.time_base
@@ -714,9 +726,19 @@ class VideoSink:
         segments, whose stream is `template`'s."""
         self.stream = self.container.add_stream_from_template(template)
         self.stream.time_base = template.time_base
+        # The rate, as a whole run's stream has it (MOV's muxer needs it to write a timecode track).
+        self.stream.codec_context.framerate = self.source.rate
         self.stream.metadata.update(stream_tags(self.source.stream.metadata))
+        self._keep_timecode(self.stream, 0.0)  # the segments joined make the whole clip
         self._copying = True
         self._add_audio()
+
+    def _keep_timecode(self, stream: av.video.stream.VideoStream, start: float) -> None:
+        """The source's timecode, moved on to the output's first frame (at `start` s in the clip)."""
+        rate = self.source.rate
+        timecode = output_timecode(self.source.timecode, round(start * rate), rate, self.fmt, self.source.path)
+        if timecode is not None:
+            stream.metadata["timecode"] = timecode
 
     def write_packet(self, packet: av.Packet) -> None:
         packet.stream = self.stream
@@ -769,7 +791,7 @@ class VideoSink:
 
     def write_frame(self, rgb: np.ndarray, pts: int, alpha: np.ndarray | None = None) -> None:
         if self.stream is None:
-            self._open(rgb.shape[1], rgb.shape[0])
+            self._open(rgb.shape[1], rgb.shape[0], pts)
         out_pts = pts * self.tick
         if self._last_pts is not None and out_pts <= self._last_pts:
             out_pts = self._last_pts + 1  # repeated or out-of-order source timestamps: one tick later
