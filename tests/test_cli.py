@@ -155,7 +155,7 @@ def test_eval_interval_pairs_frames_k_apart_and_sees_slow_drift(tmp_path, clip):
                                   "bad_encoder_preset", "bad_container", "avi", "still", "clip_as_image",
                                   "folder_as_image", "sequence_gap", "two_sequences", "folder", "bad_sequence_fps",
                                   "frames_over_input", "damaged_frame", "png_clip", "broken_webp", "tiny_style",
-                                  "raft_offline", "raft_bad_wheel"])
+                                  "raft_offline", "raft_bad_wheel", "timecode_without_one"])
 def test_bad_input_is_one_line_and_exit_2(tmp_path, clip, style_png, case):
     out = tmp_path / "out.mp4"
     src, style = clip, style_png
@@ -196,6 +196,8 @@ def test_bad_input_is_one_line_and_exit_2(tmp_path, clip, style_png, case):
         out, expect = tmp_path / "out.notacontainer", "does not write .notacontainer clips; use one of .mp4"
     elif case == "avi":
         out, expect = tmp_path / "out.avi", "does not write .avi clips; use one of .mp4 .m4v .mov .mkv .webm .gif"
+    elif case == "timecode_without_one":
+        extra, expect = ["--start", "00:00:01:00"], "start 00:00:01:00 is a timecode, and the clip has none"
     elif case == "tiny_style":
         from PIL import Image
 

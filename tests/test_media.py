@@ -9,7 +9,7 @@ import av
 import numpy as np
 import pytest
 
-from conftest import media, write_alpha_clip, write_audio_only, write_empty_clip
+from conftest import media, run_cli, write_alpha_clip, write_audio_only, write_empty_clip
 from vidstyle.errors import UserError
 from vidstyle.media import probe
 from vidstyle.media.atomic import atomic_output, check_output_path
@@ -501,7 +501,7 @@ def test_timecodes_move_on_by_frames(timecode, frames, rate, moved):
 def test_the_timecode_is_kept_and_moved_to_a_segments_start(tmp_path, caplog):
     """Editing software puts a stylized shot back in the cut by its timecode: MOV and MP4 outputs carry the
     source's as a timecode track, MKV and WebM as a TIMECODE tag, moved on by the frames a segment skips; one the
-    rate cannot hold is left out, with a word."""
+    rate cannot hold is left out, with a word. A segment can be given in the source's timecode."""
     frames = [scene(64, 48, k / 8) for k in range(6)]
     ntsc, pal = tmp_path / "ntsc.mov", tmp_path / "pal.mkv"  # MP4's muxer drops a timecode its rate cannot hold
     write_frames(ntsc, frames, Fraction(30000, 1001), tags={"timecode": "00:59:59;28"})
@@ -522,6 +522,17 @@ def test_the_timecode_is_kept_and_moved_to_a_segments_start(tmp_path, caplog):
             assert tags.get("timecode") == moved, (name, tags)
             if out.suffix in (".mov", ".mp4"):
                 assert [s.metadata.get("timecode") for s in c.streams.data] == [moved], name
+    # A segment given in the source's timecode, as an edit list gives it: frames 2 to 4.
+    out = tmp_path / "edl.mov"
+    proc = run_cli("video", ntsc, "--backend", "fast", "--style-id", "3", "--start", "01:00:00;00", "--end",
+                   "01:00:00;03", "-o", out, "-q")
+    assert proc.returncode == 0, proc.stderr
+    with av.open(str(out)) as c:
+        assert c.streams.video[0].metadata["timecode"] == "01:00:00;00" and c.streams.video[0].frames == 3
+    for start, words in (("00:59:00;02", "is before the clip's first frame, 00:59:59;28"),
+                         ("01:00:00:00", "cannot be counted from the clip's timecode, 00:59:59;28, at 29.970 fps")):
+        proc = run_cli("video", ntsc, "--backend", "fast", "--style-id", "3", "--start", start, "-o", out, "-q")
+        assert proc.returncode == 2 and words in proc.stderr, proc.stderr
     with caplog.at_level("WARNING", logger="vidstyle"):
         copy_clip(pal, tmp_path / "pal_out.mp4")
     assert "its timecode 00:59:59;28 is left out: not a timecode at 25.000 fps" in caplog.text

@@ -18,6 +18,9 @@ from typing import Any
 
 from vidstyle.errors import SettingError
 
+if typing.TYPE_CHECKING:
+    from vidstyle.timecode import TimePoint
+
 DEVICES = ("auto", "cpu", "cuda", "mps")
 PRECISIONS = ("auto", "fp32", "bf16", "fp16")
 FLOW_METHODS = ("dis", "farneback", "raft", "raft-small", "none")
@@ -83,7 +86,8 @@ class OutputOptions:
     cuts: str = setting("auto", "Shot boundaries, where the temporal state resets: auto (detected with TransNetV2), "
                                 "off, or a file listing where shots start (a time per line, or the CSV "
                                 "`scenedetect list-scenes` writes).", video=True)
-    start: str | None = setting(help="Stylize from this time: seconds, HH:MM:SS.mmm, or a frame number as 120f.",
+    start: str | None = setting(help="Stylize from this time: seconds, HH:MM:SS.mmm, a frame number as 120f, or "
+                                     "the source's timecode as HH:MM:SS:FF.",
                                 video=True, default_text="the clip's start")
     end: str | None = setting(help="Stop before this time (same forms as start).", video=True,
                               default_text="the clip's end")
@@ -170,14 +174,23 @@ def check_bounds(options: Any) -> None:
                     raise SettingError(f.name, f"{v} is above the maximum {meta['max']}")
 
 
+def _form_and_order(point: TimePoint) -> tuple[str, Any]:
+    """A point's form (seconds, a frame number, a timecode) and a key that orders points of that form (timecodes,
+    HH:MM:SS:FF, sort as text); points of two forms only the clip relates."""
+    if point.timecode is not None:
+        return "timecode", point.timecode.replace(";", ":")
+    return ("frame", point.frame) if point.frame is not None else ("seconds", point.seconds)
+
+
 def check_output(options: OutputOptions) -> None:
     """What the output options' fields cannot check alone: the cut list and the segment."""
-    from vidstyle.timecode import parse_time
+    from vidstyle.timecode import parse_point
 
     if options.cuts not in ("auto", "off") and not Path(options.cuts).expanduser().is_file():
         raise SettingError("cuts", f"{options.cuts!r} is not auto, off, or an existing file")
-    start = parse_time(options.start, "start") if options.start is not None else None
-    end = parse_time(options.end, "end") if options.end is not None else None
-    if start and end and (start.frame is None) == (end.frame is None) and \
-            (start.frame or start.seconds or 0) >= (end.frame or end.seconds or 0):
-        raise SettingError("end", f"{end} is not after the start, {start}")
+    start = parse_point(options.start, "start") if options.start is not None else None
+    end = parse_point(options.end, "end") if options.end is not None else None
+    if start and end:
+        (form, first), (end_form, last) = _form_and_order(start), _form_and_order(end)
+        if form == end_form and first >= last:
+            raise SettingError("end", f"{end} is not after the start, {start}")

@@ -16,7 +16,9 @@ from vidstyle.settings import Settings
 
 if TYPE_CHECKING:
     from vidstyle.job import VideoResult
+    from vidstyle.media.video import VideoSource
     from vidstyle.shots import Boundary
+    from vidstyle.timecode import TimePoint
     from vidstyle.units import Span
 
 log = logging.getLogger("vidstyle")
@@ -94,9 +96,8 @@ def run_video(clip: Path, output: Path, settings: Settings, quiet: bool = False,
     check_output_path(output, [clip, *common.style])
     output_format(output)
     check_styles(settings)
-    start, end = _time(out.start, "start"), _time(out.end, "end")
     facts = _read_clip(clip, settings)
-    rate, duration, points = facts.rate, facts.duration, facts.points
+    rate, duration, points, start, end = facts.rate, facts.duration, facts.points, facts.start, facts.end
     plan = settings.looks
     if span is not None:
         from vidstyle.shots import Boundary
@@ -204,9 +205,9 @@ def scan_frames(clip: Path, settings: Settings, points: list | None, device: Any
     from vidstyle.shots import ShotStage, TransNetDetector
 
     common, out = settings.common, settings.output
-    start, end = _time(out.start, "start"), _time(out.end, "end")
     frames: list[tuple[int, float, Boundary | None]] = []
     with VideoSource(clip, settings.sequence_rate()) as source, make_progress(quiet) as progress:
+        start, end = _segment(settings, source)
         task = progress.add_task(f"shots of {clip.name}", total=source.estimated_frames(start, end))
         detector = TransNetDetector(str(device), None, common.precision) if out.cuts == "auto" else None
         stage = ShotStage(detector, points, bars=False, half_frame=0.5 / float(source.rate))
@@ -226,6 +227,8 @@ class ClipFacts:
     expected: int | None  # frames the container states for the job (its segment)
     points: list | None  # the user's cut list, where one is given
     size: tuple[int, int]  # the size frames are stylized at
+    start: TimePoint | None  # the segment's, a timecode resolved to its frame
+    end: TimePoint | None
 
 
 def _read_clip(clip: Path, settings: Settings) -> ClipFacts:
@@ -234,17 +237,17 @@ def _read_clip(clip: Path, settings: Settings) -> ClipFacts:
     from vidstyle.media.video import VideoSource, check_frame_size, fit_size
 
     common, out = settings.common, settings.output
-    start = _time(out.start, "start")
     with VideoSource(clip, settings.sequence_rate()) as source:
+        start, end = _segment(settings, source)
         rate, duration = float(source.rate), source.duration()
         check_frame_size(*source.size, common.max_size, clip)
         size = fit_size(*source.size, common.max_size)
-        expected = source.estimated_frames(start, _time(out.end, "end"))
+        expected = source.estimated_frames(start, end)
     if start is not None and start.seconds is not None and duration is not None and start.seconds >= duration:
         raise UserError(f"start {start} is past the end of the clip ({duration:.2f} s)", clip)
     points = _cut_list(Path(out.cuts).expanduser(), duration) if out.cuts not in ("auto", "off") else None
     settings.looks.check_clip(duration, None)
-    return ClipFacts(rate, duration, expected, points, size)
+    return ClipFacts(rate, duration, expected, points, size, start, end)
 
 
 def warn_of_memory(backend: Backend, size: tuple[int, int], device: Any, free: int | None = None) -> str | None:
@@ -265,10 +268,14 @@ def warn_of_memory(backend: Backend, size: tuple[int, int], device: Any, free: i
     return said
 
 
-def _time(text: str | None, key: str):
-    from vidstyle.timecode import parse_time
+def _segment(settings: Settings, source: VideoSource) -> tuple[TimePoint | None, TimePoint | None]:
+    """The segment's start and end, a timecode resolved to the frame of `source` it names."""
+    from vidstyle.timecode import parse_point
 
-    return parse_time(text, key) if text is not None else None
+    out = settings.output
+    start = parse_point(out.start, "start") if out.start is not None else None
+    end = parse_point(out.end, "end") if out.end is not None else None
+    return source.resolve(start, "start"), source.resolve(end, "end")
 
 
 def _cut_list(path: Path, duration: float | None):

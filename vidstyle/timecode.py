@@ -1,4 +1,5 @@
-"""Points in a clip as users write them: seconds, a clock time, or a frame number."""
+"""Points in a clip as users write them: seconds, a clock time, a frame number, or (for a segment's start and end)
+the source's own SMPTE timecode."""
 
 from __future__ import annotations
 
@@ -9,14 +10,17 @@ from dataclasses import dataclass
 from vidstyle.errors import SettingError
 
 _CLOCK = re.compile(r"^(?:(\d+):)?(\d+):(\d+(?:\.\d*)?)$")
+_SMPTE = re.compile(r"^\d{2}:\d{2}:\d{2}[:;]\d{2,3}$")
 
 
 @dataclass(frozen=True)
 class TimePoint:
-    """A point in a clip: seconds, or a frame number (`120f`)."""
+    """A point in a clip: seconds, or a frame number (`120f`); or a timecode of the source's, which names a frame
+    once the source is open (VideoSource.resolve sets `frame`)."""
 
     seconds: float | None = None
     frame: int | None = None
+    timecode: str | None = None
 
     def reached(self, index: int, seconds: float, tolerance: float = 1e-3) -> bool:
         """Whether the frame `index` shown at `seconds` is at or after this point (`tolerance`: for times rounded
@@ -26,6 +30,8 @@ class TimePoint:
         return seconds >= self.seconds - tolerance
 
     def __str__(self) -> str:
+        if self.timecode is not None:
+            return self.timecode
         return f"{self.frame}f" if self.frame is not None else f"{self.seconds:g} s"
 
 
@@ -46,3 +52,17 @@ def parse_time(text: str | float | int, key: str) -> TimePoint:
     if not math.isfinite(value) or value < 0:
         raise SettingError(key, f"{text!r} is not a time at or after the clip's start")
     return TimePoint(seconds=value)
+
+
+def parse_point(text: str | float | int, key: str) -> TimePoint:
+    """A segment's start or end: parse_time's forms, or a timecode of the source's (HH:MM:SS:FF, HH:MM:SS;FF for
+    drop-frame), as editing software and edit lists give them."""
+    if isinstance(text, str) and _SMPTE.match(text.strip()):
+        return TimePoint(timecode=text.strip())
+    try:
+        return parse_time(text, key)
+    except SettingError as exc:
+        if "is not a time (" not in exc.problem:
+            raise
+        raise SettingError(key, f"{text!r} is not a time (seconds, HH:MM:SS.mmm, a frame number as 120f, or the "
+                                "source's timecode as HH:MM:SS:FF)") from None

@@ -33,8 +33,22 @@ def find_timecode(video: Mapping[str, str], others: Sequence[Mapping[str, str]],
 
 def moved_on(timecode: str, frames: int, rate: Fraction) -> str | None:
     """`timecode` plus `frames` frames of a clip at `rate` (wrapping at 24 hours), or None where it cannot be
-    read at that rate: not HH:MM:SS:FF, a frame field past the rate, or drop-frame at a rate that is not a
-    multiple of 30000/1001 (what FFmpeg's muxers refuse too)."""
+    read at that rate (_count)."""
+    counted = _count(timecode, rate)
+    return None if counted is None else _label(counted[0] + frames, round(rate), counted[1])
+
+
+def frames_between(origin: str, timecode: str, rate: Fraction) -> int | None:
+    """How many frames `timecode` is after `origin` (a clip's first frame) at `rate`; None where either cannot be
+    read at that rate, or one is drop-frame and the other not."""
+    a, b = _count(origin, rate), _count(timecode, rate)
+    return None if a is None or b is None or a[1] != b[1] else b[0] - a[0]
+
+
+def _count(timecode: str, rate: Fraction) -> tuple[int, int] | None:
+    """The frame count from 00:00:00:00 to `timecode` at `rate`, and the labels drop-frame skips each minute (0
+    for non-drop); None where it is not HH:MM:SS:FF, its frame field is past the rate, or it is drop-frame at a
+    rate that is not a multiple of 30000/1001 (what FFmpeg's muxers refuse too)."""
     match = _SMPTE.match(timecode)
     fps = round(rate) if rate > 0 else 0
     if not match or fps <= 0:
@@ -44,10 +58,8 @@ def moved_on(timecode: str, frames: int, rate: Fraction) -> str | None:
     if dropframe and fps % 30 or m > 59 or s > 59 or f >= fps:
         return None
     drop = 2 * fps // 30 if dropframe else 0  # labels skipped each minute: 2 at 29.97 fps, 4 at 59.94
-    count = (3600 * h + 60 * m + s) * fps + f
     minutes = 60 * h + m
-    count -= drop * (minutes - minutes // 10)
-    return _label(count + frames, fps, drop)
+    return (3600 * h + 60 * m + s) * fps + f - drop * (minutes - minutes // 10), drop
 
 
 def _label(count: int, fps: int, drop: int) -> str:

@@ -7,7 +7,7 @@ import io
 import logging
 from collections import deque
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
@@ -24,7 +24,7 @@ from vidstyle.media.hdr import PQ, ToSdr, is_hdr
 from vidstyle.media.images import is_animation, is_image
 from vidstyle.media.sequence import (DEFAULT_RATE, SEQUENCE_OUTPUTS, Sequence, find_sequence, output_sequence,
                                      say_left_out)
-from vidstyle.media.smpte import find_timecode, output_timecode
+from vidstyle.media.smpte import find_timecode, frames_between, output_timecode
 from vidstyle.media.tags import file_tags, stream_tags
 from vidstyle.options import OutputOptions
 from vidstyle.timecode import TimePoint
@@ -246,6 +246,22 @@ class VideoSource:
         """The source's start timecode (vidstyle.media.smpte), where it has one."""
         return find_timecode(self.stream.metadata, [s.metadata for s in self.container.streams.data],
                              self.container.metadata)
+
+    def resolve(self, point: TimePoint | None, key: str) -> TimePoint | None:
+        """`point`, a timecode of the source's given the frame it names (counted from the first, as `120f`)."""
+        if point is None or point.timecode is None or point.frame is not None:
+            return point
+        origin = self.timecode
+        if origin is None:
+            raise UserError(f"{key} {point.timecode} is a timecode, and the clip has none: give seconds or a frame "
+                            "number (120f)", self.path)
+        frames = frames_between(origin, point.timecode, self.rate)
+        if frames is None:
+            raise UserError(f"{key} {point.timecode} cannot be counted from the clip's timecode, {origin}, at "
+                            f"{float(self.rate):.3f} fps (drop-frame is written HH:MM:SS;FF)", self.path)
+        if frames < 0:
+            raise UserError(f"{key} {point.timecode} is before the clip's first frame, {origin}", self.path)
+        return replace(point, frame=frames)
 
     def duration(self) -> float | None:
         """The video stream's stated length in seconds, if the container says."""
