@@ -119,11 +119,11 @@ def test_brightness_gain_keeps_dark_frames_dark():
     assert brightness_gain(np.zeros((8, 8, 3), np.uint8), np.full((8, 8, 3), 0.6, np.float32)) == 0.0
 
 
-def two_shots(tmp_path: Path, size=(128, 72), n=20) -> tuple[Path, int]:
+def two_shots(tmp_path: Path, size=(128, 72), n=20, tags: dict[str, str] | None = None) -> tuple[Path, int]:
     a = read_frames(media("video/mdn_flower.mp4"), n, size)
     b = read_frames(media("video/adain_cutBunny.mp4"), n, size, skip=40)
     path = tmp_path / "two_shots.mp4"
-    return path, join_shots(path, [a, b], fps=24)[1]
+    return path, join_shots(path, [a, b], fps=24, tags=tags)[1]
 
 
 @pytest.mark.parametrize("backend", ["adain", "fast", "iterative"])
@@ -220,7 +220,9 @@ def test_bad_shot_and_segment_input_is_one_line(tmp_path, style_png, case):
 
 
 def test_shots_command_lists_the_cuts(tmp_path):
-    clip, cut = two_shots(tmp_path, n=40)
+    """Each shot's first frame, times and kind; with the source's timecode where it has one (what an editor
+    gives --start)."""
+    clip, cut = two_shots(tmp_path, n=40, tags={"timecode": "01:00:00:00"})
     proc = run_cli("shots", clip, "--json", "--sheet", tmp_path / "sheet.png")
     assert proc.returncode == 0, proc.stderr
     import json
@@ -228,3 +230,6 @@ def test_shots_command_lists_the_cuts(tmp_path):
     shots = json.loads(proc.stdout)
     assert [(s["first"], s["frames"], s["kind"]) for s in shots] == [(0, cut, "start"), (cut, 40, "cut")]
     assert abs(shots[1]["start"] - cut / 24) < 1e-6 and (tmp_path / "sheet.png").stat().st_size > 0
+    assert [s["timecode"] for s in shots] == ["01:00:00:00", f"01:00:{cut // 24:02d}:{cut % 24:02d}"]
+    proc = run_cli("shots", clip)
+    assert proc.returncode == 0 and proc.stdout.splitlines()[2].split()[-2:] == [shots[1]["timecode"], "cut"]

@@ -425,10 +425,12 @@ def shots(
     if as_json:
         sys.stdout.write(json.dumps([dataclasses.asdict(s) for s in found], indent=1) + "\n")
     else:
-        typer.echo(f"{'shot':>4}  {'first frame':>11}  {'start':>12}  {'end':>12}  {'frames':>6}  began")
+        timecodes = any(s.timecode for s in found)  # a column only where the clip has a timecode
+        head = f"{'shot':>4}  {'first frame':>11}  {'start':>12}  {'end':>12}  {'frames':>6}  "
+        typer.echo(head + (f"{'timecode':>11}  " if timecodes else "") + "began")
         for s in found:
-            typer.echo(f"{s.number:>4}  {s.first:>11}  {clock(s.start):>12}  {clock(s.end):>12}  {s.frames:>6}  "
-                       f"{s.kind}")
+            row = f"{s.number:>4}  {s.first:>11}  {clock(s.start):>12}  {clock(s.end):>12}  {s.frames:>6}  "
+            typer.echo(row + (f"{s.timecode or '':>11}  " if timecodes else "") + s.kind)
     if sheet is not None:
         with atomic_output(sheet) as tmp:
             save_image(tmp, contact_sheet(found, firsts), fmt_hint=sheet)

@@ -401,11 +401,13 @@ class Shot:
     start: float  # seconds
     end: float  # seconds: the next shot's start, or the clip's end
     kind: str  # how it began: "start", "cut" or "gradual"
+    timecode: str | None = None  # its first frame's, where the clip has a timecode (vidstyle.media.smpte)
 
 
 def list_shots(path: Path, cuts: str = "auto", device: str = "cpu", tile: int = 240,
                sequence_rate: Fraction | None = None) -> tuple[list[Shot], list[np.ndarray]]:
     """The shots of a clip (one pass of decoding), and each one's first frame at `tile` px wide."""
+    from vidstyle.media.smpte import moved_on
     from vidstyle.media.video import VideoSource
 
     points = read_cut_file(Path(cuts)) if cuts not in ("auto", "off") else None
@@ -422,10 +424,12 @@ def list_shots(path: Path, cuts: str = "auto", device: str = "cpu", tile: int = 
                 h, w = frame.rgb.shape[:2]
                 firsts.append(cv2.resize(frame.rgb, (tile, max(1, round(h * tile / w))), interpolation=cv2.INTER_AREA))
             last, count = seconds + 1.0 / float(source.rate), frame.index + 1
+        origin, rate = source.timecode, source.rate
     shots = []
     for n, (first, start, kind) in enumerate(starts):
         nxt = starts[n + 1] if n + 1 < len(starts) else (count, last, "")
-        shots.append(Shot(n + 1, first, nxt[0] - first, start, nxt[1], kind))
+        timecode = moved_on(origin, first, rate) if origin else None
+        shots.append(Shot(n + 1, first, nxt[0] - first, start, nxt[1], kind, timecode))
     return shots, firsts
 
 
