@@ -12,7 +12,7 @@ import pytest
 
 from conftest import media, run_cli
 from vidstyle.errors import UserError
-from vidstyle.media.synthetic import join_shots, read_frames, write_clip
+from vidstyle.media.synthetic import join_shots, read_frames, write_clip, write_frames
 from vidstyle.shots import ShotMarker, ShotStage, TimePoint, brightness_gain, picture_area, read_cut_file
 from vidstyle.timecode import parse_time
 
@@ -191,7 +191,7 @@ def test_black_frames_stay_black(tmp_path, style_png):
 
 
 @pytest.mark.parametrize("case", ["unparsable", "out_of_order", "out_of_range", "start_after_end", "start_past_end",
-                                  "bad_bars"])
+                                  "bad_bars", "edl_without_timecode", "edl_of_nothing"])
 def test_bad_shot_and_segment_input_is_one_line(tmp_path, style_png, case):
     clip = tmp_path / "c.mp4"
     write_clip(clip, 64, 48, frames=12, fps=12, audio=False)
@@ -212,11 +212,57 @@ def test_bad_shot_and_segment_input_is_one_line(tmp_path, style_png, case):
         extra, expect = ["--start", "5"], "start 5 s is past the end of the clip"
     elif case == "bad_bars":
         extra, expect = ["--bars", "crop"], "bars 'crop' is not one of keep, paint (--bars)"
+    elif case.startswith("edl"):
+        edl = tmp_path / "cut.edl"
+        edl.write_text(EDL if case == "edl_without_timecode" else "TITLE: notes\nnothing here\n")
+        if case == "edl_of_nothing":
+            write_frames(clip, read_frames(clip, 12, (64, 48)), 12, tags={"timecode": "01:00:00:00"})
+        extra, expect = ["--cuts", str(edl)], ("c.mp4 has no timecode to count them from" if case ==
+                                              "edl_without_timecode" else "no video events in the EDL")
     out = tmp_path / "out.mp4"
     proc = run_cli("video", clip, "-s", style_png, "-o", out, "-q", *extra)
     assert proc.returncode == 2, proc.stderr
     assert expect in only_line(proc)
     assert not out.exists() and not [p for p in tmp_path.iterdir() if "vidstyle" in p.name]
+
+
+# An edit of four events (the usual notes between them left out): shots of 14 and 10 frames, then a 4-frame dissolve
+# into the third, an audio line beside the second, and a fourth event past the 36 frames of the reel (two_shots).
+EDL = """TITLE: REEL 1
+FCM: NON-DROP FRAME
+
+001  A001     V     C        00:00:10:00 00:00:10:14 01:00:00:00 01:00:00:14
+* FROM CLIP NAME: flower.mov
+002  A002     V     C        00:00:20:00 00:00:20:10 01:00:00:14 01:00:01:00
+002  A002     A     C        00:00:20:00 00:00:20:10 01:00:00:14 01:00:01:00
+003  A002     V     C        00:00:20:10 00:00:20:10 01:00:01:00 01:00:01:00
+003  A003     V     D    004 00:00:30:00 00:00:30:12 01:00:01:00 01:00:01:12
+004  A004     V     C        00:00:40:00 00:00:40:12 01:00:01:12 01:00:02:00
+"""
+
+
+def test_an_edit_list_gives_the_shots(tmp_path, style_png):
+    """`--cuts reel.edl`: the edit's own cuts, counted from the reel's timecode (a dissolve's shot from the end of
+    its transition; events outside the clip left out, with a word), for `shots` and for `video`, whose temporal
+    state resets there."""
+    import json
+
+    clip = tmp_path / "reel.mp4"
+    size = (96, 64)
+    join_shots(clip, [read_frames(media("video/mdn_flower.mp4"), 14, size),
+                      read_frames(media("video/adain_cutBunny.mp4"), 14, size, skip=40),
+                      read_frames(media("video/mdn_flower.mp4"), 8, size, skip=60)], tags={"timecode": "01:00:00:00"})
+    edl = tmp_path / "reel.edl"
+    edl.write_text(EDL)
+    proc = run_cli("shots", clip, "--cuts", edl, "--json")
+    assert proc.returncode == 0, proc.stderr
+    assert [(s["first"], s["frames"], s["timecode"]) for s in json.loads(proc.stdout)] == \
+        [(0, 14, "01:00:00:00"), (14, 14, "01:00:00:14"), (28, 8, "01:00:01:04")]
+    assert "1 of its 4 video events start outside reel.mp4 (timecode 01:00:00:00 on), left out" in proc.stderr
+    out = tmp_path / "out.mp4"
+    proc = run_cli("video", clip, "--cuts", edl, "-s", style_png, "--style-size", "64", "-o", out)
+    assert proc.returncode == 0, proc.stderr
+    assert "36 frames, 3 shots" in proc.stderr
 
 
 def test_shots_command_lists_the_cuts(tmp_path):

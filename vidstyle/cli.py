@@ -400,8 +400,8 @@ def weights_fetch(
 @app.command()
 def shots(
     clip: Annotated[Path, typer.Argument(help="Video clip, or a folder of numbered frames.")],
-    cuts: Annotated[str, typer.Option("--cuts", help="auto (detected with TransNetV2) or a file listing the cuts.")
-                    ] = "auto",
+    cuts: Annotated[str, typer.Option("--cuts", help="auto (detected with TransNetV2) or a file listing the cuts "
+                                                     "(times, scenedetect's CSV, or an .edl).")] = "auto",
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
     sheet: Annotated[Optional[Path], typer.Option("--sheet", help="Write each shot's first frame, with its time, "
                                                                   "to this image.")] = None,

