@@ -14,9 +14,8 @@ A job file (TOML), paths relative to it:
     style_id = [12]
 
 Outputs are OUTPUT_DIR/STEM.PRESET.mp4 for clips (FOLDER.PRESET.mp4 for a sequence) and OUTPUT_DIR/STEM.PRESET.png
-for stills. An output that
-exists is finished (outputs are renamed into place only when whole) and is skipped; a clip that was
-interrupted resumes from its last checkpointed frame.
+for stills. An output that exists is finished (outputs are renamed into place only when whole) and is skipped; a
+clip that was interrupted resumes from its last checkpointed frame.
 """
 
 from __future__ import annotations

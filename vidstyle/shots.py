@@ -115,12 +115,13 @@ def read_edl(path: Path, source: VideoSource) -> list[TimePoint]:
     count = source.estimated_frames()
     cuts: set[int] = set()
     outside = 0
+    separator = origin[8:9] if origin[8:9] in (":", ";") else ":"  # the clip's drop-frame form
     for line in incoming.values():
-        record = line.record_in[:8] + origin[8] + line.record_in[9:]
+        record = line.record_in[:8] + separator + line.record_in[9:]
         frame = frames_between(origin, record, source.rate)
         if frame is None:
-            raise UserError(f"line {line.line_number + 1}: record in {line.record_in} is not a timecode at "
-                            f"{float(source.rate):.3f} fps", path)
+            raise UserError(f"line {line.line_number + 1}: record in {line.record_in} cannot be counted from the "
+                            f"clip's timecode, {origin}, at {float(source.rate):.3f} fps", path)
         if line.trans.upper()[:1] in ("D", "W") and line.trans_op.strip().isdigit():
             frame += int(line.trans_op)
         if frame < 0 or count is not None and frame >= count:
