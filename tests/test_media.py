@@ -522,6 +522,13 @@ def test_the_timecode_is_kept_and_moved_to_a_segments_start(tmp_path, caplog):
             assert tags.get("timecode") == moved, (name, tags)
             if out.suffix in (".mov", ".mp4"):
                 assert [s.metadata.get("timecode") for s in c.streams.data] == [moved], name
+    # eval places the segment in its source by the two timecodes: frames 2 to 5, 3 pairs.
+    from vidstyle.evaluate import evaluate_clip
+
+    report = evaluate_clip(ntsc, tmp_path / "cut.mp4", quiet=True)
+    assert (report["source_start"], report["pairs"]) == (2, 3)
+    with pytest.raises(UserError, match="placed in its source by the timecodes both carry, and these two do not"):
+        evaluate_clip(pal, tmp_path / "cut.mp4", quiet=True)
     # A segment given in the source's timecode, as an edit list gives it: frames 2 to 4.
     out = tmp_path / "edl.mov"
     proc = run_cli("video", ntsc, "--backend", "fast", "--style-id", "3", "--start", "01:00:00;00", "--end",

@@ -461,8 +461,9 @@ def eval_(
     if as_json:
         sys.stdout.write(json.dumps(report, indent=1) + "\n")
         return
+    placed = f", from source frame {report['source_start']} by timecode" if report["source_start"] else ""
     typer.echo(f"warping error: {report['warping_error']:.6f}  ({report['pairs']} frame pairs {interval} apart, "
-               f"flow {flow})")
+               f"flow {flow}{placed})")
     if report.get("style_distance") is not None:
         typer.echo(f"style distance: {report['style_distance']:.6f}")
     if report.get("content_distance") is not None:
