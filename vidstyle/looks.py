@@ -240,7 +240,7 @@ def _rule(n: int, table: dict, origin: str, base: Settings, layers: Layers, top:
         raise fail(str(exc)) from None
     if shots is None and start is None and end is None:
         raise fail("selects nothing: give shot, shots, or start/end")
-    if start and end and _same_form(start, end) and _order(end) <= _order(start):
+    if start and end and start.form() == end.form() and end.order() <= start.order():
         raise fail(f"end {end} is not after start {start}")
     transition = table.get("transition", 0)
     if not isinstance(transition, int) or isinstance(transition, bool) or transition < 0:
@@ -253,14 +253,6 @@ def _rule(n: int, table: dict, origin: str, base: Settings, layers: Layers, top:
     own = {k: _keyframes(k, t, label, base, [*layers, *plain], merge) for k, (t, _) in frames.items()}
     inherited = {k: v for k, v in top.items() if k not in values}
     return Rule(label, shots, start, end, transition, settings, {**inherited, **own})
-
-
-def _same_form(a: TimePoint, b: TimePoint) -> bool:
-    return (a.frame is None) == (b.frame is None)
-
-
-def _order(point: TimePoint) -> float:
-    return point.frame if point.frame is not None else point.seconds
 
 
 def _check_overlaps(rules: list[Rule]) -> None:
@@ -276,9 +268,9 @@ def _check_overlaps(rules: list[Rule]) -> None:
                 lo = [p for p in (a.start, b.start) if p is not None]
                 hi = [p for p in (a.end, b.end) if p is not None]
                 points = lo + hi
-                if all(_same_form(points[0], p) for p in points):
-                    start = max((_order(p) for p in lo), default=0.0)
-                    end = min((_order(p) for p in hi), default=float("inf"))
+                if all(p.form() == points[0].form() for p in points):
+                    start = max((p.order() for p in lo), default=0.0)
+                    end = min((p.order() for p in hi), default=float("inf"))
                     if start < end:
                         raise UserError(f"{a.label}, {a.where()}, overlaps {b.label}, {b.where()}")
 

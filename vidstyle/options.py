@@ -18,9 +18,6 @@ from typing import Any
 
 from vidstyle.errors import SettingError
 
-if typing.TYPE_CHECKING:
-    from vidstyle.timecode import TimePoint
-
 DEVICES = ("auto", "cpu", "cuda", "mps")
 PRECISIONS = ("auto", "fp32", "bf16", "fp16")
 FLOW_METHODS = ("dis", "farneback", "raft", "raft-small", "none")
@@ -174,14 +171,6 @@ def check_bounds(options: Any) -> None:
                     raise SettingError(f.name, f"{v} is above the maximum {meta['max']}")
 
 
-def _form_and_order(point: TimePoint) -> tuple[str, Any]:
-    """A point's form (seconds, a frame number, a timecode) and a key that orders points of that form (timecodes,
-    HH:MM:SS:FF, sort as text); points of two forms only the clip relates."""
-    if point.timecode is not None:
-        return "timecode", point.timecode.replace(";", ":")
-    return ("frame", point.frame) if point.frame is not None else ("seconds", point.seconds)
-
-
 def check_output(options: OutputOptions) -> None:
     """What the output options' fields cannot check alone: the cut list and the segment."""
     from vidstyle.timecode import parse_point
@@ -190,7 +179,5 @@ def check_output(options: OutputOptions) -> None:
         raise SettingError("cuts", f"{options.cuts!r} is not auto, off, or an existing file")
     start = parse_point(options.start, "start") if options.start is not None else None
     end = parse_point(options.end, "end") if options.end is not None else None
-    if start and end:
-        (form, first), (end_form, last) = _form_and_order(start), _form_and_order(end)
-        if form == end_form and first >= last:
-            raise SettingError("end", f"{end} is not after the start, {start}")
+    if start and end and start.form() == end.form() and start.order() >= end.order():
+        raise SettingError("end", f"{end} is not after the start, {start}")

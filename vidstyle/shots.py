@@ -70,16 +70,12 @@ def read_cut_file(path: Path, source: VideoSource | None = None) -> list[TimePoi
             point = parse_time(entry.strip(), "cuts")
         except SettingError as exc:
             raise UserError(f"line {line_no}: {exc.problem}", path) from None
-        if points and (point.frame is None) != (points[-1].frame is None):
+        if points and point.form() != points[-1].form():
             raise UserError(f"line {line_no}: mixes frame numbers and times; list the cuts in one of them", path)
-        if points and _order(point) <= _order(points[-1]):
+        if points and point.order() <= points[-1].order():
             raise UserError(f"line {line_no}: {entry.strip()} is not after the cut before it", path)
         points.append(point)
     return points
-
-
-def _order(point: TimePoint) -> float:
-    return point.frame if point.frame is not None else point.seconds
 
 
 def read_edl(path: Path, source: VideoSource) -> list[TimePoint]:

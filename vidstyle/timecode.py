@@ -29,6 +29,19 @@ class TimePoint:
             return index >= self.frame
         return seconds >= self.seconds - tolerance
 
+    def form(self) -> str:
+        """How the point is given: "frame", "timecode" (not yet resolved to a frame) or "seconds". Points of one
+        form order among themselves (`order`); a frame number and a time only the clip relates."""
+        if self.frame is not None:
+            return "frame"
+        return "timecode" if self.timecode is not None else "seconds"
+
+    def order(self) -> float | str:
+        """A key that orders points of this one's form (timecodes, HH:MM:SS:FF, sort as text)."""
+        if self.frame is not None:
+            return self.frame
+        return self.timecode.replace(";", ":") if self.timecode is not None else self.seconds
+
     def __str__(self) -> str:
         if self.timecode is not None:
             return self.timecode
