@@ -23,10 +23,10 @@ import torch
 from common import cpu_line, need
 from fast_runtime import interleaved, report
 
+from vidstyle.core.tensors import to_tensor
 from vidstyle.media.synthetic import read_frames
 from vidstyle.nets.adain import adain
 from vidstyle.settings import resolve
-from vidstyle.tensors import to_tensor
 
 
 def onnx_session(module: torch.nn.Module, example: torch.Tensor, path: Path, threads: int):

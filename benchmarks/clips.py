@@ -19,8 +19,9 @@ import numpy as np
 from common import MEDIA, OUT, ROOT, name_tag
 from PIL import Image
 
+from vidstyle.media.frames import Frame
 from vidstyle.media.probe import audio_spans, frame_times
-from vidstyle.media.video import Frame, VideoSource
+from vidstyle.media.source import VideoSource
 
 
 def some_frame(path, max_size=None, index: int = 10) -> np.ndarray:

@@ -6,10 +6,11 @@ import os
 import sys
 from pathlib import Path
 
-from vidstyle.job import VideoResult
-from vidstyle.malloc import keep_freed_memory
-from vidstyle.run import run_video
-from vidstyle.settings import Settings, resolve
+from vidstyle.core.machine import keep_freed_memory
+from vidstyle.jobs.pipeline import VideoResult
+from vidstyle.jobs.run import run_video
+from vidstyle.settings import resolve
+from vidstyle.settings.model import Settings
 
 ROOT = Path(__file__).resolve().parents[1]
 MEDIA = ROOT.parent / "shared" / "media"

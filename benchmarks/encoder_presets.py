@@ -1,7 +1,7 @@
 """x264 speed presets on stylized frames: encoder CPU time, file size and PSNR at the default CRF 18.
 
 The encoder runs beside the network on the same CPU, so its cost is taken from stylization; this is what chose
-the default preset (vidstyle.media.video.EncodeSettings). Frames are stylized as the video job does (AdaIN,
+the default preset (vidstyle.media.sinks.video.EncodeSettings). Frames are stylized as the video job does (AdaIN,
 DIS flow, both temporal terms), kept as raw RGB, then encoded single-threaded with each preset; PSNR is
 against those raw frames, on all of RGB and on luma (Y) alone, since 4:2:0 chroma dominates the RGB figure.
 Usage: python benchmarks/encoder_presets.py [--frames 60] [--max-size 640]
@@ -20,8 +20,10 @@ from common import adain_settings, need
 from throughput import excerpt
 
 from vidstyle.flow import make_estimator
-from vidstyle.media.video import Frame, VideoSource
-from vidstyle.temporal import OutputBlender, estimate_motion
+from vidstyle.media.frames import Frame
+from vidstyle.media.source import VideoSource
+from vidstyle.temporal.blend import OutputBlender
+from vidstyle.temporal.motion import estimate_motion
 
 PAIRS = [("mdn_flower.mp4", "neuralstyle_starry_night.jpg"), ("adain_cutBunny.mp4", "pytorch_fns_mosaic.jpg"),
          ("mdn_flower.mp4", "lengstrom_the_scream.jpg")]

@@ -19,7 +19,7 @@ import cv2
 import numpy as np
 from common import OUT, ROOT, name_tag, need
 
-from vidstyle.evaluate import evaluate_clip
+from vidstyle.jobs.evaluate import evaluate_clip
 
 CLIPS = ["mdn_flower.mp4", "moviepy_fire2_rot180_vfr.mp4", "imageio_realshort.mp4", "adain_cutBunny.mp4"]
 

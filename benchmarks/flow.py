@@ -1,6 +1,6 @@
 """End-point error of each flow on Sintel alley_1 (frames 2->3, clean and final) against the ground truth, at full
 size (1024x436) and at the flow size the job uses (the long side scaled to 320 px, the flow scaled back up, as
-vidstyle.temporal.estimate_motion does), with the seconds each flow took on this CPU.
+vidstyle.temporal.motion.estimate_motion does), with the seconds each flow took on this CPU.
 
 RAFT needs its weights fetched once (`vidstyle weights fetch raft`).
 Usage: python benchmarks/flow.py [--sizes 0,320] [--methods dis,farneback,raft-small,raft]

@@ -18,11 +18,12 @@ import av
 from common import OUT
 from PIL import Image
 
-from vidstyle.errors import UserError
+from vidstyle.core.errors import UserError
+from vidstyle.jobs.run import run_image, run_video
+from vidstyle.media.frames import MIN_SIDE, fit_size
 from vidstyle.media.synthetic import scene, write_clip
-from vidstyle.media.video import MIN_SIDE, fit_size
-from vidstyle.run import run_image, run_video
-from vidstyle.settings import builtin_style, resolve
+from vidstyle.settings import resolve
+from vidstyle.settings.presets import builtin_style
 
 SIDES = [1, 2, 3, 5, 7, 8, 9, 12, 15, 16, 17, 31, 33, 64]
 LONG = [(250, 1), (1000, 4), (2000, 8), (8, 2000), (4000, 16)]

@@ -19,8 +19,9 @@ from throughput import excerpt
 
 from vidstyle.flow import make_estimator
 from vidstyle.flow.raft_weights import wheel_path
-from vidstyle.media.video import Frame, VideoSource
-from vidstyle.run import run_video
+from vidstyle.jobs.run import run_video
+from vidstyle.media.frames import Frame
+from vidstyle.media.source import VideoSource
 from vidstyle.settings import resolve
 
 

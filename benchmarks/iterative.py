@@ -26,14 +26,15 @@ import numpy as np
 import torch
 from common import OUT, ROOT, need
 
+from vidstyle.backends.iterative.options import IterativeOptions
+from vidstyle.backends.iterative.stylizer import IterativeStylizer
+from vidstyle.core.options import CommonOptions
 from vidstyle.flow import make_estimator
+from vidstyle.jobs.metrics import warping_error
+from vidstyle.media.frames import Frame
 from vidstyle.media.images import load_image
-from vidstyle.media.video import Frame, VideoSource
-from vidstyle.metrics import warping_error
-from vidstyle.backends.iterative import IterativeOptions
-from vidstyle.options import CommonOptions
-from vidstyle.stylize.iterative import IterativeStylizer
-from vidstyle.temporal import estimate_motion
+from vidstyle.media.source import VideoSource
+from vidstyle.temporal.motion import estimate_motion
 
 PAIRS = [("neuralstyle_tubingen.jpg", "neuralstyle_starry_night.jpg"),
          ("imageio_kodim03.png", "fns_lua_wave.jpg"),
@@ -129,10 +130,10 @@ def warmstart(args: argparse.Namespace) -> None:
 
 
 def memory(args: argparse.Namespace) -> None:
-    code = (f"import resource, numpy as np, torch; from vidstyle.options import CommonOptions; "
-            f"from vidstyle.backends.iterative import IterativeOptions; "
-            f"from vidstyle.stylize.iterative import IterativeStylizer; from vidstyle.media.synthetic import scene; "
-            f"from vidstyle.settings import builtin_style; "
+    code = (f"import resource, numpy as np, torch; from vidstyle.core.options import CommonOptions; "
+            f"from vidstyle.backends.iterative.options import IterativeOptions; "
+            f"from vidstyle.backends.iterative.stylizer import IterativeStylizer; "
+            f"from vidstyle.media.synthetic import scene; from vidstyle.settings.presets import builtin_style; "
             f"z = IterativeStylizer(CommonOptions(style=[builtin_style('strokes')]), IterativeOptions("
             f"iterations=9, scales=3, tolerance=0), 0.0, torch.device('cpu')); "
             f"t = __import__('time').perf_counter(); z.stylize(scene({args.size}, {args.size * 9 // 16}, 0.0)); "

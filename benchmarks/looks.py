@@ -1,4 +1,4 @@
-"""A look per shot and over time (vidstyle.looks), measured on real clips with `vidstyle video`'s own job.
+"""A look per shot and over time (vidstyle.settings.looks), measured on real clips with `vidstyle video`'s own job.
 
   shots       three real shots joined by hard cuts, each with its own [[shot]] look (adain: three paintings;
               fast: built-in styles 0, 12, 19, whose "painting" is that style's rendering of a shared photo):
@@ -22,10 +22,10 @@ import numpy as np
 from common import OUT, need
 
 from vidstyle.flow import make_estimator
+from vidstyle.jobs.metrics import ContentDistance, StyleDistance, warping_error
+from vidstyle.jobs.run import run_video
 from vidstyle.media.images import load_image, resize_short_side
 from vidstyle.media.synthetic import join_shots, read_frames
-from vidstyle.metrics import ContentDistance, StyleDistance, warping_error
-from vidstyle.run import run_video
 from vidstyle.settings import resolve
 
 PAINTINGS = ["neuralstyle_starry_night.jpg", "fns_lua_wave.jpg", "lengstrom_the_scream.jpg"]

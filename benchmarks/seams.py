@@ -1,4 +1,4 @@
-"""Seams of a clip split inside a shot (vidstyle.units): the warping error of the frame pairs across each seam
+"""Seams of a clip split inside a shot (vidstyle.jobs.units): the warping error of the frame pairs across each seam
 against the mean of the pairs inside the segments, for K warm-up frames, beside the unsplit run's same pairs.
 
 The units run as a Ray worker runs them (run_video with a span) and are joined as the driver joins them; no
@@ -17,11 +17,11 @@ import time
 from common import OUT, cpu_line, need
 from throughput import excerpt
 
-from vidstyle.evaluate import evaluate_clip
+from vidstyle.jobs.evaluate import evaluate_clip
+from vidstyle.jobs.run import plan_frames, run_video
+from vidstyle.jobs.units import split
 from vidstyle.media.join import join_segments
-from vidstyle.run import plan_frames, run_video
 from vidstyle.settings import resolve
-from vidstyle.units import split
 
 
 def seam_ratio(clip, out, seams: set[int]) -> tuple[float, float, float]:

@@ -32,9 +32,11 @@ import cv2
 import numpy as np
 from common import OUT, ROOT, cpu_line, need
 
+from vidstyle.media.frames import Frame
+from vidstyle.media.source import VideoSource
 from vidstyle.media.synthetic import join_shots, read_frames
-from vidstyle.media.video import Frame, VideoSource
-from vidstyle.shots import ShotStage, TransNetDetector
+from vidstyle.shots.detect import TransNetDetector
+from vidstyle.shots.stage import ShotStage
 
 SIZE = (480, 270)
 # (clip, first frame, frames): shots of real footage; adain_cutBunny has a cut of its own at frame 235.
@@ -53,7 +55,7 @@ def decode(path: Path, max_size: int | None = None) -> list[np.ndarray]:
 
 
 def boundaries(frames: list[np.ndarray]) -> list[tuple[int, str]]:
-    """As the video job finds them (vidstyle.shots.ShotStage with TransNetV2)."""
+    """As the video job finds them (vidstyle.shots.stage.ShotStage with TransNetV2)."""
     stage = ShotStage(TransNetDetector(), bars=False)
     for _ in stage.run((Frame(i, rgb, i) for i, rgb in enumerate(frames)), lambda f: f.index / 24):
         pass
@@ -147,8 +149,8 @@ def window(pairs: int, precision: str) -> None:
 
     import torch
 
-    from vidstyle.device import autocast, pick_precision, torch_threads
-    from vidstyle.shots import _load_transnet, thumbnail
+    from vidstyle.core.device import autocast, pick_precision, torch_threads
+    from vidstyle.shots.detect import _load_transnet, thumbnail
 
     dtype = pick_precision(torch.device("cpu"), precision)
     print(cpu_line(), f"; TransNetV2 in {dtype or torch.float32}, 1 thread", flush=True)

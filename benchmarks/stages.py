@@ -20,11 +20,14 @@ import torch
 from common import OUT, cpu_line, need
 
 from vidstyle.flow import make_estimator
-from vidstyle.job import _opencv_single_threaded
-from vidstyle.media.video import EncodeSettings, Frame, VideoSink, VideoSource
+from vidstyle.jobs.pipeline import _opencv_single_threaded
+from vidstyle.media.frames import Frame
+from vidstyle.media.sinks.video import EncodeSettings, VideoSink
+from vidstyle.media.source import VideoSource
 from vidstyle.settings import resolve
-from vidstyle.shots import TransNetDetector
-from vidstyle.temporal import OutputBlender, estimate_motion
+from vidstyle.shots.detect import TransNetDetector
+from vidstyle.temporal.blend import OutputBlender
+from vidstyle.temporal.motion import estimate_motion
 
 
 class Clock:

@@ -14,9 +14,10 @@ import time
 import numpy as np
 from common import OUT, cpu_line, need
 
+from vidstyle.jobs.run import run_video
+from vidstyle.media.frames import Frame
+from vidstyle.media.source import VideoSource
 from vidstyle.media.synthetic import write_frames
-from vidstyle.media.video import Frame, VideoSource
-from vidstyle.run import run_video
 from vidstyle.settings import resolve
 
 

@@ -18,8 +18,8 @@ import numpy as np
 from common import MEDIA, OUT, ROOT
 from PIL import Image
 
+from vidstyle.jobs.metrics import StyleDistance
 from vidstyle.media.images import load_image, resize_short_side
-from vidstyle.metrics import StyleDistance
 
 
 def main() -> None:

@@ -20,10 +20,10 @@ import torch
 from common import MEDIA, OUT
 from PIL import Image
 
+from vidstyle.backends.base import Look
+from vidstyle.jobs.metrics import ContentDistance, StyleDistance
 from vidstyle.media.images import load_image, resize_short_side
-from vidstyle.metrics import ContentDistance, StyleDistance
 from vidstyle.settings import resolve
-from vidstyle.stylize import Look
 
 OLD = "style_size 512 (default)"
 

@@ -20,7 +20,7 @@ import numpy as np
 from common import MEDIA, OUT, adain_settings, name_tag, need, stylize
 from PIL import Image
 
-from vidstyle.evaluate import evaluate_clip
+from vidstyle.jobs.evaluate import evaluate_clip
 from vidstyle.media.synthetic import write_frames
 
 SEQUENCES = ["mpi_sintel_alley_1/final", "sintel_raft_demo"]  # frame folders under media/flow

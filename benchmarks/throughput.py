@@ -24,7 +24,8 @@ import vidstyle  # noqa: F401 - before torch: its OpenMP setting, as the CLI has
 import torch
 from common import OUT, adain_settings, need, stylize
 
-from vidstyle.media.video import Frame, VideoSource
+from vidstyle.media.frames import Frame
+from vidstyle.media.source import VideoSource
 
 
 def excerpt(clip, frames: int):

@@ -17,8 +17,8 @@ import time
 from common import OUT, cpu_line, need
 from throughput import excerpt
 
-from vidstyle.evaluate import evaluate_clip
-from vidstyle.run import run_video
+from vidstyle.jobs.evaluate import evaluate_clip
+from vidstyle.jobs.run import run_video
 from vidstyle.settings import resolve
 
 

@@ -117,10 +117,10 @@ def make_stylizer(temporal_weight: float = 0.0, style_size: int = 128, alpha: fl
     """AdaIN with the real packaged weights (cached per process) and the project's own stroke style."""
     import torch
 
+    from vidstyle.backends.adain.options import AdainOptions
+    from vidstyle.backends.adain.stylizer import AdainStylizer
+    from vidstyle.core.options import CommonOptions
     from vidstyle.media.synthetic import style_image
-    from vidstyle.backends.adain import AdainOptions
-    from vidstyle.options import CommonOptions
-    from vidstyle.stylize.adain import AdainStylizer
 
     return AdainStylizer(CommonOptions(style=[style_file(style_image(128))], **common),
                          AdainOptions(alpha=alpha, style_size=style_size), temporal_weight, torch.device("cpu"))

@@ -7,8 +7,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from vidstyle.backends import Backend
-from vidstyle.options import setting
+from vidstyle.backends.base import Backend
+from vidstyle.core.options import setting
 
 
 @dataclass

@@ -12,6 +12,7 @@ import pytest
 
 from conftest import ROOT, run_cli
 from vidstyle import backends
+from vidstyle.backends.base import style_image
 
 # The test backend (tests/invert_backend.py), registered as a user's plugin would be.
 PLUGIN = {"VIDSTYLE_BACKENDS": "invert_backend",
@@ -59,13 +60,12 @@ def test_an_unloadable_plugin_is_one_line(tmp_path, clip):
 
 
 def test_backend_names_are_branched_on_nowhere_else():
-    """Only a backend's description (vidstyle/backends/NAME.py), its implementation (vidstyle/stylize/NAME.py)
-    and the registry name it as a string."""
+    """Only a backend's own package (vidstyle/backends/NAME/) and the registry name it as a string."""
     for name in backends.names():
         quoted = re.compile(rf"""["']{name}["']|backend\s*(==|!=)""")
         for path in (ROOT / "vidstyle").rglob("*.py"):
             rel = path.relative_to(ROOT / "vidstyle").as_posix()
-            if rel in (f"backends/{name}.py", f"stylize/{name}.py", "backends/__init__.py"):
+            if rel.startswith(f"backends/{name}/") or rel == "backends/__init__.py":
                 continue
             hits = [line for line in path.read_text().splitlines() if quoted.search(line)]
             assert not hits, (rel, hits)
@@ -99,6 +99,6 @@ def test_a_style_with_transparent_parts_is_taken_on_white(tmp_path):
     rgba[16:48, 16:48] = (200, 40, 40, 255)  # an opaque stroke
     rgba[:, :8, 3] = 128  # a half-transparent band over black
     Image.fromarray(rgba).save(tmp_path / "stroke.png")
-    style = backends.style_image(tmp_path / "stroke.png")
+    style = style_image(tmp_path / "stroke.png")
     assert tuple(style[32, 32]) == (200, 40, 40) and tuple(style[60, 60]) == (255, 255, 255)
     assert tuple(style[60, 2]) == (127, 127, 127)  # half black, half white

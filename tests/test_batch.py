@@ -18,9 +18,10 @@ import pytest
 from PIL import Image
 
 from conftest import ROOT, media, raising_on_call, run_cli
-from vidstyle.errors import UserError
+from vidstyle.core.errors import UserError
 from vidstyle.media.synthetic import write_clip
-from vidstyle.settings import BUILTIN_PRESETS, fetch_style, list_presets, resolve
+from vidstyle.settings import resolve
+from vidstyle.settings.presets import BUILTIN_PRESETS, fetch_style, list_presets
 
 
 def decoded(path: Path) -> list[np.ndarray]:
@@ -112,7 +113,7 @@ def test_preset_with_unreachable_url_fails_in_one_line(tmp_path, monkeypatch):
 
 def test_killed_clip_resumes_to_the_same_frames(tmp_path, style_png):
     """In process: a run stopped after some frames (the state of a SIGKILL: resume data, no output), resumed."""
-    from vidstyle.run import run_video
+    from vidstyle.jobs.run import run_video
 
     clip = tmp_path / "c.mp4"
     write_clip(clip, 96, 64, frames=20, fps=10, audio=True)
@@ -120,7 +121,7 @@ def test_killed_clip_resumes_to_the_same_frames(tmp_path, style_png):
     whole = run_video(clip, tmp_path / "whole.mp4", settings, quiet=True)
     assert whole.stylized == 20
 
-    import vidstyle.job as job
+    import vidstyle.jobs.pipeline as job
 
     with pytest.raises(KeyboardInterrupt), raising_on_call(job.OutputBlender, "__call__", 14, KeyboardInterrupt):
         run_video(clip, tmp_path / "again.mp4", settings, quiet=True)
@@ -205,8 +206,8 @@ def test_batch_stops_at_once_on_sigterm_and_resumes(tmp_path, style_png):
 def test_batch_removes_resume_data_a_kill_left_beside_a_finished_output(tmp_path, style_png):
     """A kill after the output was renamed into place, before its resume folder was removed (found by the SIGKILL
     test above at a random moment): the rerun skips the finished output and removes the folder."""
-    from vidstyle.batch import BatchJob, run_batch
-    from vidstyle.checkpoint import Checkpoint
+    from vidstyle.jobs.checkpoint import Checkpoint
+    from vidstyle.scale.batch import BatchJob, run_batch
 
     presets = write_presets(tmp_path / "presets", style_png)
     clip = tmp_path / "clip.mp4"
@@ -247,7 +248,7 @@ def test_batch_goes_on_past_a_bad_clip_and_says_so(tmp_path, style_png):
 def test_inputs_sharing_a_stem_keep_their_extension_in_the_output_names(tmp_path):
     """clip.mp4 and clip.webm in one batch (as mdn_flower.mp4 and mdn_flower.webm in the shared folder) get
     outputs of their own; outputs that would still collide are refused in one line naming both sources."""
-    from vidstyle.batch import BatchJob, plan
+    from vidstyle.scale.batch import BatchJob, plan
 
     a, b = tmp_path / "a", tmp_path / "b"
     out = tmp_path / "out"
@@ -264,7 +265,7 @@ def test_inputs_sharing_a_stem_keep_their_extension_in_the_output_names(tmp_path
 def test_a_file_name_with_glob_characters_is_taken_as_it_is(tmp_path, monkeypatch):
     """"take [1].mp4" exists: it is that file, not a pattern matching "take 1.mp4"; patterns still match, and
     "~" is the home folder, in a job file too."""
-    from vidstyle.batch import expand_inputs, load_job
+    from vidstyle.scale.batch import expand_inputs, load_job
 
     for name in ("take [1].mp4", "take 1.mp4", "b.mp4"):
         (tmp_path / name).write_bytes(b"")
@@ -282,7 +283,7 @@ def test_a_file_name_with_glob_characters_is_taken_as_it_is(tmp_path, monkeypatc
 def test_a_folder_of_frames_given_to_batch_is_said_to_be_a_shot(tmp_path, caplog):
     """batch reads a folder as its stills, so a shot exported as frames is stylized a photo at a time: it says so,
     and how to stylize it as a clip; a folder of photos named otherwise gets no word."""
-    from vidstyle.batch import expand_inputs
+    from vidstyle.scale.batch import expand_inputs
 
     for folder, names in (("shot", ["sh.0001.png", "sh.0002.png", "sh.0003.png"]), ("album", ["a.png", "b.png"])):
         (tmp_path / folder).mkdir()
@@ -300,7 +301,7 @@ def test_a_folder_is_its_clips_and_stills_and_a_rerun_into_it_leaves_the_outputs
     stills directly in it, by name: not notes, hidden files (macOS's `._clip.mp4`) or subfolders. Outputs written
     into the folder itself (the default output folder is the current one) by this job or with another preset are
     not inputs when a batch runs there again. A folder with nothing to stylize is one line, exit 2."""
-    from vidstyle.batch import BatchJob, expand_inputs, plan
+    from vidstyle.scale.batch import BatchJob, expand_inputs, plan
 
     clips = tmp_path / "clips"
     (clips / "old").mkdir(parents=True)
@@ -340,7 +341,7 @@ def test_resume_data_on_a_full_disk_is_an_error_that_says_so(tmp_path):
 
     import torch
 
-    from vidstyle.checkpoint import Checkpoint, Saved
+    from vidstyle.jobs.checkpoint import Checkpoint, Saved
 
     rgb = np.zeros((16, 16, 3), np.uint8)
     checkpoint = Checkpoint(tmp_path / "out.mp4", "key", 1)
@@ -356,12 +357,12 @@ def test_resume_data_on_a_full_disk_is_an_error_that_says_so(tmp_path):
 
 
 def test_resume_data_for_other_settings_is_not_used(tmp_path, style_png):
-    from vidstyle.run import run_video
+    from vidstyle.jobs.run import run_video
 
     clip = tmp_path / "c.mp4"
     write_clip(clip, 96, 64, frames=10, fps=10, audio=False)
     settings = resolve(None, {"style": [style_png], "style_size": 64, "max_size": 64, "checkpoint_every": 2})
-    import vidstyle.job as job
+    import vidstyle.jobs.pipeline as job
 
     with pytest.raises(KeyboardInterrupt), raising_on_call(job.OutputBlender, "__call__", 8, KeyboardInterrupt):
         run_video(clip, tmp_path / "o.mp4", settings, quiet=True)
@@ -375,7 +376,7 @@ def test_resume_data_for_other_settings_is_not_used(tmp_path, style_png):
 def test_a_job_file_naming_one_input_without_a_list_takes_it_whole(tmp_path):
     """`inputs = "clip.mp4"` was taken letter by letter (a 'file not found' item for each); now a list of one.
     A list of other things is one line."""
-    from vidstyle.batch import load_job
+    from vidstyle.scale.batch import load_job
 
     (tmp_path / "clip.mp4").write_bytes(b"")
     job = tmp_path / "job.toml"
@@ -391,8 +392,8 @@ def test_batch_stylizes_folders_of_frames_as_clips_with_sequences(tmp_path, styl
     """`--sequences`: each folder named is a shot's frames, stylized as a clip at --sequence-fps into FOLDER.PRESET.mp4
     (the folder's whole name), as `vidstyle video FOLDER` does; a clip beside them is as ever; a folder that holds no
     sequence fails alone. The same from a job file (`sequences = true`)."""
-    from vidstyle.batch import load_job
     from vidstyle.media.synthetic import read_frames
+    from vidstyle.scale.batch import load_job
 
     presets = write_presets(tmp_path / "presets", style_png)
     frames = read_frames(media("video/mdn_flower.mp4"), 8, (96, 64))

@@ -133,7 +133,7 @@ def test_eval_json_has_a_row_per_pair(tmp_path, clip):
 def test_eval_interval_pairs_frames_k_apart_and_sees_slow_drift(tmp_path, clip):
     """A still scene whose "stylized" copy brightens by 2 levels a frame: each pair's error grows with the
     square of the interval (drift that frame-to-frame figures hide)."""
-    from vidstyle.evaluate import evaluate_clip
+    from vidstyle.jobs.evaluate import evaluate_clip
     from vidstyle.media.synthetic import scene, write_frames
 
     still = scene(64, 48, 0.0).astype(np.int16)
@@ -317,7 +317,7 @@ def test_an_animated_webp_is_a_clip_and_an_animated_gif_given_as_a_still_is_said
     says so."""
     from PIL import Image
 
-    from vidstyle.media.video import VideoSource
+    from vidstyle.media.source import VideoSource
 
     src = tmp_path / "sticker.webp"
     durations = [40, 80, 40, 120, 40, 60]
@@ -347,7 +347,7 @@ def test_an_animated_webp_is_a_clip_and_an_animated_gif_given_as_a_still_is_said
 def test_a_clip_with_alpha_keeps_it_through_the_job(tmp_path):
     """VP9 with alpha in, ProRes 4444 out: the RGB stylized, the alpha plane exactly the source's."""
     from conftest import write_alpha_clip
-    from vidstyle.media.video import VideoSource
+    from vidstyle.media.source import VideoSource
 
     src = tmp_path / "sprite.webm"
     write_alpha_clip(src, "libvpx-vp9", "yuva420p")
@@ -411,8 +411,8 @@ def test_ctrl_c_stops_cleanly(tmp_path, style_png, stop):
 @pytest.mark.parametrize("size", [(8, 8), (9, 130), (130, 9), (250, 8), (2, 2), (7, 64)])
 def test_tiny_and_thin_frames_are_stylized_or_refused_in_one_line(tmp_path, size):
     """Padded up to each network's minimum and cropped back; under 8 px a side, the stated error."""
-    from vidstyle.errors import UserError
-    from vidstyle.run import run_video
+    from vidstyle.core.errors import UserError
+    from vidstyle.jobs.run import run_video
     from vidstyle.settings import resolve
 
     w, h = size
@@ -507,7 +507,7 @@ def test_running_out_of_memory_is_one_line(tmp_path, clip, capfd, monkeypatch):
 
     from conftest import raising_on_call
     from vidstyle import cli
-    from vidstyle.stylize.fast import FastStylizer
+    from vidstyle.backends.fast.stylizer import FastStylizer
 
     out = tmp_path / "out.mp4"
     monkeypatch.setattr(sys, "argv", ["vidstyle", "video", str(clip), "--backend", "fast", "-o", str(out)])
@@ -525,8 +525,9 @@ def test_a_clip_too_large_for_the_free_memory_is_warned_of_with_a_size_that_fits
     work, the job now says what it may need and the --max-size that fits; not where it fits, nor on a GPU."""
     import torch
 
-    from vidstyle.backends import peak_memory, registry
-    from vidstyle.run import warn_of_memory
+    from vidstyle.backends import registry
+    from vidstyle.backends.base import peak_memory
+    from vidstyle.jobs.run import warn_of_memory
 
     adain, cpu, gib = registry()["adain"], torch.device("cpu"), 1 << 30
     said = warn_of_memory(adain, (3840, 2160), cpu, free=8 * gib)

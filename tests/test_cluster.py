@@ -19,8 +19,8 @@ from PIL import Image
 
 from conftest import media, run_cli
 from test_batch import leftovers, write_presets
+from vidstyle.jobs.units import Span, split
 from vidstyle.media.synthetic import join_shots, read_frames, write_clip
-from vidstyle.units import Span, split
 
 pytest.importorskip("ray", reason="Ray is not installed (pip install 'vidstyle[ray]')")
 RAY = Path(sys.executable).parent / "ray"
@@ -274,16 +274,16 @@ def test_a_bad_input_fails_alone_on_the_cluster(tmp_path, style_png, cluster):
 
 
 def test_ray_missing_says_how_to_install(monkeypatch):
-    from vidstyle import cluster
-    from vidstyle.errors import UserError
+    from vidstyle.core.errors import UserError
+    from vidstyle.scale.connect import connect
 
     monkeypatch.setitem(sys.modules, "ray", None)  # as if not installed: importing it raises ImportError
     with pytest.raises(UserError, match=r"pip install 'vidstyle\[ray\]'"):
-        cluster.connect("auto")
+        connect("auto")
 
 
 def seam_ratio(clip: Path, out: Path, seams: set[int]) -> float:
-    from vidstyle.evaluate import evaluate_clip
+    from vidstyle.jobs.evaluate import evaluate_clip
 
     rows = evaluate_clip(clip, out, quiet=True)["per_frame"]
     at = [r["warping_error"] for r in rows if r["frame"] in seams]
@@ -296,8 +296,8 @@ def test_a_seam_inside_a_shot_after_the_warmup_is_like_the_inside(tmp_path):
     The seam pairs' warping error against the other pairs', next to the same ratio in the unsplit run (the
     content makes some pairs harder than others: here the seams' pairs are 1.4x the others' unsplit)."""
     from vidstyle.backends import get
+    from vidstyle.jobs.run import plan_frames, run_video
     from vidstyle.media.join import join_segments
-    from vidstyle.run import plan_frames, run_video
     from vidstyle.settings import resolve
 
     clip = tmp_path / "pan.mp4"

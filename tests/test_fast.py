@@ -12,14 +12,14 @@ import pytest
 import torch
 
 from conftest import MEDIA, moving_bar, run_cli
-from vidstyle.errors import UserError
+from vidstyle.backends.fast.options import FastOptions
+from vidstyle.backends.fast.stylizer import FastStylizer, contact_sheet, style_vector
+from vidstyle.core.errors import UserError
+from vidstyle.core.options import CommonOptions
 from vidstyle.media.images import load_image
 from vidstyle.media.synthetic import read_frames, scene, write_frames
 from vidstyle.nets.multistyle import load_multistyle, onnx_path
-from vidstyle.backends.fast import FastOptions
-from vidstyle.options import CommonOptions
 from vidstyle.settings import resolve
-from vidstyle.stylize.fast import FastStylizer, contact_sheet, style_vector
 
 
 def photo() -> np.ndarray:
@@ -138,10 +138,10 @@ def test_no_trail_behind_an_object_passing_a_plain_wall(tmp_path):
 
 
 def test_onnxruntime_path_paints_as_the_port_with_the_temporal_term():
-    """The shipped ONNX graph with the feature temporal term inside (vidstyle.stylize.onnx) against the PyTorch
+    """The shipped ONNX graph with the feature temporal term inside (vidstyle.backends.fast.onnx) against the PyTorch
     port, both in float32, over three frames with motion: the same pictures."""
     from vidstyle.flow import make_estimator
-    from vidstyle.temporal import estimate_motion
+    from vidstyle.temporal.motion import estimate_motion
 
     frames = [scene(160, 96, t / 12) for t in range(3)]
     motions = [None, *(estimate_motion(make_estimator("dis"), a, b) for a, b in zip(frames, frames[1:]))]
@@ -158,7 +158,7 @@ def test_onnxruntime_path_paints_as_the_port_with_the_temporal_term():
 
 
 def test_auto_runtime_is_onnxruntime_where_torch_would_run_float32():
-    from vidstyle.stylize.fast import use_onnxruntime
+    from vidstyle.backends.fast.stylizer import use_onnxruntime
 
     cpu = torch.device("cpu")
     assert use_onnxruntime("auto", cpu, torch.float32)
@@ -171,7 +171,7 @@ def test_auto_runtime_is_onnxruntime_where_torch_would_run_float32():
 
 def test_a_onednn_cap_below_bf16_makes_auto_float32(monkeypatch):
     """ONEDNN_MAX_CPU_ISA=AVX2 on a bf16 CPU must give the AVX2 path (float32, so onnxruntime), not emulated bf16."""
-    from vidstyle.device import pick_precision
+    from vidstyle.core.device import pick_precision
 
     cpu = torch.device("cpu")
     monkeypatch.delenv("ONEDNN_MAX_CPU_ISA", raising=False)

@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from conftest import media, moving_bar
-from vidstyle.errors import UserError
+from vidstyle.core.errors import UserError
 from vidstyle.flow import make_estimator
 from vidstyle.flow.flo import read_flo, write_flo
 from vidstyle.flow.ops import colour_match, occlusion, reliability, texture_check, warp

@@ -7,12 +7,12 @@ import pytest
 import torch
 
 from conftest import raising_on_call, run_cli, style_file
-from vidstyle.errors import UserError
+from vidstyle.backends.iterative.options import IterativeOptions
+from vidstyle.backends.iterative.stylizer import IterativeStylizer, _clamp_back, _yiq
+from vidstyle.core.errors import UserError
+from vidstyle.core.options import CommonOptions
 from vidstyle.media.synthetic import scene, style_image, write_clip
-from vidstyle.backends.iterative import IterativeOptions
-from vidstyle.options import CommonOptions
 from vidstyle.settings import resolve
-from vidstyle.stylize.iterative import IterativeStylizer, _clamp_back, _yiq
 
 
 def make(temporal: float = 0.0, preserve_color: bool = False, **kw) -> IterativeStylizer:
@@ -79,7 +79,7 @@ def test_bad_options_are_user_errors():
 
 def test_warm_start_starts_close_and_temporal_loss_is_used(tmp_path):
     from vidstyle.flow import make_estimator
-    from vidstyle.temporal import estimate_motion
+    from vidstyle.temporal.motion import estimate_motion
 
     z = make(temporal=100.0, iterations=20, iterations_later=8)
     f0, f1 = scene(64, 48, 0.0), scene(64, 48, 0.1)
@@ -93,7 +93,7 @@ def test_warm_start_starts_close_and_temporal_loss_is_used(tmp_path):
 def test_a_still_scene_stays_still_and_skips_its_optimisation():
     """Frames that do not change: after the first, the output holds (no descent goes on painting it)."""
     from vidstyle.flow import make_estimator
-    from vidstyle.temporal import estimate_motion
+    from vidstyle.temporal.motion import estimate_motion
 
     z = make(temporal=100.0, iterations=20, iterations_later=8)
     still = scene(64, 48, 0.0)
@@ -108,7 +108,7 @@ def test_a_still_scene_stays_still_and_skips_its_optimisation():
 
 def test_long_term_terms_weight_only_what_nearer_frames_do_not_see():
     """Ruder et al.: frame t-2's output counts only where frame t-1 is unreliable and t-2 reliable."""
-    from vidstyle.temporal import Motion
+    from vidstyle.temporal.motion import Motion
 
     z = make(temporal=100.0, long_term=[1, 2, 4])
     f = scene(64, 48, 0.0)
@@ -133,7 +133,7 @@ def test_long_term_terms_weight_only_what_nearer_frames_do_not_see():
 
 @pytest.mark.parametrize("long_term", [[1], [1, 2, 4]])
 def test_video_cli_resumes_a_killed_iterative_run(tmp_path, style_png, long_term):
-    from vidstyle.run import run_video
+    from vidstyle.jobs.run import run_video
 
     clip = tmp_path / "c.mp4"
     write_clip(clip, 64, 48, frames=5, fps=5, audio=True)
@@ -162,7 +162,7 @@ def test_multi_pass_changes_the_frames_and_resumes_mid_pass(tmp_path, style_png)
     from the frame it was at and ends with the same file as an uninterrupted job."""
     import av
 
-    from vidstyle.run import run_video
+    from vidstyle.jobs.run import run_video
 
     clip = tmp_path / "c.mp4"
     write_clip(clip, 64, 48, frames=6, fps=6, audio=True)

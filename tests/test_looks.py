@@ -1,4 +1,4 @@
-"""A look per shot and over time: [[shot]] tables, transitions, keyframes (vidstyle.looks), on real clips."""
+"""A look per shot and over time: [[shot]] tables, transitions, keyframes (vidstyle.settings.looks), on real clips."""
 
 from __future__ import annotations
 
@@ -8,10 +8,11 @@ import numpy as np
 import pytest
 
 from conftest import media, run_cli
-from vidstyle.errors import UserError
-from vidstyle.looks import Keyframes, Schedule
+from vidstyle.core.errors import UserError
 from vidstyle.media.synthetic import join_shots, read_frames
 from vidstyle.settings import resolve
+from vidstyle.settings.looks import Schedule
+from vidstyle.settings.model import Keyframes
 
 SIZE = (96, 54)
 
@@ -135,10 +136,10 @@ def test_presets_show_prints_the_plan_against_a_clip(tmp_path):
 
 def test_a_killed_job_resumes_mid_transition_to_the_same_frames(tmp_path, style_png):
     """The look of each frame, and the style statistics it was painted with, survive a kill."""
-    import vidstyle.job as job
+    import vidstyle.jobs.pipeline as job
     from conftest import raising_on_call, style_file
+    from vidstyle.jobs.run import run_video
     from vidstyle.media.synthetic import style_image, write_clip
-    from vidstyle.run import run_video
 
     clip = tmp_path / "c.mp4"
     write_clip(clip, 96, 64, frames=20, fps=10, audio=True)
@@ -163,8 +164,8 @@ def test_each_backend_mixes_what_it_paints_with():
     import dataclasses
 
     from conftest import style_file
+    from vidstyle.backends.base import Look
     from vidstyle.media.synthetic import scene, style_image
-    from vidstyle.stylize import Look
 
     a, b = style_file(style_image(64, seed=1)), style_file(style_image(64, seed=7))
     frame = scene(48, 32, 0.0)
@@ -194,7 +195,7 @@ def test_each_backend_mixes_what_it_paints_with():
 
 
 def test_a_job_file_tables_replace_the_presets_and_name_files_beside_it(tmp_path):
-    from vidstyle.batch import JOB_SETTINGS, load_job
+    from vidstyle.scale.batch import JOB_SETTINGS, load_job
 
     (tmp_path / "looks").mkdir()
     (tmp_path / "looks" / "wave.png").write_bytes(b"")  # only its path is read here

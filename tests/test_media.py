@@ -10,12 +10,15 @@ import numpy as np
 import pytest
 
 from conftest import media, run_cli, write_alpha_clip, write_audio_only, write_empty_clip
-from vidstyle.errors import UserError
+from vidstyle.core.errors import UserError
+from vidstyle.core.timepoints import parse_time
 from vidstyle.media import probe
 from vidstyle.media.atomic import atomic_output, check_output_path
+from vidstyle.media.frames import Frame, fit_size
+from vidstyle.media.sinks import open_sink
+from vidstyle.media.sinks.video import EncodeSettings
+from vidstyle.media.source import VideoSource
 from vidstyle.media.synthetic import scene, write_clip, write_frames
-from vidstyle.media.video import EncodeSettings, Frame, VideoSource, fit_size, open_sink
-from vidstyle.timecode import parse_time
 
 
 def copy_clip(src_path: Path, out_path: Path, max_size: int | None = None) -> list[int]:
@@ -523,7 +526,7 @@ def test_the_timecode_is_kept_and_moved_to_a_segments_start(tmp_path, caplog):
             if out.suffix in (".mov", ".mp4"):
                 assert [s.metadata.get("timecode") for s in c.streams.data] == [moved], name
     # eval places the segment in its source by the two timecodes: frames 2 to 5, 3 pairs.
-    from vidstyle.evaluate import evaluate_clip
+    from vidstyle.jobs.evaluate import evaluate_clip
 
     report = evaluate_clip(ntsc, tmp_path / "cut.mp4", quiet=True)
     assert (report["source_start"], report["pairs"]) == (2, 3)
@@ -566,7 +569,7 @@ def test_segments_of_an_mpeg_ts_clip_start_where_asked(tmp_path):
     """MPEG-TS has no index: a seek landed on a packet after the keyframe, and the decoder gave nothing until
     the next one. `--start` came out late by up to a keyframe interval, or empty ('has no decodable video frames')
     where the clip had one keyframe. Each segment now holds exactly the whole clip's frames from its start."""
-    from vidstyle.timecode import parse_time
+    from vidstyle.core.timepoints import parse_time
 
     for keyint in (10, 250):
         clip = tmp_path / f"broadcast{keyint}.ts"
@@ -627,7 +630,7 @@ def test_subtitles_are_kept_where_the_container_carries_them(tmp_path, caplog):
     """A film's subtitle tracks were dropped. They are copied with their language into MKV, timed as the source
     has them, and in a segment shifted alike (a cue that began before it is left out); MP4 does not carry SRT:
     the log says the track is left out."""
-    from vidstyle.timecode import parse_time
+    from vidstyle.core.timepoints import parse_time
 
     base, srt, clip = tmp_path / "base.mp4", tmp_path / "cues.srt", tmp_path / "film.mkv"
     write_clip(base, 64, 48, frames=50, fps=25)
@@ -744,7 +747,7 @@ def test_a_segment_given_in_seconds_and_frames_is_the_frames_asked_for(tmp_path)
     """`--start 1.0 --end 30f` on a clip with a keyframe every 10 frames gave 25 frames, not 5: the seek to the
     keyframe before the start restarted the count the end's frame number is read against. And `--start 10f --end
     0.2` said 'start 10f is past the end of the clip (10 frames)' of a 50-frame clip: the segment is empty."""
-    from vidstyle.timecode import parse_time
+    from vidstyle.core.timepoints import parse_time
 
     clip = tmp_path / "keyint10.mp4"
     _write_keyframed(clip, 64, 48, 50, keyint=10)

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from conftest import media, run_cli
-from vidstyle.errors import UserError
+from vidstyle.core.errors import UserError
 from vidstyle.media.sequence import find_sequence, rate_of
 from vidstyle.media.synthetic import scene, write_clip, write_frames
 
@@ -51,7 +51,7 @@ def test_an_image_sequence_is_stylized_as_a_clip_at_the_rate_given(tmp_path):
     """A VFX plate (PNGs numbered from 1001, a slate beside them) in, a clip out: every frame, at 23.976 fps,
     painted as the same frames in a clip are; `vidstyle shots` reads it the same way. 16-bit frames are read
     to the level."""
-    from vidstyle.media.video import VideoSource
+    from vidstyle.media.source import VideoSource
 
     frames = [scene(96, 64, i / 12) for i in range(12)]
     for name, depth in (("plate", np.uint8), ("deep", np.uint16)):
@@ -96,7 +96,7 @@ def test_an_image_sequence_is_stylized_as_a_clip_at_the_rate_given(tmp_path):
 def test_exr_frames_are_read_as_a_viewer_shows_them(tmp_path):
     """EXR renders hold scene-linear light: read through sRGB's curve (not as display values, which came out
     56 levels too dark on average)."""
-    from vidstyle.media.video import VideoSource
+    from vidstyle.media.source import VideoSource
 
     rgb = scene(96, 64, 0.0)
     srgb = rgb.astype(np.float32) / 255

@@ -11,10 +11,13 @@ import numpy as np
 import pytest
 
 from conftest import media, run_cli
-from vidstyle.errors import UserError
+from vidstyle.core.errors import UserError
+from vidstyle.core.timepoints import TimePoint
+from vidstyle.core.timepoints import parse_time
 from vidstyle.media.synthetic import join_shots, read_frames, write_clip, write_frames
-from vidstyle.shots import ShotMarker, ShotStage, TimePoint, brightness_gain, picture_area, read_cut_file
-from vidstyle.timecode import parse_time
+from vidstyle.shots.cuts import read_cut_file
+from vidstyle.shots.detect import ShotMarker
+from vidstyle.shots.stage import ShotStage, brightness_gain, picture_area
 
 
 def decoded(path: Path) -> list[np.ndarray]:
@@ -74,7 +77,7 @@ def test_picture_area_finds_letterbox_and_pillarbox_bars():
 
 
 def test_stage_keeps_packets_in_order_and_marks_listed_cuts(clip):
-    from vidstyle.media.video import VideoSource
+    from vidstyle.media.source import VideoSource
 
     with VideoSource(clip) as src:
         stage = ShotStage(points=[TimePoint(seconds=0.5), TimePoint(frame=9)], half_frame=0.5 / float(src.rate))
@@ -87,15 +90,16 @@ def test_stage_keeps_packets_in_order_and_marks_listed_cuts(clip):
 
 
 def test_transnet_verdicts_are_the_packages_own():
-    """Its pools read the network's channels-last maps in place (vidstyle.shots._load_transnet); the verdicts
+    """Its pools read the network's channels-last maps in place (vidstyle.shots.detect._load_transnet); the verdicts
     must be those of the package's own layers, in float32 and under bf16 autocast, on 100 real frames."""
     import copy
 
     import torch
 
-    from vidstyle.device import autocast
-    from vidstyle.media.video import Frame, VideoSource
-    from vidstyle.shots import _load_transnet, thumbnail
+    from vidstyle.core.device import autocast
+    from vidstyle.media.frames import Frame
+    from vidstyle.media.source import VideoSource
+    from vidstyle.shots.detect import _load_transnet, thumbnail
 
     with VideoSource(media("video/mdn_flower.mp4")) as src:
         thumbs = [thumbnail(f.rgb) for f in src.frames(320) if isinstance(f, Frame)][:100]

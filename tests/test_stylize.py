@@ -7,19 +7,20 @@ import pytest
 import torch
 
 from conftest import make_stylizer, media, style_file
-from vidstyle.errors import UserError
+from vidstyle.backends.adain.options import AdainOptions
+from vidstyle.backends.adain.stylizer import AdainStylizer
+from vidstyle.core.errors import UserError
+from vidstyle.core.options import CommonOptions
 from vidstyle.flow import make_estimator
+from vidstyle.flow import COLOUR_TOLERANCE
+from vidstyle.jobs.metrics import StyleDistance, warping_error
 from vidstyle.media.images import load_image
-from vidstyle.media.synthetic import scene, style_image
-from vidstyle.metrics import StyleDistance, warping_error
-from vidstyle.nets import weights
-from vidstyle.backends import COLOUR_TOLERANCE
-from vidstyle.backends.adain import AdainOptions
 from vidstyle.media.images import resize_short_side
-from vidstyle.options import CommonOptions
+from vidstyle.media.synthetic import scene, style_image
+from vidstyle.nets import weights
 from vidstyle.settings import resolve
-from vidstyle.stylize.adain import AdainStylizer
-from vidstyle.temporal import FeatureBlender, Motion, OutputBlender, blend_output, estimate_motion
+from vidstyle.temporal.blend import FeatureBlender, OutputBlender, blend_output
+from vidstyle.temporal.motion import Motion, estimate_motion
 
 
 def to_u8(x: np.ndarray) -> np.ndarray:
@@ -125,7 +126,8 @@ def test_colour_check_keeps_a_whip_pan_from_carrying_the_earlier_palette():
     """On the fire2 clip's whip pan, DIS agrees with itself on matches whose colours differ (changing motion blur):
     trusting them carried earlier frames' colours into later ones and raised the style distance. The colour check
     (COLOUR_TOLERANCE) takes them out: measured 0.81x the style distance of the same run without it."""
-    from vidstyle.media.video import Frame, VideoSource
+    from vidstyle.media.frames import Frame
+    from vidstyle.media.source import VideoSource
 
     with VideoSource(media("video/moviepy_fire2_rot180_vfr.mp4")) as src:
         frames = [f.rgb for f, _ in zip((f for f in src.frames(max_size=320) if isinstance(f, Frame)), range(16))]
@@ -191,8 +193,9 @@ def test_temporal_term_keeps_the_fine_detail_on_fast_motion(monkeypatch):
     temporal-on frames keep the fine-detail energy of temporal-off ones, and the warping error still halves."""
     import cv2
 
-    from vidstyle import temporal
-    from vidstyle.media.video import Frame, VideoSource
+    from vidstyle.media.frames import Frame
+    from vidstyle.media.source import VideoSource
+    from vidstyle.temporal import blend
 
     with VideoSource(media("video/imageio_cockatoo_yuv444_silentmp3.mp4")) as src:
         frames = [f.rgb for f, _ in zip((f for f in src.frames(max_size=320) if isinstance(f, Frame)), range(14))]
@@ -207,7 +210,7 @@ def test_temporal_term_keeps_the_fine_detail_on_fast_motion(monkeypatch):
 
     off_detail, off_error = run(0.0)
     on_detail, on_error = run(0.8)
-    monkeypatch.setattr(temporal, "DETAIL_GAIN", 1.0)
+    monkeypatch.setattr(blend, "DETAIL_GAIN", 1.0)
     plain_detail, _ = run(0.8)
     assert on_error < 0.6 * off_error
     # What the gain is for: without it the frames go soft. Measured 0.86x without it and 1.06x with it (0.78x

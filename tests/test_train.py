@@ -8,13 +8,13 @@ import torch
 from PIL import Image
 
 from conftest import run_cli
-from vidstyle.errors import UserError
+from vidstyle.backends.fast.options import FastOptions
+from vidstyle.backends.fast.stylizer import FastStylizer
+from vidstyle.core.errors import UserError
+from vidstyle.core.options import CommonOptions
+from vidstyle.jobs.train import TrainOptions, Trainer, train
 from vidstyle.media.synthetic import scene, write_clip
 from vidstyle.nets.multistyle import load_model
-from vidstyle.backends.fast import FastOptions
-from vidstyle.options import CommonOptions
-from vidstyle.stylize.fast import FastStylizer
-from vidstyle.train import TrainOptions, Trainer, train
 
 
 @pytest.fixture

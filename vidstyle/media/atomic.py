@@ -10,7 +10,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
-from vidstyle.errors import UserError
+from vidstyle.core.errors import UserError
 from vidstyle.media.sequence import output_sequence
 
 

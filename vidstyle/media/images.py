@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageCms, ImageOps, UnidentifiedImageError
 
-from vidstyle.errors import UserError
+from vidstyle.core.errors import UserError
 
 log = logging.getLogger("vidstyle")
 

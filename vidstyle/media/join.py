@@ -1,4 +1,4 @@
-"""One output from the segments of a split clip (vidstyle.units): their video packets copied, never re-encoded,
+"""One output from the segments of a split clip (vidstyle.jobs.units): their video packets copied, never re-encoded,
 and the source's audio muxed once, as a whole-clip run writes it.
 
 Each segment was encoded on its own with the same settings, timed from 0 (an MP4 starting later would round
@@ -15,9 +15,10 @@ from pathlib import Path
 
 import av
 
-from vidstyle.errors import UserError
+from vidstyle.core.errors import UserError
 from vidstyle.media.atomic import atomic_output
-from vidstyle.media.video import EncodeSettings, VideoSink, VideoSource
+from vidstyle.media.sinks.video import EncodeSettings, VideoSink
+from vidstyle.media.source import VideoSource
 
 
 def _video_packets(segments: list[tuple[Path, float]], source: VideoSource

@@ -101,7 +101,8 @@ def style_image(size: int = 256, seed: int = 1) -> np.ndarray:
 
 def read_frames(path: Path, count: int, size: tuple[int, int], skip: int = 0) -> list[np.ndarray]:
     """`count` frames of a clip after its first `skip`, upright, resized to `size` (width, height)."""
-    from vidstyle.media.video import Frame, VideoSource
+    from vidstyle.media.frames import Frame
+    from vidstyle.media.source import VideoSource
 
     out: list[np.ndarray] = []
     with VideoSource(path) as src:

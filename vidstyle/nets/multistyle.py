@@ -19,7 +19,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from vidstyle.errors import UserError
+from vidstyle.core.errors import UserError
 
 NUM_STYLES = 26
 FEW_CHANNELS = 8  # maps with at most this many channels are normalised as planes (CondInstanceNorm)
@@ -194,7 +194,7 @@ def _onnx_weights(path: Path) -> dict[str, torch.Tensor]:
     """The ONNX file's initializers, read once and kept in the cache as a state dict: importing the onnx package
     to read them took 0.7 s of every fast job's start (its ml_dtypes import alone 0.56 s), torch.load of the
     cached copy 0.01 s. Keyed by the file's path, size and time, so a reinstalled package is read again."""
-    from vidstyle.settings import weights_dir
+    from vidstyle.core.paths import weights_dir
 
     stat = path.stat()
     key = hashlib.sha256(f"{path.resolve()}:{stat.st_size}:{stat.st_mtime_ns}".encode()).hexdigest()[:16]

@@ -17,7 +17,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from vidstyle.errors import UserError
+from vidstyle.core.errors import UserError
 
 
 @dataclass(frozen=True)

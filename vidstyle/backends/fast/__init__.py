@@ -1,0 +1,61 @@
+"""Fast feed-forward style transfer: the 26 built-in styles of Dumoulin et al. 2017 (blendable), or a network
+trained with `vidstyle train`.
+
+This module is the backend's description and defaults; its options are .options, its implementation .stylizer.
+"""
+
+from __future__ import annotations
+
+from vidstyle.backends.base import Backend
+from vidstyle.backends.fast.options import NUM_STYLES, FastOptions
+from vidstyle.core.errors import SettingError
+
+
+def check(common, options: FastOptions) -> None:
+    if common.preserve_color:
+        raise SettingError("preserve_color", "is not available with the fast backend")
+    if not options.style_id and options.model is None:
+        raise SettingError("style_id", "needs at least one built-in style")
+    for i in options.style_id:
+        if not 0 <= i < NUM_STYLES:
+            raise SettingError("style_id", f"{i} is out of range 0..{NUM_STYLES - 1}")
+    weights = common.style_weights
+    if weights is not None and options.model is None and len(weights) != len(options.style_id):
+        raise SettingError("style_weights", f"has {len(weights)} values for {len(options.style_id)} style ids")
+
+
+def build(common, options: FastOptions, device, temporal_weight: float):
+    from vidstyle.backends.fast.stylizer import FastStylizer
+
+    return FastStylizer(common, options, temporal_weight, device)
+
+
+def contact_sheet(rgb, common, options: FastOptions, device):
+    from vidstyle.backends.fast.stylizer import contact_sheet
+
+    return contact_sheet(rgb, build(common, options, device, 0.0))
+
+
+def models() -> list[str]:
+    from vidstyle.nets.multistyle import onnx_path
+
+    return [f"{NUM_STYLES} built-in styles, --style-id 0..{NUM_STYLES - 1} (blend with --style-weights); "
+            f"weights {onnx_path()}",
+            "see them on your own photo: vidstyle image PHOTO --backend fast --sheet -o sheet.png"]
+
+
+BACKEND = Backend(
+    name="fast",
+    summary="26 built-in styles or your own trained network (one feed-forward pass a frame)",
+    options=FastOptions,
+    build=build,
+    # The fast network's finer texture needs a firmer hold than AdaIN's: on mdn_flower at 640 px, 1.6 gave a
+    # warping error of 0.0019 against 0.0025 at 0.8, for 10% less Laplacian energy.
+    temporal_weight=1.6,
+    style_images=False,
+    check=check,
+    contact_sheet=contact_sheet,
+    models=models,
+    memory=4 << 30,  # max RSS at 1080p, 150 frames: 3.1 GiB (1.6 with 4 frames; adain's figure says why)
+    warmup=20,  # seam/inside warping error 0.92 (16: 1.20, 12: 1.83), mdn_flower 320 px (benchmarks/seams.py)
+)
