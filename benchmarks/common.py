@@ -54,3 +54,41 @@ def cpu_line() -> str:
     isa = [f for f in ("amx_bf16", "avx512_bf16", "avx512f", "avx2") if f in info]
     return (f"{model}, {', '.join(isa)}; {os.cpu_count()} cores; "
             f"ONEDNN_MAX_CPU_ISA={os.environ.get('ONEDNN_MAX_CPU_ISA', 'unset')}")
+
+
+def scaled_clip(clip: Path, height: int, frames: int | None = None) -> Path:
+    """`clip` scaled (Lanczos) to `height` px high, its first `frames` frames (all by default), with its audio,
+    written once under bench-out/: the shared clips top out at 720p, and jobs at 1080p and 2160p need frames
+    of that size to decode. H.264 at CRF 16, so the source adds little noise of its own."""
+    import av
+
+    out = OUT / f"{name_tag(clip.name)}_{height}p{f'_{frames}' if frames else ''}.mp4"
+    if out.exists():
+        return out
+    OUT.mkdir(exist_ok=True)
+    tmp = out.with_suffix(".part.mp4")
+    with av.open(str(clip)) as src, av.open(str(tmp), "w") as dst:
+        vin = src.streams.video[0]
+        width = round(vin.codec_context.width * height / vin.codec_context.height / 2) * 2
+        vout = dst.add_stream("libx264", rate=vin.average_rate)
+        vout.width, vout.height, vout.pix_fmt = width, height, "yuv420p"
+        vout.options = {"crf": "16", "preset": "fast"}
+        audio = {s.index: dst.add_stream_from_template(s) for s in src.streams.audio}
+        seen, end = 0, None
+        for packet in src.demux(vin, *src.streams.audio):
+            if packet.stream.type == "audio":
+                if packet.dts is not None and (end is None or packet.pts * packet.time_base < end):
+                    packet.stream = audio[packet.stream.index]
+                    dst.mux(packet)
+                continue
+            for frame in packet.decode():
+                if frames is not None and seen >= frames:
+                    end = end or frame.pts * frame.time_base
+                    continue
+                seen += 1
+                big = frame.reformat(width=width, height=height, format="yuv420p", interpolation="LANCZOS")
+                big.pts, big.time_base = frame.pts, frame.time_base
+                dst.mux(vout.encode(big))
+        dst.mux(vout.encode(None))
+    tmp.rename(out)
+    return out

@@ -24,6 +24,7 @@ from vidstyle.media.frames import Frame
 from vidstyle.media.source import VideoSource
 from vidstyle.temporal.blend import OutputBlender
 from vidstyle.temporal.motion import estimate_motion
+from vidstyle.core.tensors import to_bytes, to_tensor
 
 PAIRS = [("mdn_flower.mp4", "neuralstyle_starry_night.jpg"), ("adain_cutBunny.mp4", "pytorch_fns_mosaic.jpg"),
          ("mdn_flower.mp4", "lengstrom_the_scream.jpg")]
@@ -39,7 +40,7 @@ def stylized_frames(clip: str, style: str, frames: int, max_size: int) -> list[n
     estimator, blender, out, prev = make_estimator("dis"), OutputBlender(weight), [], None
     for rgb in source:
         motion = estimate_motion(estimator, prev, rgb) if prev is not None else None
-        out.append(cv2.convertScaleAbs(blender(stylizer.stylize(rgb, motion), motion), alpha=255.0))
+        out.append(to_bytes(blender(stylizer.stylize(to_tensor(rgb, stylizer.device), motion), motion)))
         prev = rgb
     return out
 

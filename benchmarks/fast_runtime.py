@@ -26,6 +26,7 @@ from common import cpu_line, need
 
 from vidstyle.media.synthetic import read_frames
 from vidstyle.settings import resolve
+from vidstyle.backends.base import stylize_image
 
 
 def busy(stop) -> None:
@@ -38,10 +39,10 @@ def network_alone(precision: str, count: int) -> None:
     """Frames per second of the network alone (temporal term off), on the clip's first frames at 640 px."""
     frames = read_frames(need("video/mdn_flower.mp4"), count, (640, 360))
     stylizer = resolve(None, {"backend": "fast", "style_id": [19], "precision": precision}).build(0.0)
-    stylizer.stylize(frames[0])
+    stylize_image(stylizer, frames[0])
     start = time.perf_counter()
     for rgb in frames:
-        stylizer.stylize(rgb)
+        stylize_image(stylizer, rgb)
     print(f"{len(frames) / (time.perf_counter() - start):.3f}")
 
 

@@ -23,6 +23,7 @@ from vidstyle.jobs.run import run_video
 from vidstyle.media.frames import Frame
 from vidstyle.media.source import VideoSource
 from vidstyle.settings import resolve
+from vidstyle.backends.base import stylize_image
 
 
 def sync(device: torch.device) -> None:
@@ -60,12 +61,12 @@ def main() -> None:
         with VideoSource(clip) as src:
             frames = [f.rgb for f in src.frames(args.max_size) if isinstance(f, Frame)][:count]
         stylizer = settings.build(0.0, device)
-        stylizer.stylize(frames[0])  # warm-up: kernels, style statistics
+        stylize_image(stylizer, frames[0])  # warm-up: kernels, style statistics
         reset_peak(device)
         sync(device)
         start = time.perf_counter()
         for rgb in frames:
-            stylizer.stylize(rgb)
+            stylize_image(stylizer, rgb)
         sync(device)
         alone = time.perf_counter() - start
         alone_peak = peak_mib(device)

@@ -35,6 +35,7 @@ from vidstyle.media.frames import Frame
 from vidstyle.media.images import load_image
 from vidstyle.media.source import VideoSource
 from vidstyle.temporal.motion import estimate_motion
+from vidstyle.backends.base import stylize_image
 
 PAIRS = [("neuralstyle_tubingen.jpg", "neuralstyle_starry_night.jpg"),
          ("imageio_kodim03.png", "fns_lua_wave.jpg"),
@@ -61,7 +62,7 @@ def quality(args: argparse.Namespace) -> None:
                               0.0, torch.device("cpu"))
         start = z.measure(content, content)
         t = time.perf_counter()
-        out = to_u8(z.stylize(content))
+        out = to_u8(stylize_image(z, content))
         seconds = time.perf_counter() - t
         iterations = z.frame_iterations
         end = z.measure(out, content)
@@ -101,7 +102,7 @@ def warmstart(args: argparse.Namespace) -> None:
         reached = 0  # later frames that got down to frame 0's loss within their iterations
         started = time.perf_counter()
         for i, rgb in enumerate(src):
-            outs.append(to_u8(z.stylize(rgb, motions[i] if video_mode else None)))
+            outs.append(to_u8(stylize_image(z, rgb, motions[i] if video_mode else None)))
             iters.append(z.frame_iterations)
             if i == 0:
                 z.stop_at = z.last.fit  # every later frame stops at frame 0's final loss
@@ -134,9 +135,10 @@ def memory(args: argparse.Namespace) -> None:
             f"from vidstyle.backends.iterative.options import IterativeOptions; "
             f"from vidstyle.backends.iterative.stylizer import IterativeStylizer; "
             f"from vidstyle.media.synthetic import scene; from vidstyle.settings.presets import builtin_style; "
+            f"from vidstyle.backends.base import stylize_image; "
             f"z = IterativeStylizer(CommonOptions(style=[builtin_style('strokes')]), IterativeOptions("
             f"iterations=9, scales=3, tolerance=0), 0.0, torch.device('cpu')); "
-            f"t = __import__('time').perf_counter(); z.stylize(scene({args.size}, {args.size * 9 // 16}, 0.0)); "
+            f"t = __import__('time').perf_counter(); stylize_image(z, scene({args.size}, {args.size * 9 // 16}, 0.0)); "
             f"print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024, "
             f"round(__import__('time').perf_counter() - t))")
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)

@@ -27,6 +27,7 @@ from vidstyle.jobs.run import run_video
 from vidstyle.media.images import load_image, resize_short_side
 from vidstyle.media.synthetic import join_shots, read_frames
 from vidstyle.settings import resolve
+from vidstyle.backends.base import stylize_image
 
 PAINTINGS = ["neuralstyle_starry_night.jpg", "fns_lua_wave.jpg", "lengstrom_the_scream.jpg"]
 FAST_STYLES = [0, 12, 19]
@@ -66,7 +67,7 @@ def shots(args: argparse.Namespace) -> None:
     fast_refs = []
     for i in FAST_STYLES:  # a built-in style's painting: its rendering of a photo
         net = resolve(None, {"backend": "fast", "style_id": [i]}).build()
-        fast_refs.append((net.stylize(photo) * 255 + 0.5).astype(np.uint8))
+        fast_refs.append((stylize_image(net, photo) * 255 + 0.5).astype(np.uint8))
     backends = {
         "adain": ('backend = "adain"\n', lambda k: f"style = [{toml_path(need('style/' + PAINTINGS[k]))}]",
                   [resize_short_side(load_image(need("style/" + p)).rgb, 512) for p in PAINTINGS]),

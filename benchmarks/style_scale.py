@@ -24,6 +24,7 @@ from vidstyle.backends.base import Look
 from vidstyle.jobs.metrics import ContentDistance, StyleDistance
 from vidstyle.media.images import load_image, resize_short_side
 from vidstyle.settings import resolve
+from vidstyle.backends.base import stylize_image
 
 OLD = "style_size 512 (default)"
 
@@ -59,7 +60,7 @@ def main() -> None:
                 for name, values in configs.items():
                     settings = resolve(None, {"style": [style], "precision": "fp32", **values})
                     stylizer.set_look(Look.of(settings.common, settings.options, 0.0))
-                    out = (stylizer.stylize(src) * 255 + 0.5).astype(np.uint8)
+                    out = (stylize_image(stylizer, src) * 255 + 0.5).astype(np.uint8)
                     totals[name][0] += content(out, src)
                     totals[name][1] += distances[style](out)
                     if style == styles[0]:

@@ -26,6 +26,7 @@ from common import OUT, adain_settings, need, stylize
 
 from vidstyle.media.frames import Frame
 from vidstyle.media.source import VideoSource
+from vidstyle.backends.base import stylize_image
 
 
 def excerpt(clip, frames: int):
@@ -69,14 +70,14 @@ def main() -> None:
     print(f"{clip.name}: {len(frames)} frames at {frames[0].shape[1]}x{frames[0].shape[0]}, "
           f"torch threads {torch.get_num_threads()}", flush=True)
     settings = adain_settings(style_path, args.max_size)
-    settings.build().stylize(frames[0])  # warm-up
+    stylize_image(settings.build(), frames[0])  # warm-up
 
     def network_alone() -> float:
         """Seconds for the frames (a new stylizer each time: the job also pays for the style statistics)."""
         stylizer = settings.build()
         start = time.perf_counter()
         for rgb in frames:
-            stylizer.stylize(rgb)
+            stylize_image(stylizer, rgb)
         return time.perf_counter() - start
 
     def end_to_end() -> float:

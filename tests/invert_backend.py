@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import numpy as np
+import torch
 
 from vidstyle.backends.base import Backend
 from vidstyle.core.options import setting
@@ -17,12 +17,14 @@ class InvertOptions:
 
 
 class InvertStylizer:
-    def __init__(self, strength: float) -> None:
-        self.strength = strength
+    """The Stylizer protocol (vidstyle.backends.base): frames come as 1x3xHxW tensors in [0,1] on its device."""
 
-    def stylize(self, rgb: np.ndarray, motion=None) -> np.ndarray:
-        x = rgb.astype(np.float32) / 255.0
-        return x + self.strength * (1.0 - 2.0 * x)
+    def __init__(self, strength: float, device: torch.device) -> None:
+        self.strength = strength
+        self.device = device
+
+    def stylize(self, picture: torch.Tensor, motion=None) -> torch.Tensor:
+        return picture + self.strength * (1.0 - 2.0 * picture)
 
     def state(self) -> dict:
         return {}
@@ -35,7 +37,7 @@ BACKEND = Backend(
     name="invert",
     summary="colour inversion (a test backend)",
     options=InvertOptions,
-    build=lambda common, options, device, temporal_weight: InvertStylizer(options.strength),
+    build=lambda common, options, device, temporal_weight: InvertStylizer(options.strength, device),
     temporal_weight=0.0,
     style_images=False,
 )

@@ -20,6 +20,7 @@ from vidstyle.media.images import load_image
 from vidstyle.media.synthetic import read_frames, scene, write_frames
 from vidstyle.nets.multistyle import load_multistyle, onnx_path
 from vidstyle.settings import resolve
+from vidstyle.backends.base import stylize_image
 
 
 def photo() -> np.ndarray:
@@ -96,8 +97,8 @@ def test_style_vector_blends_and_checks():
 def test_odd_sizes_and_distinct_styles():
     img = scene(101, 67, 0.0)
     fp32 = CommonOptions(precision="fp32")
-    a = FastStylizer(fp32, FastOptions([1]), 0.0, torch.device("cpu")).stylize(img)
-    b = FastStylizer(fp32, FastOptions([17]), 0.0, torch.device("cpu")).stylize(img)
+    a = stylize_image(FastStylizer(fp32, FastOptions([1]), 0.0, torch.device("cpu")), img)
+    b = stylize_image(FastStylizer(fp32, FastOptions([17]), 0.0, torch.device("cpu")), img)
     assert a.shape == (67, 101, 3)
     assert np.abs(a - b).mean() > 0.05
 
@@ -150,10 +151,10 @@ def test_onnxruntime_path_paints_as_the_port_with_the_temporal_term():
     for runtime in ("torch", "onnxruntime"):
         stylizer = FastStylizer(fp32, FastOptions([5], runtime=runtime), 1.6, cpu)
         assert (stylizer.onnx is not None) == (runtime == "onnxruntime")
-        outs[runtime] = [stylizer.stylize(f, m) for f, m in zip(frames, motions)]
+        outs[runtime] = [stylize_image(stylizer, f, m) for f, m in zip(frames, motions)]
     for a, b in zip(outs["torch"], outs["onnxruntime"]):
         assert np.abs(a - b).max() < 2e-3
-    alone = FastStylizer(fp32, FastOptions([5], runtime="onnxruntime"), 0.0, cpu).stylize(frames[2])
+    alone = stylize_image(FastStylizer(fp32, FastOptions([5], runtime="onnxruntime"), 0.0, cpu), frames[2])
     assert np.abs(alone - outs["onnxruntime"][2]).mean() > 1e-3  # the temporal term did act
 
 

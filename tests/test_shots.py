@@ -8,6 +8,7 @@ from pathlib import Path
 
 import av
 import numpy as np
+import torch
 import pytest
 
 from conftest import media, run_cli
@@ -117,10 +118,13 @@ def test_transnet_verdicts_are_the_packages_own():
 
 
 def test_brightness_gain_keeps_dark_frames_dark():
-    grey = np.full((8, 8, 3), 100, np.uint8)
-    assert brightness_gain(grey, np.full((8, 8, 3), 0.45, np.float32)) == 1.0  # within LIFT of the source: as is
-    assert abs(brightness_gain(grey, np.full((8, 8, 3), 0.8, np.float32)) * 0.8 - (100 / 255 + 0.1)) < 1e-6
-    assert brightness_gain(np.zeros((8, 8, 3), np.uint8), np.full((8, 8, 3), 0.6, np.float32)) == 0.0
+    def picture(level: float) -> torch.Tensor:
+        return torch.full((1, 3, 8, 8), level)
+
+    grey = picture(100 / 255)
+    assert brightness_gain(grey, picture(0.45)) == 1.0  # within LIFT of the source: as is
+    assert abs(brightness_gain(grey, picture(0.8)) * 0.8 - (100 / 255 + 0.1)) < 1e-6
+    assert brightness_gain(picture(0.0), picture(0.6)) == 0.0
 
 
 def two_shots(tmp_path: Path, size=(128, 72), n=20, tags: dict[str, str] | None = None) -> tuple[Path, int]:

@@ -15,6 +15,7 @@ from vidstyle.core.options import CommonOptions
 from vidstyle.jobs.train import TrainOptions, Trainer, train
 from vidstyle.media.synthetic import scene, write_clip
 from vidstyle.nets.multistyle import load_model
+from vidstyle.backends.base import stylize_image
 
 
 @pytest.fixture
@@ -40,7 +41,7 @@ def test_train_saves_a_model_that_stylizes(tmp_path, style_png, data):
     net = load_model(tmp_path / "model.pt")
     assert net.width == 8 and net.styles == 1
     stylizer = FastStylizer(CommonOptions(), FastOptions(model=tmp_path / "model.pt"), 0.0, torch.device("cpu"))
-    out = stylizer.stylize(scene(50, 30, 0.0))
+    out = stylize_image(stylizer, scene(50, 30, 0.0))
     assert out.shape == (30, 50, 3) and np.isfinite(out).all()
 
 

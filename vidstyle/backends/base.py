@@ -103,12 +103,15 @@ class Look:
 
 
 class Stylizer(Protocol):
+    device: torch.device  # where it runs: the frames it is given live there, and its outputs stay there
+
     def set_look(self, look: Look) -> None:
         """Paint the next frames with `look` (a backend is built with its settings' look)."""
         ...
 
-    def stylize(self, rgb: np.ndarray, motion: Motion | None = None) -> np.ndarray:
-        """HxWx3 uint8 content in, HxWx3 float32 stylized out, in [0,1] and at the same size.
+    def stylize(self, picture: torch.Tensor, motion: Motion | None = None) -> torch.Tensor:
+        """1x3xHxW float content in [0,1] on the stylizer's device in (vidstyle.core.tensors.to_tensor makes one
+        of a frame), the same size stylized out, in [0,1], on the device.
 
         `motion` relates this frame to the one given in the previous call; with it, the backend applies its
         temporal term. None starts afresh (a still, a first frame). The output-level term of the feed-forward
@@ -123,7 +126,16 @@ class Stylizer(Protocol):
         """What the next stylize() call depends on (for resuming a clip); tensors are not copied."""
         ...
 
-    def load_state(self, state: dict[str, Any]) -> None: ...
+    def load_state(self, state: dict[str, Any]) -> None:
+        """The state `state()` gave, its tensors wherever they were loaded (they are moved to the device)."""
+        ...
+
+
+def stylize_image(stylizer: Stylizer, rgb: np.ndarray, motion: Motion | None = None) -> np.ndarray:
+    """A still (HxWx3 uint8) stylized, as HxWx3 float32 in [0,1] on the host."""
+    from vidstyle.core.tensors import to_array, to_tensor
+
+    return to_array(stylizer.stylize(to_tensor(rgb, stylizer.device), motion))
 
 
 def check(backend: Backend, common: CommonOptions, options: Any) -> None:

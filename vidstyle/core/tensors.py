@@ -1,4 +1,4 @@
-"""Frames to tensors and back, shared by the backends."""
+"""Frames to tensors on a device and back: a frame goes to the network's device once, and comes back once."""
 
 from __future__ import annotations
 
@@ -26,3 +26,15 @@ def pad_to_multiple(x: torch.Tensor, multiple: int, minimum: int = 0) -> tuple[t
     if ph or pw:
         x = F.pad(x, (0, pw, 0, ph), mode="reflect" if min(h, w) > multiple and ph < h and pw < w else "replicate")
     return x, (h + ph, w + pw)
+
+
+def to_array(x: torch.Tensor) -> np.ndarray:
+    """1x3xHxW float to HxWx3 float32 on the host."""
+    return x[0].permute(1, 2, 0).float().contiguous().cpu().numpy()
+
+
+def to_bytes(x: torch.Tensor, gain: float = 1.0) -> np.ndarray:
+    """1x3xHxW float in [0,1] (times `gain`) to HxWx3 uint8 on the host, rounded half to even as OpenCV's
+    saturate_cast does: converted where the tensor lives, so a GPU sends back a quarter of the bytes."""
+    scaled = x[0].permute(1, 2, 0).float() * (255.0 * gain)
+    return scaled.round_().clamp_(0, 255).to(torch.uint8).contiguous().cpu().numpy()

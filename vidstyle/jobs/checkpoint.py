@@ -71,7 +71,7 @@ class Checkpoint:
             try:
                 import torch
 
-                state = torch.load(state_file, weights_only=False)
+                state = torch.load(state_file, weights_only=False, map_location="cpu")  # the job moves it on
             except Exception:  # noqa: BLE001 - an unreadable state is only a lost head start
                 state = None
             if state and state.get("key") == self.key:

@@ -24,11 +24,14 @@ from typing import Any
 import av
 import cv2
 import numpy as np
+import torch
 from rich.progress import Progress
 
 from vidstyle.backends.base import Look, Stylizer
+from vidstyle.core.device import torch_threads
 from vidstyle.core.errors import UserError
 from vidstyle.core.progress import make_progress
+from vidstyle.core.tensors import to_bytes, to_tensor
 from vidstyle.core.timepoints import TimePoint
 from vidstyle.flow import FLOW_SIZE, FlowEstimator
 from vidstyle.jobs.checkpoint import Checkpoint, Saved
@@ -70,12 +73,12 @@ class VideoOptions:
 
 @dataclass
 class Decoded:
-    """Decode thread -> network: a frame, the picture to stylize (inside any bars), its motion from the
-    previous frame (None: no temporal term, as at a shot's first frame), how it is framed and its look (None:
-    the settings' own throughout)."""
+    """Decode thread -> network: a frame, the picture to stylize (inside any bars) on the network's device, its
+    motion from the previous frame (None: no temporal term, as at a shot's first frame), how it is framed and
+    its look (None: the settings' own throughout)."""
 
     frame: Frame
-    picture: np.ndarray
+    picture: torch.Tensor
     motion: Motion | None
     framing: Framing
     look: Look | None = None
@@ -88,8 +91,8 @@ class Stylized:
     is due."""
 
     frame: Frame
-    out: np.ndarray | None
-    picture: np.ndarray | None = None  # the source picture it was made from (inside any bars)
+    out: torch.Tensor | None  # on the network's device
+    picture: torch.Tensor | None = None  # the source picture it was made from (inside any bars), on the device
     motion: Motion | None = None
     framing: Framing | None = None
     state: dict[str, Any] | None = None
@@ -139,6 +142,13 @@ def _lower_priority() -> None:
         os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 10)
     except (AttributeError, OSError):
         pass
+
+
+@contextmanager
+def _helper_threads(device: torch.device) -> Iterator[None]:
+    """The helper stages' tensor work on one thread where the network runs on the CPU: the cores are its."""
+    with torch_threads(1 if device.type == "cpu" else None):
+        yield
 
 
 @contextmanager
@@ -258,6 +268,7 @@ def _stream(source_path: Path, output: Path, stylizer: Stylizer, estimator: Flow
     if checkpoint and checkpoint.saved:
         stylizer.load_state(checkpoint.saved.stylizer)
     tmp_dir = checkpoint.folder if checkpoint else None
+    device = stylizer.device
     with _opencv_single_threaded(), VideoSource(source_path, options.sequence_rate) as source, \
             (atomic_output(output, tmp_dir) if encode else nullcontext()) as tmp:
         sink = open_sink(tmp, output, source, options.encode, options.audio) if encode else _Discard()
@@ -281,6 +292,10 @@ def _stream(source_path: Path, output: Path, stylizer: Stylizer, estimator: Flow
                     return
 
         def produce() -> None:
+            with _helper_threads(device):
+                _produce()
+
+        def _produce() -> None:
             # The shot's last pictures, newest last: the previous one, and those long-term terms reach back to.
             earlier: deque[np.ndarray] = deque(maxlen=max((1, *reach)))
             for item in _drain(framed, stop, reader):
@@ -297,13 +312,19 @@ def _stream(source_path: Path, output: Path, stylizer: Stylizer, estimator: Flow
                             if j <= len(earlier):
                                 motion.earlier[j] = estimate_motion(estimator, earlier[-j], picture,
                                                                     options.flow_size, options.colour_tolerance)
+                        for m in (motion, *motion.earlier.values()):
+                            m.full(device)  # enlarged on the device here, beside the network, not in its thread
                     earlier.append(picture)
                     look = looks.next(frame.index, source.clip_seconds(frame), framing.boundary) if looks else None
-                    item = Decoded(frame, picture, motion, framing, look)
+                    item = Decoded(frame, to_tensor(picture, device), motion, framing, look)
                 if not _put(decoded, item, stop):
                     return
 
         def consume() -> None:
+            with _helper_threads(device):
+                _consume()
+
+        def _consume() -> None:
             output_temporal = options.temporal_weight > 0 and estimator is not None
             blend = OutputBlender(options.temporal_weight if output_temporal else 0.0)
             if checkpoint and checkpoint.saved:
@@ -326,7 +347,7 @@ def _stream(source_path: Path, output: Path, stylizer: Stylizer, estimator: Flow
                         blend.weight = item.look.temporal_weight
                     out = blend(item.out, item.motion)
                     # Dimmed where the source is dark, and rounded, in one pass; the temporal state stays undimmed.
-                    picture = cv2.convertScaleAbs(out, alpha=255.0 * brightness_gain(item.picture, out))
+                    picture = to_bytes(out, brightness_gain(item.picture, out))
                     rgb = item.framing.place(picture, item.frame.rgb)
                     if index < options.warmup:
                         if checkpoint and item.state is not None:

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from vidstyle.backends import registry
-from vidstyle.backends.base import Backend, peak_memory, side_that_fits
+from vidstyle.backends.base import Backend, peak_memory, side_that_fits, stylize_image
 from vidstyle.core.errors import UserError
 from vidstyle.settings.model import Settings
 
@@ -77,7 +77,7 @@ def run_image(photo: Path, output: Path, settings: Settings, sheet: bool = False
             stylizer = settings.build(0.0, device)
             with make_progress(quiet) as progress:
                 watch_iterations(stylizer, progress)
-                out, alpha = (stylizer.stylize(rgb) * 255.0 + 0.5).astype(np.uint8), still.alpha
+                out, alpha = (stylize_image(stylizer, rgb) * 255.0 + 0.5).astype(np.uint8), still.alpha
     with atomic_output(output) as tmp:
         save_image(tmp, out, alpha, fmt_hint=output, exif=still.exif)
     log.info("wrote %s (%dx%d)", output, out.shape[1], out.shape[0])

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 import cv2
 import numpy as np
+import torch
 
 from vidstyle.core.timepoints import TimePoint
 from vidstyle.shots.cuts import Boundary
@@ -27,14 +28,14 @@ LIFT = 0.1  # the most a stylized frame's mean brightness may exceed its source'
 _LUMA = np.array([0.299, 0.587, 0.114])
 
 
-def brightness_gain(source: np.ndarray, output: np.ndarray) -> float:
+def brightness_gain(source: torch.Tensor, output: torch.Tensor) -> float:
     """The factor that keeps a stylized frame's mean brightness within LIFT of its source's, and within twice it
     for dark frames (black stays black, a fade stays a fade). Networks normalise their input's contrast: left
     alone, a frame fading to black comes out as bright as the frames before it and a black one as a flat
     colour. Never brightens; normal frames of the shared clips are left as they are (their outputs sit within
-    LIFT of their sources). `source`: HxWx3 uint8; `output`: HxWx3 float in [0, 1]."""
-    src = float(np.dot(cv2.mean(source)[:3], _LUMA)) / 255.0
-    out = float(np.dot(cv2.mean(output)[:3], _LUMA))
+    LIFT of their sources). Both 1x3xHxW in [0, 1], on one device (one number comes back from it)."""
+    luma = torch.tensor(_LUMA, dtype=torch.float32, device=source.device)
+    src, out = (float(x) for x in (torch.stack([source.mean((0, 2, 3)), output.mean((0, 2, 3))]) @ luma).cpu())
     allowed = src + min(LIFT, src)
     return 1.0 if out <= allowed else allowed / out
 

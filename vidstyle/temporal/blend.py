@@ -17,12 +17,11 @@ the plain blend that halved the warping error raised the Gram style loss by 45%)
 
 from __future__ import annotations
 
-import cv2
-import numpy as np
 import torch
 import torch.nn.functional as F
 
-from vidstyle.temporal.motion import Motion
+from vidstyle.temporal.filters import enlarge, gaussian, shrink, warp_cubic
+from vidstyle.temporal.motion import FAST, SLOW, Motion
 
 # The feature term is this many times the output term's lambda (tuned on excerpts of adain_cutBunny at 320 and
 # 640 px; benchmarks/temporal.py checks the result on whole clips).
@@ -55,79 +54,60 @@ DETAIL_SIGMA, DETAIL_ENERGY_SIGMA = 1.0, 4.0
 COARSE_SIGMA, MID_ENERGY_SIGMA = 4.0, 16.0
 
 
-_SUM_CHANNELS = np.ones((1, 3), np.float32)  # cv2.transform matrix: per-pixel sum over the three channels
+def _past_share(confidence: torch.Tensor, weight: float) -> torch.Tensor:
+    """The warped past's share in the closed-form step, lambda c / (1 + lambda c)."""
+    share = confidence * weight
+    return share / (share + 1.0)
 
 
-def _past_share(confidence: np.ndarray, weight: float) -> np.ndarray:
-    """HxW float32: the warped past's share in the closed-form step, lambda c / (1 + lambda c), a new array."""
-    share = confidence * np.float32(weight)
-    share /= share + 1.0
-    return share
-
-
-def _local_energy(band: np.ndarray, sigma: float) -> np.ndarray:
-    """HxW: the band's squared magnitude, summed over channels and averaged over a Gaussian window. A narrow
+def _local_energy(band: torch.Tensor, sigma: float) -> torch.Tensor:
+    """1x1xHxW: the band's squared magnitude, summed over channels and averaged over a Gaussian window. A narrow
     window is cut at 2 sigma (half OpenCV's default): it only sets a gain, and it halves the cost; a wide one
     (over 8 px) is taken at a quarter size (_wide_blur)."""
-    energy = cv2.transform(cv2.multiply(band, band), _SUM_CHANNELS)
+    energy = band.square().sum(1, keepdim=True)
     if sigma > 8:
         return _wide_blur(energy, sigma)
-    ksize = 2 * round(2 * sigma) + 1
-    return cv2.GaussianBlur(energy, (ksize, ksize), sigma)
+    return gaussian(energy, sigma, 2 * round(2 * sigma) + 1)
 
 
-def _wide_blur(image: np.ndarray, sigma: float, factor: int = 4) -> np.ndarray:
+def _wide_blur(image: torch.Tensor, sigma: float, factor: int = 4) -> torch.Tensor:
     """A Gaussian-like blur of width `sigma` (well above `factor`) at a `factor`-times smaller size, for a quarter
     of the full-size blur's cost or less (640x360x3 at sigma 4: 0.6 against 2.6 ms). The area shrink and the
     linear enlargement add a width of about 2 px themselves."""
-    h, w = image.shape[:2]
-    small = cv2.resize(image, (-(-w // factor), -(-h // factor)), interpolation=cv2.INTER_AREA)
+    h, w = image.shape[-2:]
+    small = shrink(image, (-(-h // factor), -(-w // factor)))
     inner = max(sigma * sigma - 4.0, 0.25) ** 0.5 / factor
-    small = cv2.GaussianBlur(small, (0, 0), inner)
-    return cv2.resize(small, (w, h), interpolation=cv2.INTER_LINEAR)
+    return enlarge(gaussian(small, inner), (h, w))
 
 
-def _variance_kept(new_band: np.ndarray, old_band: np.ndarray, new: np.ndarray, old: np.ndarray,
-                   target: np.ndarray, sigma: float) -> np.ndarray:
-    """The band blended per pixel (new * new_band + old * old_band), then rescaled so its local energy (window
-    `sigma`) is `target`: averaging two differently painted textures would otherwise lower their contrast."""
-    band = cv2.blendLinear(new_band, old_band, new, old)
-    gain = cv2.sqrt(cv2.divide(target + 1e-6, _local_energy(band, sigma) + 1e-6))
-    cv2.multiply(band, cv2.merge((gain, gain, gain)), dst=band)  # 0.3 ms; numpy broadcasting the gain: 0.7
-    return band
+def _variance_kept(new_band: torch.Tensor, old_band: torch.Tensor, old: torch.Tensor, target: torch.Tensor,
+                   sigma: float) -> torch.Tensor:
+    """The band blended per pixel (the past's share `old`), then rescaled so its local energy (window `sigma`) is
+    `target`: averaging two differently painted textures would otherwise lower their contrast."""
+    band = torch.lerp(new_band, old_band, old)
+    return band * ((target + 1e-6) / (_local_energy(band, sigma) + 1e-6)).sqrt_()
 
 
-def blend_output(fresh: np.ndarray, prev_output: np.ndarray, motion: Motion, weight: float) -> np.ndarray:
-    """The closed-form temporal step on HxWx3 float32 images in [0,1], in three bands: the coarse band (a blur
-    at COARSE_SIGMA) blended as is; the middle band (a blur at DETAIL_SIGMA, minus the coarse band) and the fine
-    detail (the rest) blended with their local energy kept, the detail's raised by up to DETAIL_GAIN.
-
-    All in OpenCV, whose per-pixel-weighted blend (blendLinear) and channel sum (transform) are one pass each,
-    with no torch threads beside the network's, and in place where a buffer is not needed again: this runs
-    on every frame in the encode thread, on the CPU the network also needs.
-    """
+def blend_output(fresh: torch.Tensor, prev_output: torch.Tensor, motion: Motion, weight: float) -> torch.Tensor:
+    """The closed-form temporal step on 1x3xHxW images in [0,1], on their device, in three bands: the coarse band
+    (a blur at COARSE_SIGMA) blended as is; the middle band (a blur at DETAIL_SIGMA, minus the coarse band) and
+    the fine detail (the rest) blended with their local energy kept, the detail's raised by up to DETAIL_GAIN."""
+    flow, confidence = motion.full(fresh.device)
     # Bicubic, not bilinear: the output is warped again every frame and bilinear blur would pile up.
-    warped = cv2.remap(prev_output, *motion.remap_maps(), cv2.INTER_CUBIC, borderMode=cv2.BORDER_REPLICATE)
-    old = _past_share(motion.confidence, weight)  # the previous output's share, per pixel
-    new = 1.0 - old
-    base_new = cv2.GaussianBlur(fresh, (0, 0), DETAIL_SIGMA)
-    base_old = cv2.GaussianBlur(warped, (0, 0), DETAIL_SIGMA)
+    warped = warp_cubic(prev_output, flow)
+    old = _past_share(confidence, weight)  # the previous output's share, per pixel
+    base_new, base_old = gaussian(fresh, DETAIL_SIGMA), gaussian(warped, DETAIL_SIGMA)
     coarse_new, coarse_old = _wide_blur(base_new, COARSE_SIGMA), _wide_blur(base_old, COARSE_SIGMA)
-    mid_new = cv2.subtract(base_new, coarse_new)
-    mid = _variance_kept(mid_new, cv2.subtract(base_old, coarse_old), new, old,
-                         _local_energy(mid_new, MID_ENERGY_SIGMA), MID_ENERGY_SIGMA)
-    detail_new = cv2.subtract(fresh, base_new)
-    lift = _past_share(motion.confidence, weight * FEATURE_RATIO)  # the feature term's share at each pixel
-    lift *= motion.speed_ramp()
-    lift *= np.float32(DETAIL_GAIN - 1.0)
-    lift += 1.0
-    target = cv2.multiply(_local_energy(detail_new, DETAIL_ENERGY_SIGMA), cv2.multiply(lift, lift))
-    detail = _variance_kept(detail_new, cv2.subtract(warped, base_old, dst=warped), new, old, target,
-                            DETAIL_ENERGY_SIGMA)
-    out = cv2.blendLinear(coarse_new, coarse_old, new, old)
-    out += mid
-    out += detail
-    return np.clip(out, 0.0, 1.0, out=out)
+    mid_new = base_new - coarse_new
+    mid = _variance_kept(mid_new, base_old - coarse_old, old, _local_energy(mid_new, MID_ENERGY_SIGMA),
+                         MID_ENERGY_SIGMA)
+    detail_new = fresh - base_new
+    speed = flow.square().sum(1, keepdim=True).sqrt_()
+    ramp = ((speed - SLOW) * (1.0 / (FAST - SLOW))).clamp_(0.0, 1.0)
+    lift = _past_share(confidence, weight * FEATURE_RATIO) * ramp * (DETAIL_GAIN - 1.0) + 1.0
+    target = _local_energy(detail_new, DETAIL_ENERGY_SIGMA) * lift.square()
+    detail = _variance_kept(detail_new, warped - base_old, old, target, DETAIL_ENERGY_SIGMA)
+    return torch.lerp(coarse_new, coarse_old, old).add_(mid).add_(detail).clamp_(0.0, 1.0)
 
 
 class OutputBlender:
@@ -136,20 +116,20 @@ class OutputBlender:
 
     def __init__(self, weight: float) -> None:
         self.weight = weight
-        self._prev_output: np.ndarray | None = None
+        self._prev_output: torch.Tensor | None = None
 
-    def __call__(self, fresh: np.ndarray, motion: Motion | None) -> np.ndarray:
-        """`fresh`: the backend's HxWx3 float32 output in [0,1]."""
+    def __call__(self, fresh: torch.Tensor, motion: Motion | None) -> torch.Tensor:
+        """`fresh`: the backend's 1x3xHxW output in [0,1], on its device."""
         out = fresh
         if motion is not None and self._prev_output is not None and self.weight > 0:
-            out = blend_output(fresh, self._prev_output, motion, self.weight)
+            out = blend_output(fresh, self._prev_output.to(fresh.device), motion, self.weight)
         self._prev_output = out
         return out
 
-    def state(self) -> np.ndarray | None:
+    def state(self) -> torch.Tensor | None:
         return self._prev_output
 
-    def load_state(self, state: np.ndarray | None) -> None:
+    def load_state(self, state: torch.Tensor | None) -> None:
         self._prev_output = state
 
 
@@ -166,6 +146,8 @@ class FeatureBlender:
         self.weight = weight * FEATURE_RATIO
 
     def __call__(self, key: str, act: torch.Tensor, motion: Motion | None, padded: tuple[int, int]) -> torch.Tensor:
+        if key in self._prev and self._prev[key].device != act.device:  # resumed from a state loaded elsewhere
+            self._prev[key] = self._prev[key].to(act.device)
         terms = self.terms(key, act.shape, motion, padded, act.dtype)
         if terms is not None:
             # (act + lc * warped) / (1 + lc), with the per-pixel weight formed on one channel, not 512:

@@ -7,9 +7,11 @@ from dataclasses import dataclass, field
 import cv2
 import numpy as np
 import torch
+import torch.nn.functional as F
 
 from vidstyle.flow import FLOW_SIZE, FlowEstimator
-from vidstyle.flow.ops import colour_match, reliability, sampling_map, texture_check
+from vidstyle.flow.ops import colour_match, reliability, texture_check
+from vidstyle.temporal.filters import enlarge, from_array, sampling_grid, shrink
 
 # The speed ramp of the output term's detail gain: nothing under SLOW px a frame, all from FAST px (at the size
 # stylized); vidstyle.temporal.blend.DETAIL_GAIN says why and how they were set.
@@ -18,27 +20,32 @@ SLOW, FAST = 1.3, 1.8
 
 @dataclass
 class Motion:
-    """How frame t relates to frame t-1: backward flow t -> t-1 (pixels) and its reliability in frame t."""
+    """How frame t relates to frame t-1: backward flow t -> t-1 and its reliability in frame t, at the size the flow
+    was computed at (its vectors in that size's pixels), for a frame of `size`. The forms the temporal terms use
+    are made from it on their device, once each: at the frame's size (`full`) and at an activation's (`at`)."""
 
-    flow: np.ndarray  # HxWx2 float32
-    confidence: np.ndarray  # HxW float32 in [0,1]
+    flow: np.ndarray  # hxwx2 float32
+    confidence: np.ndarray  # hxw float32 in [0,1]
+    size: tuple[int, int] | None = None  # the frame's (height, width); None: the flow's own
     # Long-term terms: frame t's motion from frame t-j, for each j > 1 the stylizer reaches back to (flow computed
     # directly between the two frames), where the shot has that frame.
     earlier: dict[int, Motion] = field(default_factory=dict)
     _scaled: dict[object, tuple] = field(default_factory=dict, repr=False)  # derived forms, made once
 
-    def remap_maps(self) -> tuple[np.ndarray, np.ndarray]:
-        """Maps for cv2.remap of where each pixel of frame t is in frame t-1, in OpenCV's fixed-point form
-        (1/32 pixel): bicubic remap runs 20% faster on it than on the float map. Not kept: the output temporal
-        step, its one reader, needs them once per frame."""
-        return cv2.convertMaps(sampling_map(self.flow), None, cv2.CV_16SC2)
-
-    def speed_ramp(self) -> np.ndarray:
-        """HxW float32: 0 where a pixel moves under SLOW px a frame, 1 from FAST px up, linear between."""
-        speed = cv2.magnitude(self.flow[..., 0], self.flow[..., 1])
-        speed -= np.float32(SLOW)
-        speed *= np.float32(1.0 / (FAST - SLOW))
-        return np.clip(speed, 0.0, 1.0, out=speed)
+    def full(self, device: torch.device) -> tuple[torch.Tensor, torch.Tensor]:
+        """The flow (1x2xHxW, in the frame's pixels) and confidence (1x1xHxW) at the frame's size, on `device`:
+        enlarged there, bilinearly, so a frame's only upload is the flow's size."""
+        key = ("full", str(device))
+        if key not in self._scaled:
+            flow = from_array(self.flow).to(device)
+            conf = from_array(self.confidence).to(device)
+            h, w = self.flow.shape[:2]
+            size = self.size or (h, w)
+            if size != (h, w):
+                flow = enlarge(flow, size) * torch.tensor([size[1] / w, size[0] / h], device=device).view(1, 2, 1, 1)
+                conf = enlarge(conf, size)
+            self._scaled[key] = (flow, conf)
+        return self._scaled[key]
 
     def at(self, height: int, width: int, padded: tuple[int, int],
            device: torch.device) -> tuple[torch.Tensor, torch.Tensor]:
@@ -46,21 +53,16 @@ class Motion:
 
         The activation covers the frame padded to `padded` (H', W'), each cell a block of H'/h x W'/w pixels.
         """
-        key = (height, width, *padded, hash(str(device)))
+        key = (height, width, *padded, str(device))
         if key not in self._scaled:
-            ph, pw = padded[0] - self.flow.shape[0], padded[1] - self.flow.shape[1]
-            flow = cv2.copyMakeBorder(self.flow, 0, ph, 0, pw, cv2.BORDER_REPLICATE)
-            conf = cv2.copyMakeBorder(self.confidence, 0, ph, 0, pw, cv2.BORDER_REPLICATE)
-            sx, sy = width / padded[1], height / padded[0]
+            flow, conf = self.full(device)
+            ph, pw = padded[0] - flow.shape[-2], padded[1] - flow.shape[-1]
+            if ph or pw:
+                flow, conf = (F.pad(x, (0, pw, 0, ph), mode="replicate") for x in (flow, conf))
             if (height, width) != padded:
-                flow = cv2.resize(flow, (width, height), interpolation=cv2.INTER_AREA)
-                conf = cv2.resize(conf, (width, height), interpolation=cv2.INTER_AREA)
-            # Positions in this activation's cells, then normalised to [-1, 1] as grid_sample wants.
-            pos = sampling_map(flow * np.array([sx, sy], np.float32))
-            pos *= np.array([2.0 / max(width - 1, 1), 2.0 / max(height - 1, 1)], np.float32)
-            pos -= 1.0
-            grid = torch.from_numpy(pos)[None].to(device)
-            self._scaled[key] = (grid, torch.from_numpy(np.ascontiguousarray(conf))[None, None].to(device))
+                flow, conf = shrink(flow, (height, width)), shrink(conf, (height, width))
+            scale = torch.tensor([width / padded[1], height / padded[0]], device=device).view(1, 2, 1, 1)
+            self._scaled[key] = (sampling_grid(flow * scale), conf.contiguous())
         return self._scaled[key]
 
 
@@ -80,9 +82,4 @@ def estimate_motion(estimator: FlowEstimator, prev: np.ndarray, cur: np.ndarray,
     if colour_tolerance is not None:
         confidence *= colour_match(cur, prev, backward, colour_tolerance)
         confidence *= texture_check(cur, backward)
-    if scale < 1.0:
-        sw, sh = w / backward.shape[1], h / backward.shape[0]
-        backward = cv2.resize(backward, (w, h), interpolation=cv2.INTER_LINEAR)
-        backward *= np.array([sw, sh], np.float32)
-        confidence = cv2.resize(confidence, (w, h), interpolation=cv2.INTER_LINEAR)
-    return Motion(backward, confidence)
+    return Motion(backward, confidence, (h, w) if scale < 1.0 else None)

@@ -15,7 +15,7 @@ import torch
 
 from vidstyle.backends.base import Look, style_image, style_weights
 from vidstyle.core.device import autocast, pick_precision
-from vidstyle.core.tensors import pad_to_multiple, to_tensor
+from vidstyle.core.tensors import pad_to_multiple, to_bytes, to_tensor
 from vidstyle.media.images import resize_short_side, resize_to_long_side
 from vidstyle.nets import weights
 from vidstyle.nets.adain import adain, mean_std
@@ -67,11 +67,11 @@ class AdainStylizer:
         self.blender.set_weight(look.temporal_weight)
 
     def _style_stats(self, path: Path, options: AdainOptions, preserve_color: bool,
-                     reference: np.ndarray) -> tuple[torch.Tensor, torch.Tensor]:
-        """One style's statistics for frames like `reference`. With preserve_color the style is first
+                     reference: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """One style's statistics for frames like `reference` (1x3xHxW). With preserve_color the style is first
         recoloured to `reference` (the first frame painted with it), so a clip keeps one palette instead of
         following each frame's colours."""
-        h, w = reference.shape[:2]
+        h, w = reference.shape[-2:]
         relative = options.style_scale is not None
         size = options.style_scale if relative else options.style_size
         key = (str(path), relative, size, preserve_color, (h, w) if relative else None)
@@ -82,30 +82,30 @@ class AdainStylizer:
             else:
                 style = resize_short_side(style, options.style_size)
             if preserve_color:
-                style = coral(style, reference)
+                style = coral(style, to_bytes(reference))
             self._stats[key] = mean_std(self.encoder(to_tensor(style, self.device)))
         return self._stats[key]
 
     @torch.inference_mode()
-    def _targets(self, rgb: np.ndarray) -> tuple[torch.Tensor, torch.Tensor, float]:
+    def _targets(self, picture: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, float]:
         """The look's mean/std (AdaIN is linear in them: mixing statistics mixes styles) and alpha."""
-        key = (self.look, rgb.shape[:2])
+        key = (self.look, tuple(picture.shape[-2:]))
         if self._target is None or self._target[0] != key:
             mean = std = 0.0
             for part, common, options in self.look.parts:
                 for path, weight in zip(common.style, style_weights(common)):
-                    m, s = self._style_stats(path, options, common.preserve_color, rgb)
+                    m, s = self._style_stats(path, options, common.preserve_color, picture)
                     mean, std = mean + part * weight * m, std + part * weight * s
             self._target = (key, mean, std, self.look.mean(lambda c, o: o.alpha))
         return self._target[1:]
 
     @torch.inference_mode()
-    def stylize(self, rgb: np.ndarray, motion: Motion | None = None) -> np.ndarray:
+    def stylize(self, picture: torch.Tensor, motion: Motion | None = None) -> torch.Tensor:
         """Stylize one frame; `motion` links it to the previous call's frame (None: no temporal term)."""
-        mean, std, alpha = self._targets(rgb)
-        h, w = rgb.shape[:2]
+        mean, std, alpha = self._targets(picture)
+        h, w = picture.shape[-2:]
         # Three 2x poolings and upsamplings; at 1/8, 3x3 convolutions with reflection need 2 px.
-        x, padded = pad_to_multiple(to_tensor(rgb, self.device), 8, minimum=16)
+        x, padded = pad_to_multiple(picture, 8, minimum=16)
         with autocast(self.device, self.autocast):
             feat = self.encoder(x).float()  # statistics and the temporal term in float32
             t = adain(feat, mean, std)
@@ -115,12 +115,12 @@ class AdainStylizer:
                 if i in TEMPORAL_LAYERS:
                     t = self.blender(str(i), t.float(), motion, padded)
                 t = layer(t)
-        return t[:, :, :h, :w].float().clamp_(0, 1)[0].permute(1, 2, 0).contiguous().cpu().numpy()
+        return t[:, :, :h, :w].float().clamp_(0, 1)
 
     def state(self) -> dict:
         return {"stats": self._stats, "features": self.blender.state()}
 
     def load_state(self, state: dict) -> None:
-        self._stats = dict(state["stats"])
+        self._stats = {k: (m.to(self.device), s.to(self.device)) for k, (m, s) in state["stats"].items()}
         self._target = None
         self.blender.load_state(state["features"])

@@ -12,11 +12,11 @@ from typing import TYPE_CHECKING
 import numpy as np
 import torch
 
-from vidstyle.backends.base import Look
+from vidstyle.backends.base import Look, stylize_image
 from vidstyle.backends.fast.onnx import CHANNELS
 from vidstyle.core.device import pick_precision
 from vidstyle.core.errors import SettingError
-from vidstyle.core.tensors import pad_to_multiple, to_tensor
+from vidstyle.core.tensors import pad_to_multiple
 from vidstyle.nets.multistyle import NUM_STYLES, MultiStyleNet, load_model, load_multistyle
 from vidstyle.temporal.blend import FeatureBlender
 from vidstyle.temporal.motion import Motion
@@ -81,10 +81,10 @@ class FastStylizer:
         self.blender.set_weight(look.temporal_weight)
 
     @torch.inference_mode()
-    def stylize(self, rgb: np.ndarray, motion: Motion | None = None) -> np.ndarray:
-        h, w = rgb.shape[:2]
+    def stylize(self, picture: torch.Tensor, motion: Motion | None = None) -> torch.Tensor:
+        h, w = picture.shape[-2:]
         # Two stride-2 convs and two x2 upsamples; the 9x9 convolutions' reflection needs 5 px at full size.
-        x, padded = pad_to_multiple(to_tensor(rgb, self.device), 4, minimum=8)
+        x, padded = pad_to_multiple(picture, 4, minimum=8)
         if self.onnx is not None:
             shape = (1, CHANNELS, padded[0] // 4, padded[1] // 4)
             terms = self.blender.terms("encoded", shape, motion, padded)
@@ -96,7 +96,7 @@ class FastStylizer:
             feat = self.net.encode(x.to(self.dtype), self.weights).float()  # the temporal term in float32
             feat = self.blender("encoded", feat, motion, padded)
             out = self.net.decode(feat.to(self.dtype), self.weights)
-        return out[:, :, :h, :w].float().clamp_(0, 1)[0].permute(1, 2, 0).contiguous().cpu().numpy()
+        return out[:, :, :h, :w].float().clamp_(0, 1)
 
     def state(self) -> dict:
         return {"features": self.blender.state()}
@@ -113,7 +113,7 @@ def contact_sheet(rgb: np.ndarray, stylizer: FastStylizer, columns: int = 7) -> 
     common, options = stylizer.look.main()
     for i in range(NUM_STYLES):
         stylizer.set_look(Look.of(common, dataclasses.replace(options, style_id=[i]), 0.0))
-        tile = (stylizer.stylize(rgb) * 255.0 + 0.5).astype(np.uint8)
+        tile = (stylize_image(stylizer, rgb) * 255.0 + 0.5).astype(np.uint8)
         cv2.putText(tile, str(i), (6, 24), cv2.FONT_HERSHEY_SIMPLEX, 0.8, (0, 0, 0), 4, cv2.LINE_AA)
         cv2.putText(tile, str(i), (6, 24), cv2.FONT_HERSHEY_SIMPLEX, 0.8, (255, 255, 255), 2, cv2.LINE_AA)
         tiles.append(tile)

@@ -145,17 +145,19 @@ class IterativeStylizer:
                 "rng": self._generator.get_state()}
 
     def load_state(self, state: dict) -> None:
-        self._prev = state["prev"]
-        self._ref = state.get("ref")
+        here = (lambda t: t.to(self.device) if t is not None else None)
+        self._prev = here(state["prev"])
+        self._ref = here(state.get("ref"))
         self._earlier.clear()
-        self._earlier.extend(state.get("earlier") or ([self._prev] if self._prev is not None else []))
+        earlier = state.get("earlier") or ([state["prev"]] if state["prev"] is not None else [])
+        self._earlier.extend(here(t) for t in earlier)
         self._generator.set_state(state["rng"])
 
-    def stylize(self, rgb: np.ndarray, motion: Motion | None = None) -> np.ndarray:
-        h, w = rgb.shape[:2]
+    def stylize(self, picture: torch.Tensor, motion: Motion | None = None) -> torch.Tensor:
+        h, w = picture.shape[-2:]
         if min(h, w) < MIN_SIDE:  # thin banners, tiny sprites: optimised padded (edge pixels repeated), cropped
-            rgb = np.pad(rgb, ((0, max(0, MIN_SIDE - h)), (0, max(0, MIN_SIDE - w)), (0, 0)), mode="edge")
-        content = to_tensor(rgb, self.device).contiguous()
+            picture = F.pad(picture, (0, max(0, MIN_SIDE - w), 0, max(0, MIN_SIDE - h)), mode="replicate")
+        content = picture.contiguous()
         warm = (self.s.init == "warped" and motion is not None and self._prev is not None
                 and self._prev.shape == content.shape)
         self.frame_iterations = 0
@@ -172,7 +174,7 @@ class IterativeStylizer:
                             "use a smaller max_size (or fewer or lower style_layers)") from None
         self._prev = out.detach()
         self._earlier.append(self._prev)
-        return out[0, :, :h, :w].permute(1, 2, 0).contiguous().cpu().numpy()
+        return out[:, :, :h, :w]
 
     def refine(self, rgb: np.ndarray, last: np.ndarray, near_rgb: np.ndarray, near_out: np.ndarray,
                motion: Motion, blend: float) -> np.ndarray:
