@@ -92,3 +92,33 @@ def scaled_clip(clip: Path, height: int, frames: int | None = None) -> Path:
         dst.mux(vout.encode(None))
     tmp.rename(out)
     return out
+
+
+def excerpt(clip: Path, frames: int, side: int) -> Path:
+    """The clip's first `frames` frames at `side` px (long side; 0 = as they are), near-lossless and made the same
+    way each time, as a clip of their own under bench-out/ (written once, with PyAV alone, so that two versions of
+    vidstyle stylize and measure the same frames). Frames as stored: a display rotation is not applied."""
+    import av
+    import numpy as np
+
+    out = OUT / "excerpts" / f"{name_tag(clip.name)}_{frames}_{side}.mp4"
+    if out.exists():
+        return out
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_suffix(".part.mp4")
+    with av.open(str(clip)) as src, av.open(str(tmp), "w") as dst:
+        stream = None
+        for i, frame in enumerate(src.decode(video=0)):
+            if i == frames:
+                break
+            if stream is None:
+                scale = side / max(frame.width, frame.height) if side else 1.0
+                w, h = round(frame.width * scale / 2) * 2, round(frame.height * scale / 2) * 2
+                stream = dst.add_stream("libx264", rate=24)
+                stream.width, stream.height, stream.pix_fmt = w, h, "yuv444p"
+                stream.options = {"crf": "4", "x264-params": "mbtree=0"}  # the same bits each time it is made
+            img = np.ascontiguousarray(frame.to_ndarray(format="rgb24", width=w, height=h, interpolation="AREA"))
+            dst.mux(stream.encode(av.VideoFrame.from_ndarray(img, format="rgb24")))
+        dst.mux(stream.encode(None))
+    tmp.rename(out)
+    return out

@@ -6,6 +6,10 @@ each output, so that a change meant to move code and not behaviour (a refactor) 
 
 Runs the installed `vidstyle` command, as a user does, on short segments at small sizes (a few minutes on 2 cores).
 The backends are deterministic on one machine with one thread count; the encoder is too (x264 without mbtree).
+
+A change meant to keep the look but not every bit (a port of the temporal terms, say): `--quality` runs the
+first 48 frames of every shared clip with motion through adain and fast at default settings (480 px) and keeps
+`vidstyle eval`'s warping error and style distance; `--compare` then gives each one's ratio to the saved run.
 """
 
 from __future__ import annotations
@@ -23,7 +27,7 @@ import numpy as np
 from PIL import Image
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import MEDIA, OUT  # noqa: E402
+from common import MEDIA, OUT, excerpt  # noqa: E402
 
 VIDEO, STYLE, CONTENT = MEDIA / "video", MEDIA / "style", MEDIA / "content"
 STARRY = STYLE / "neuralstyle_starry_night.jpg"
@@ -45,6 +49,27 @@ CASES: dict[str, tuple[list[str], str]] = {
     "fast-photo": (["image", CONTENT / "imageio_chelsea.png", "--backend", "fast", "--style-id", "3",
                     "--max-size", "384"], ".png"),
 }
+
+
+QUALITY_STYLE = STARRY
+QUALITY_CLIPS = ["adain_cutBunny.mp4", "decord_flipping_a_pancake.mkv", "imageio_cockatoo_yuv444_silentmp3.mp4",
+                 "imageio_realshort.mp4", "mdn_flower.mp4", "mdn_flower.webm", "mdn_friday_audiofirst.mp4",
+                 "mdn_stream-of-water-audioless.webm", "mdn_stream-of-water.mp4", "moviepy_fire2_rot180_vfr.mp4",
+                 "opencvdoc_tree_cinepak_noaudio.avi"]  # every shared clip with 10 frames or more of motion
+
+
+def quality(clip: str, backend: str) -> dict:
+    """`vidstyle eval`'s warping error and style distance of the clip's first 48 frames at default settings."""
+    source = excerpt(VIDEO / clip, 48, 480)
+    out = OUT / "fingerprints" / f"q_{backend}_{clip.replace('.', '_')}.mp4"
+    style = ["--style", str(QUALITY_STYLE)] if backend == "adain" else ["--backend", "fast", "--style-id", "19"]
+    exe = str(Path(sys.executable).with_name("vidstyle"))
+    subprocess.run([exe, "video", str(source), *style, "-o", str(out), "--quiet", "--no-resume"], check=True,
+                   stderr=subprocess.DEVNULL)
+    report = subprocess.run([exe, "eval", str(source), str(out), "--style", str(QUALITY_STYLE), "--json",
+                             "--quiet"], check=True, capture_output=True, text=True)
+    data = json.loads(report.stdout)
+    return {"warping_error": data["warping_error"], "style_distance": data["style_distance"]}
 
 
 def frame_hashes(path: Path) -> list[str]:
@@ -70,7 +95,24 @@ def main() -> None:
     ap.add_argument("--save", type=Path)
     ap.add_argument("--compare", type=Path)
     ap.add_argument("--only", nargs="*", default=list(CASES))
+    ap.add_argument("--quality", action="store_true", help="warping error and style distance on every shared clip")
     a = ap.parse_args()
+    if a.quality:
+        before = json.loads(a.compare.read_text()) if a.compare else {}
+        results = {}
+        for clip in QUALITY_CLIPS:
+            for backend in ("adain", "fast"):
+                key = f"{backend} {clip}"
+                results[key] = q = quality(clip, backend)
+                line = f"{key:48} warping error {q['warping_error']:.6f}  style distance {q['style_distance']:.5f}"
+                if key in before:
+                    old = before[key]
+                    line += (f"  ratio to saved: {q['warping_error'] / old['warping_error']:.4f}, "
+                             f"{q['style_distance'] / old['style_distance']:.4f}")
+                print(line, flush=True)
+                if a.save:
+                    a.save.write_text(json.dumps(results, indent=1))
+        return
     before = json.loads(a.compare.read_text()) if a.compare else {}
     results, differ = {}, 0
     for name in a.only:

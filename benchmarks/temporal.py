@@ -1,12 +1,19 @@
-"""Temporal consistency vs style strength, AdaIN at 640 px: --temporal-weight 0 against the default.
+"""Temporal consistency against the painting: each backend's default temporal term against temporal-off.
 
-Prints, per clip, the warping error (Lai et al. 2018, DIS flow on the source), the Gram style distance
-(relu1_1..relu4_1 of the normalised VGG) and the content distance (relu4_1, output vs source frame), both on
-every 10th frame of a clip of 100 frames or more and on every frame of a shorter one (every 10th frame of
-fire2's 25 is 3 frames, one of them frame 0, which the term does not touch), for both runs, and their ratios.
-`--all` takes every shared clip with motion (10 or more frames; the decord_video_* clips have 4) and the two
-Sintel frame sequences of ../shared/media/flow, encoded here as near-lossless clips, and ends with a table.
-Usage: python benchmarks/temporal.py [--max-size 640] [--weight W] [--flow-size N] [--keep-off] [--all | CLIP ...]
+Per clip and backend (adain with the starry night; fast with style 19), both runs at the backend's defaults
+(weight, flow size, shot detection), on the clip's first --frames frames at --max-size (an excerpt made once,
+benchmarks/common.py excerpt), and for each:
+  - the warping error (Lai et al. 2018, DIS flow on the source, every pair);
+  - the Gram style distance (relu1_1..relu4_1 of the normalised VGG), to the style image for adain, and for fast
+    to the mean Gram of its temporal-off frames (the style the network paints on this clip: it has no image);
+  - the content distance (relu4_1, output against its source frame);
+  - the high-frequency energy (variance of the Laplacian of the grey output), over the frame and where the
+    source moves more than 2 px a frame (DIS at the output's size): the brush texture the term may wash out;
+the last four on every 5th frame. Then the on/off ratios against the targets (warping error <= 0.5, style
+distance <= 1.15, content distance <= 1.10), and a table at the end.
+`--all` takes every shared clip with 10 frames or more of motion and the two Sintel frame sequences.
+
+Usage: python benchmarks/temporal.py [--backends adain fast] [--max-size 640] [--frames 60] [--all | CLIP ...]
 """
 
 from __future__ import annotations
@@ -16,14 +23,26 @@ import json
 from pathlib import Path
 
 import av
+import cv2
 import numpy as np
-from common import MEDIA, OUT, adain_settings, name_tag, need, stylize
+import torch
+from common import MEDIA, OUT, excerpt, name_tag, need
 from PIL import Image
 
+from vidstyle.core.tensors import to_tensor
+from vidstyle.flow import make_estimator
 from vidstyle.jobs.evaluate import evaluate_clip
+from vidstyle.jobs.metrics import ContentDistance, StyleDistance
+from vidstyle.jobs.run import run_video
+from vidstyle.media.images import resize_short_side
 from vidstyle.media.synthetic import write_frames
+from vidstyle.nets.losses import gram
+from vidstyle.settings import resolve
 
 SEQUENCES = ["mpi_sintel_alley_1/final", "sintel_raft_demo"]  # frame folders under media/flow
+STYLE = "neuralstyle_starry_night.jpg"
+EVERY = 5  # frames between those the style, content and detail figures are taken on
+TARGETS = {"warping": 0.5, "style": 1.15, "content": 1.10}
 
 
 def frame_count(path: Path) -> int:
@@ -36,7 +55,7 @@ def every_clip() -> list[str]:
     return [c for c in clips if frame_count(MEDIA / "video" / c) >= 10] + SEQUENCES
 
 
-def as_clip(name: str) -> Path:
+def source_of(name: str) -> Path:
     """A shared clip, or a frame sequence encoded (CRF 4, 24 fps) into bench-out."""
     if name not in SEQUENCES:
         return need(f"video/{name}")
@@ -48,57 +67,97 @@ def as_clip(name: str) -> Path:
     return out
 
 
+def decode(path: Path) -> list[np.ndarray]:
+    with av.open(str(path)) as c:
+        return [f.to_ndarray(format="rgb24") for f in c.decode(video=0)]
+
+
+def detail(rgb: np.ndarray, mask: np.ndarray | None = None) -> float:
+    lap = cv2.Laplacian(cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY).astype(np.float32), cv2.CV_32F)
+    return float(lap.var() if mask is None else lap[mask].var()) if mask is None or mask.any() else float("nan")
+
+
+class FramesStyle(StyleDistance):
+    """The Gram style distance to the mean Gram of some frames (the fast backend's own painting)."""
+
+    @torch.inference_mode()
+    def __init__(self, frames: list[np.ndarray]) -> None:
+        super().__init__(frames[0])
+        grams = [{k: gram(v) for k, v in self.features(to_tensor(f, self.device)).items()} for f in frames]
+        self.targets = {k: sum(g[k] for g in grams) / len(grams) for k in self.targets}
+
+
+def run(clip: Path, backend: str, weight: float | None, tag: str) -> Path:
+    out = OUT / "temporal" / f"{tag}.mp4"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    look = {"style": [need(f"style/{STYLE}")]} if backend == "adain" else {"style_id": [19]}
+    settings = resolve(None, {"backend": backend, "temporal_weight": weight, **look})
+    run_video(clip, out, settings, quiet=True, resume=False)
+    return out
+
+
+def measure(clip: Path, outputs: dict[str, Path], backend: str) -> dict[str, dict[str, float]]:
+    source = decode(clip)
+    frames = {k: decode(p) for k, p in outputs.items()}
+    picks = list(range(EVERY, len(source), EVERY))  # frame 0 has no temporal term
+    if backend == "adain":
+        style = StyleDistance(resize_short_side(np.asarray(Image.open(need(f"style/{STYLE}")).convert("RGB")), 512))
+    else:
+        style = FramesStyle([frames["off"][i] for i in picks])
+    content = ContentDistance()
+    est = make_estimator("dis")
+    moving = {}
+    for i in picks:
+        flow = est(source[i], source[i - 1])
+        moving[i] = np.hypot(flow[..., 0], flow[..., 1]) > 2.0
+    result = {}
+    for key, outs in frames.items():
+        report = evaluate_clip(clip, outputs[key], quiet=True)
+        result[key] = {
+            "warping": report["warping_error"],
+            "style": float(np.mean([style(outs[i]) for i in picks])),
+            "content": float(np.mean([content(outs[i], source[i]) for i in picks])),
+            "detail": float(np.mean([detail(outs[i]) for i in picks])),
+            "detail_moving": float(np.nanmean([detail(outs[i], moving[i]) for i in picks])),
+        }
+    return result
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("clips", nargs="*", default=["mdn_flower.mp4", "adain_cutBunny.mp4"])
-    ap.add_argument("--max-size", type=int, default=640)
-    ap.add_argument("--weight", type=float, help="default: the backend's")
-    ap.add_argument("--style", default="neuralstyle_starry_night.jpg")
-    ap.add_argument("--flow-size", type=int, help="default: the backend's")
+    ap.add_argument("clips", nargs="*", default=["mdn_flower.mp4", "imageio_cockatoo_yuv444_silentmp3.mp4"])
+    ap.add_argument("--backends", nargs="+", default=["adain", "fast"])
+    ap.add_argument("--max-size", type=int, default=640, help="the excerpt's long side (0: the clip's own)")
+    ap.add_argument("--frames", type=int, default=60)
     ap.add_argument("--all", action="store_true", help="every shared clip with motion and the Sintel sequences")
-    ap.add_argument("--keep-off", action="store_true", help="reuse a temporal-off output already in bench-out (it "
-                    "does not depend on the temporal code): halves a survey that only changes the term")
+    ap.add_argument("--keep-off", action="store_true", help="reuse temporal-off outputs already in bench-out (they "
+                    "do not depend on the temporal code): halves a survey that only changes the term")
+    ap.add_argument("--save", type=Path, help="write the figures as JSON")
     args = ap.parse_args()
-    if args.all:
-        args.clips = every_clip()
+    clips = every_clip() if args.all else args.clips
     table = []
-    style = need(f"style/{args.style}")
-    args.weight = adain_settings(style).temporal_weight() if args.weight is None else args.weight
-    for name in args.clips:
-        clip = as_clip(name)
-        rows = {}
-        every = 10 if frame_count(clip) >= 100 else 1  # the frames the style and content distances are taken on
-        for weight in (0.0, args.weight):
-            flow = f"_f{args.flow_size}" if args.flow_size is not None and weight else ""
-            out = OUT / f"temporal_{name_tag(clip.name)}_s{args.max_size}_w{weight:g}{flow}_{Path(args.style).stem}.mp4"
-            keep = weight == 0 and args.keep_off and out.exists()
-            if not keep:
-                result = stylize(clip, style, out, args.max_size, weight, flow_size=args.flow_size)
-                print(f"{name} weight {weight:g}: {result.frames} frames, {result.fps:.2f} fps", flush=True)
-            saved = out.with_suffix(".json")  # the kept output's figures
-            if keep and saved.exists() and saved.stat().st_mtime > out.stat().st_mtime:
-                report = json.loads(saved.read_text())
-            else:
-                report = evaluate_clip(clip, out, style=style, quiet=True, content=True, style_every=every)
-                saved.write_text(json.dumps(report))
-            rows[weight] = report
-            print(f"{name} weight {weight:g}: "
-                  f"warping error {report['warping_error']:.6f}, style distance {report['style_distance']:.4f}, "
-                  f"content distance {report['content_distance']:.4f}",
-                  flush=True)
-        off, on = rows[0.0], rows[args.weight]
-        change = 100 * (on["style_distance"] / off["style_distance"] - 1)
-        print(f"{name}: warping error ratio {on['warping_error'] / off['warping_error']:.3f} (target <= 0.5), "
-              f"style distance change {change:+.1f}% (target <= +15%), "
-              f"content distance ratio {on['content_distance'] / off['content_distance']:.3f} (target <= 1.10)",
-              flush=True)
-        table.append((name, on["warping_error"] / off["warping_error"], change,
-                      on["content_distance"] / off["content_distance"]))
-    flow_size = adain_settings(style, flow_size=args.flow_size).flow_size()
-    print(f"\nweight {args.weight:g}, {args.max_size} px, flow at {flow_size or 'full'} px: clip, warping error "
-          "on/off, style distance change, content distance on/off")
-    for name, ratio, change, content in table:
-        print(f"  {name:40s} {ratio:.3f} {change:+6.1f}% {content:.3f}")
+    for name in clips:
+        clip = excerpt(source_of(name), args.frames, args.max_size)
+        for backend in args.backends:
+            tag = f"{backend}_{name_tag(Path(name).name)}_{args.frames}_{args.max_size}"
+            outputs = {"on": run(clip, backend, None, tag + "_on")}
+            off = OUT / "temporal" / f"{tag}_off.mp4"
+            outputs["off"] = off if args.keep_off and off.exists() else run(clip, backend, 0.0, tag + "_off")
+            figures = measure(clip, outputs, backend)
+            on, off = figures["on"], figures["off"]
+            ratios = {k: on[k] / off[k] for k in on}
+            table.append((name, backend, ratios, figures))
+            verdict = ", ".join(f"{k} {ratios[k]:.3f}{' (over)' if k in TARGETS and ratios[k] > TARGETS[k] else ''}"
+                                for k in ratios)
+            print(f"{name} {backend}: on/off {verdict}", flush=True)
+    print(f"\n{args.frames} frames at {args.max_size or 'source'} px, the backends' defaults; on/off ratios "
+          f"(targets: warping <= {TARGETS['warping']}, style <= {TARGETS['style']}, content <= {TARGETS['content']})")
+    print(f"  {'clip':40} {'backend':8} {'warping':>8} {'style':>7} {'content':>8} {'detail':>7} {'moving':>7}")
+    for name, backend, r, _ in table:
+        print(f"  {name:40} {backend:8} {r['warping']:8.3f} {r['style']:7.3f} {r['content']:8.3f} "
+              f"{r['detail']:7.3f} {r['detail_moving']:7.3f}")
+    if args.save:
+        args.save.write_text(json.dumps([{"clip": n, "backend": b, "figures": f} for n, b, _, f in table], indent=1))
 
 
 if __name__ == "__main__":

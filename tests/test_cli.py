@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 
 from conftest import ROOT, media, run_cli, write_audio_only, write_empty_clip
+from vidstyle.core.errors import UserError
 from vidstyle.media.synthetic import scene, write_clip
 
 
@@ -151,7 +152,7 @@ def test_eval_interval_pairs_frames_k_apart_and_sees_slow_drift(tmp_path, clip):
 
 
 @pytest.mark.parametrize("case", ["missing", "text", "audio_only", "cover_only", "zero_frames", "bad_style",
-                                  "same_path", "no_folder", "unwritable", "bad_weights", "bad_codec",
+                                  "same_path", "no_folder", "unwritable", "bad_weights", "bad_codec", "gpu_codec",
                                   "bad_encoder_preset", "bad_container", "avi", "still", "clip_as_image",
                                   "folder_as_image", "sequence_gap", "two_sequences", "folder", "bad_sequence_fps",
                                   "frames_over_input", "damaged_frame", "png_clip", "broken_webp", "tiny_style",
@@ -189,7 +190,16 @@ def test_bad_input_is_one_line_and_exit_2(tmp_path, clip, style_png, case):
         bad.write_bytes(b"nope")
         extra, expect = ["--vgg-weights", str(bad)], "not a normalised VGG-19 state_dict"
     elif case == "bad_codec":
-        extra, expect = ["--codec", "nosuchcodec"], "not in this PyAV build"
+        extra, expect = ["--codec", "nosuchcodec"], "'nosuchcodec' is not a video encoder in this PyAV build"
+    elif case == "gpu_codec":  # PyAV's wheels have NVENC; it opens only beside an NVIDIA GPU: said before decoding
+        from vidstyle.media.sinks.video import EncodeSettings, check_encoder
+
+        try:
+            check_encoder("h264_nvenc", EncodeSettings())
+            pytest.skip("NVENC opens on this machine")
+        except UserError:
+            pass
+        extra, expect = ["--codec", "h264_nvenc"], "codec 'h264_nvenc' cannot open here"
     elif case == "bad_encoder_preset":
         extra, expect = ["--encoder-preset", "nosuch"], "encoder_preset 'nosuch' is not one of ultrafast"
     elif case == "bad_container":

@@ -19,9 +19,9 @@ from vidstyle.media.images import resize_short_side
 from vidstyle.media.synthetic import scene, style_image
 from vidstyle.nets import weights
 from vidstyle.settings import resolve
-from vidstyle.core.tensors import to_array, to_bytes, to_tensor
+from vidstyle.core.tensors import from_host, to_array, to_bytes, to_tensor
 from vidstyle.temporal.blend import FeatureBlender, OutputBlender, blend_output
-from vidstyle.temporal.filters import from_array
+
 from vidstyle.temporal.motion import Motion, estimate_motion
 from vidstyle.backends.base import stylize_image
 
@@ -182,7 +182,7 @@ def test_output_term_keeps_the_contrast_of_the_strokes_it_blends():
 
     fresh, past = strokes(), strokes()
     still = Motion(np.zeros((120, 160, 2), np.float32), np.ones((120, 160), np.float32))
-    out = to_array(blend_output(from_array(fresh), from_array(past), still, 0.9))
+    out = to_array(blend_output(from_host(fresh), from_host(past), still, 0.9))
     plain = (fresh + 0.9 * past) / 1.9  # the closed-form step alone
     assert plain.std() < 0.8 * fresh.std()
     # measured 0.91x (the coarse band, a part of these strokes, is blended as is); 0.74x with one band for both

@@ -336,12 +336,13 @@ def _stream(source_path: Path, output: Path, stylizer: Stylizer, estimator: Flow
                         sink.write_audio(item)
                         continue
                     index = item.frame.index
+                    key = item.framing is not None and item.framing.boundary is not None  # a shot's first frame
                     if index == options.warmup:
                         origin = item.frame.pts if options.warmup else 0
                     pts = item.frame.pts - origin
                     if item.out is None:  # finished by an earlier run (or pass)
                         if encode and index >= options.warmup:
-                            sink.write_frame(checkpoint.load_frame(index), pts, item.frame.alpha)
+                            sink.write_frame(checkpoint.load_frame(index), pts, item.frame.alpha, key)
                         continue
                     if item.look is not None and output_temporal:
                         blend.weight = item.look.temporal_weight
@@ -353,7 +354,7 @@ def _stream(source_path: Path, output: Path, stylizer: Stylizer, estimator: Flow
                         if checkpoint and item.state is not None:
                             checkpoint.save_state(Saved(index, item.state, blend.state(), list(shots.boundaries)))
                         continue
-                    sink.write_frame(rgb, pts, item.frame.alpha)
+                    sink.write_frame(rgb, pts, item.frame.alpha, key)
                     if checkpoint:
                         checkpoint.save_frame(index, rgb)
                         if not encode:
@@ -386,7 +387,7 @@ def _stream(source_path: Path, output: Path, stylizer: Stylizer, estimator: Flow
                         continue
                     frame = item.frame
                     if frame.index < skip:
-                        entry = Stylized(frame, None)
+                        entry = Stylized(frame, None, framing=item.framing)
                     else:
                         if item.look is not None and item.look is not look:
                             stylizer.set_look(item.look)

@@ -92,12 +92,15 @@ def run_video(clip: Path, output: Path, settings: Settings, quiet: bool = False,
     written frame, with the span's shot starts; `on_frames` is told the frames written so far, now and then."""
     from vidstyle.media.atomic import check_output_path
     from vidstyle.media.formats import output_format
-    from vidstyle.media.sinks.video import EncodeSettings
+    from vidstyle.media.sinks.video import EncodeSettings, check_encoder
 
     # What the user gave is checked first, before torch and the networks load (seconds on a busy machine).
     backend, common, out = settings.describe(), settings.common, settings.output
     check_output_path(output, [clip, *common.style])
     output_format(output)
+    encode = EncodeSettings(codec=out.codec, crf=out.crf, preset=out.encoder_preset)
+    with settings.explaining():
+        check_encoder(out.codec, encode)
     check_styles(settings)
     facts = _read_clip(clip, settings)
     rate, duration, points, start, end = facts.rate, facts.duration, facts.points, facts.start, facts.end
@@ -137,7 +140,6 @@ def run_video(clip: Path, output: Path, settings: Settings, quiet: bool = False,
         weight = plan.max_temporal_weight(settings)
         estimator = make_estimator(out.flow, out.raft_weights, str(device), out.raft_iters) if weight > 0 else None
         stylizer = settings.build(weight if estimator else 0.0, device)
-        encode = EncodeSettings(codec=out.codec, crf=out.crf, preset=out.encoder_preset)
 
         def shot_stage() -> ShotStage:
             detector = TransNetDetector(str(device), 1, common.precision) if out.cuts == "auto" and \

@@ -14,6 +14,7 @@ import cv2
 import numpy as np
 import torch
 
+from vidstyle.core.tensors import host_view
 from vidstyle.core.timepoints import TimePoint
 from vidstyle.shots.cuts import Boundary
 from vidstyle.shots.detect import ShotMarker, TransNetDetector
@@ -34,8 +35,11 @@ def brightness_gain(source: torch.Tensor, output: torch.Tensor) -> float:
     alone, a frame fading to black comes out as bright as the frames before it and a black one as a flat
     colour. Never brightens; normal frames of the shared clips are left as they are (their outputs sit within
     LIFT of their sources). Both 1x3xHxW in [0, 1], on one device (one number comes back from it)."""
-    luma = torch.tensor(_LUMA, dtype=torch.float32, device=source.device)
-    src, out = (float(x) for x in (torch.stack([source.mean((0, 2, 3)), output.mean((0, 2, 3))]) @ luma).cpu())
+    if source.device.type == "cpu":  # OpenCV's mean: a tenth of torch's time on a channels-last frame
+        src, out = (float(np.dot(cv2.mean(host_view(x))[:3], _LUMA)) for x in (source, output))
+    else:
+        luma = torch.tensor(_LUMA, dtype=torch.float32, device=source.device)
+        src, out = (float(x) for x in (torch.stack([source.mean((0, 2, 3)), output.mean((0, 2, 3))]) @ luma).cpu())
     allowed = src + min(LIFT, src)
     return 1.0 if out <= allowed else allowed / out
 

@@ -17,10 +17,12 @@ the plain blend that halved the warping error raised the Gram style loss by 45%)
 
 from __future__ import annotations
 
+from typing import Any
+
 import torch
 import torch.nn.functional as F
 
-from vidstyle.temporal.filters import enlarge, gaussian, shrink, warp_cubic
+from vidstyle.temporal.filters import ops_for
 from vidstyle.temporal.motion import FAST, SLOW, Motion
 
 # The feature term is this many times the output term's lambda (tuned on excerpts of adain_cutBunny at 320 and
@@ -54,60 +56,61 @@ DETAIL_SIGMA, DETAIL_ENERGY_SIGMA = 1.0, 4.0
 COARSE_SIGMA, MID_ENERGY_SIGMA = 4.0, 16.0
 
 
-def _past_share(confidence: torch.Tensor, weight: float) -> torch.Tensor:
+def _past_share(confidence: Any, weight: float) -> Any:
     """The warped past's share in the closed-form step, lambda c / (1 + lambda c)."""
     share = confidence * weight
     return share / (share + 1.0)
 
 
-def _local_energy(band: torch.Tensor, sigma: float) -> torch.Tensor:
-    """1x1xHxW: the band's squared magnitude, summed over channels and averaged over a Gaussian window. A narrow
-    window is cut at 2 sigma (half OpenCV's default): it only sets a gain, and it halves the cost; a wide one
-    (over 8 px) is taken at a quarter size (_wide_blur)."""
-    energy = band.square().sum(1, keepdim=True)
+def _local_energy(ops: Any, band: Any, sigma: float) -> Any:
+    """One channel: the band's squared magnitude, summed over channels and averaged over a Gaussian window. A
+    narrow window is cut at 2 sigma (half OpenCV's default): it only sets a gain, and it halves the cost; a wide
+    one (over 8 px) is taken at a quarter size (_wide_blur)."""
+    energy = ops.energy(band)
     if sigma > 8:
-        return _wide_blur(energy, sigma)
-    return gaussian(energy, sigma, 2 * round(2 * sigma) + 1)
+        return _wide_blur(ops, energy, sigma)
+    return ops.gaussian(energy, sigma, 2 * round(2 * sigma) + 1)
 
 
-def _wide_blur(image: torch.Tensor, sigma: float, factor: int = 4) -> torch.Tensor:
+def _wide_blur(ops: Any, image: Any, sigma: float, factor: int = 4) -> Any:
     """A Gaussian-like blur of width `sigma` (well above `factor`) at a `factor`-times smaller size, for a quarter
     of the full-size blur's cost or less (640x360x3 at sigma 4: 0.6 against 2.6 ms). The area shrink and the
     linear enlargement add a width of about 2 px themselves."""
-    h, w = image.shape[-2:]
-    small = shrink(image, (-(-h // factor), -(-w // factor)))
+    h, w = ops.size(image)
+    small = ops.shrink(image, (-(-h // factor), -(-w // factor)))
     inner = max(sigma * sigma - 4.0, 0.25) ** 0.5 / factor
-    return enlarge(gaussian(small, inner), (h, w))
+    return ops.enlarge(ops.gaussian(small, inner), (h, w))
 
 
-def _variance_kept(new_band: torch.Tensor, old_band: torch.Tensor, old: torch.Tensor, target: torch.Tensor,
-                   sigma: float) -> torch.Tensor:
+def _variance_kept(ops: Any, new_band: Any, old_band: Any, old: Any, target: Any, sigma: float) -> Any:
     """The band blended per pixel (the past's share `old`), then rescaled so its local energy (window `sigma`) is
     `target`: averaging two differently painted textures would otherwise lower their contrast."""
-    band = torch.lerp(new_band, old_band, old)
-    return band * ((target + 1e-6) / (_local_energy(band, sigma) + 1e-6)).sqrt_()
+    band = ops.lerp(new_band, old_band, old)
+    return ops.scale(band, ops.sqrt((target + 1e-6) / (_local_energy(ops, band, sigma) + 1e-6)))
 
 
 def blend_output(fresh: torch.Tensor, prev_output: torch.Tensor, motion: Motion, weight: float) -> torch.Tensor:
     """The closed-form temporal step on 1x3xHxW images in [0,1], on their device, in three bands: the coarse band
     (a blur at COARSE_SIGMA) blended as is; the middle band (a blur at DETAIL_SIGMA, minus the coarse band) and
-    the fine detail (the rest) blended with their local energy kept, the detail's raised by up to DETAIL_GAIN."""
-    flow, confidence = motion.full(fresh.device)
+    the fine detail (the rest) blended with their local energy kept, the detail's raised by up to DETAIL_GAIN.
+    Written in vidstyle.temporal.filters' operations: OpenCV's on the CPU, torch's on a GPU."""
+    ops = ops_for(fresh)
+    flow, confidence = (ops.take(x) for x in motion.full(fresh.device))
+    fresh, prev_output = ops.take(fresh), ops.take(prev_output)
     # Bicubic, not bilinear: the output is warped again every frame and bilinear blur would pile up.
-    warped = warp_cubic(prev_output, flow)
+    warped = ops.warp_cubic(prev_output, flow)
     old = _past_share(confidence, weight)  # the previous output's share, per pixel
-    base_new, base_old = gaussian(fresh, DETAIL_SIGMA), gaussian(warped, DETAIL_SIGMA)
-    coarse_new, coarse_old = _wide_blur(base_new, COARSE_SIGMA), _wide_blur(base_old, COARSE_SIGMA)
+    base_new, base_old = ops.gaussian(fresh, DETAIL_SIGMA), ops.gaussian(warped, DETAIL_SIGMA)
+    coarse_new, coarse_old = _wide_blur(ops, base_new, COARSE_SIGMA), _wide_blur(ops, base_old, COARSE_SIGMA)
     mid_new = base_new - coarse_new
-    mid = _variance_kept(mid_new, base_old - coarse_old, old, _local_energy(mid_new, MID_ENERGY_SIGMA),
+    mid = _variance_kept(ops, mid_new, base_old - coarse_old, old, _local_energy(ops, mid_new, MID_ENERGY_SIGMA),
                          MID_ENERGY_SIGMA)
     detail_new = fresh - base_new
-    speed = flow.square().sum(1, keepdim=True).sqrt_()
-    ramp = ((speed - SLOW) * (1.0 / (FAST - SLOW))).clamp_(0.0, 1.0)
+    ramp = ops.clip((ops.sqrt(ops.energy(flow)) - SLOW) * (1.0 / (FAST - SLOW)), 0.0, 1.0)  # 0 slow .. 1 fast
     lift = _past_share(confidence, weight * FEATURE_RATIO) * ramp * (DETAIL_GAIN - 1.0) + 1.0
-    target = _local_energy(detail_new, DETAIL_ENERGY_SIGMA) * lift.square()
-    detail = _variance_kept(detail_new, warped - base_old, old, target, DETAIL_ENERGY_SIGMA)
-    return torch.lerp(coarse_new, coarse_old, old).add_(mid).add_(detail).clamp_(0.0, 1.0)
+    target = _local_energy(ops, detail_new, DETAIL_ENERGY_SIGMA) * (lift * lift)
+    detail = _variance_kept(ops, detail_new, warped - base_old, old, target, DETAIL_ENERGY_SIGMA)
+    return ops.give(ops.clip(ops.lerp(coarse_new, coarse_old, old) + mid + detail, 0.0, 1.0))
 
 
 class OutputBlender:

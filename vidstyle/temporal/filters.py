@@ -1,92 +1,167 @@
-"""Spatial filters on image tensors (1xCxHxW float32) on whatever device they live: Gaussian blurs, resizing and
-warping by a flow.
+"""The image operations the temporal terms are written in, for images wherever they live: `ops_for(tensor)` gives
+the set to use, `take` turns the tensor into that set's form and `give` turns a result back.
 
-On a GPU they are torch's ops. On the CPU the same calls run OpenCV's kernels on the tensor's memory (no copy
-where the tensor is channels-last or has one channel): PyTorch's CPU kernels for these small-channel images are
-several times slower (1920x1080x3, one thread: a 5x5 Gaussian 28.6 against 5.4 CPU-ms, bicubic warping 57.7
-against 32, a x4 bilinear enlargement 12.1 against 5.2; /tmp figures in the issue 38 note), and on the CPU
-the job's helpers share the cores with the network. Everything else per pixel is plain torch on either.
-`TORCH_ON_CPU` runs torch's kernels on the CPU too: the tests check one against the other there.
+On a GPU (or MPS) they are torch's, on 1xCxHxW tensors. On the CPU they are OpenCV's, on HxWxC views of the
+tensors' memory (no copy where a tensor is channels-last or has one channel): for these 3-channel images
+PyTorch's CPU kernels were 2-5x slower, and the temporal term is paid on every frame on the cores the network
+needs (1920x1080, one thread: a 5x5 Gaussian 28.6 against 5.4 ms, a bicubic warp 57.7 against 32, a x4
+enlargement 12.1 against 5.2, a channel sum 9.6 against 2.5, a per-pixel blend 8.6 against 2.9). Plain
+arithmetic (+, -, *, /) is written once and runs on either. Setting `TORCH_ON_CPU` runs torch's set on the CPU:
+the tests check the GPU's code there against the CPU's.
 """
 
 from __future__ import annotations
 
 from functools import lru_cache
+from typing import Any
 
 import cv2
 import numpy as np
 import torch
 import torch.nn.functional as F
 
+from vidstyle.core.tensors import from_host, host_view
+
 TORCH_ON_CPU = False  # tests set it to run the GPU's code on the CPU
 
 
-def _opencv(x: torch.Tensor) -> bool:
-    return x.device.type == "cpu" and not TORCH_ON_CPU
+class OpenCVOps:
+    """HxWxC float32 arrays (HxW for one channel)."""
+
+    take = staticmethod(host_view)
+    give = staticmethod(from_host)
+
+    @staticmethod
+    def size(x: np.ndarray) -> tuple[int, int]:
+        return x.shape[:2]
+
+    @staticmethod
+    def gaussian(x: np.ndarray, sigma: float, ksize: int = 0) -> np.ndarray:
+        return cv2.GaussianBlur(x, (ksize, ksize), sigma)
+
+    @staticmethod
+    def shrink(x: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+        return cv2.resize(x, size[::-1], interpolation=cv2.INTER_AREA)
+
+    @staticmethod
+    def enlarge(x: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+        return cv2.resize(x, size[::-1], interpolation=cv2.INTER_LINEAR)
+
+    @staticmethod
+    def warp_cubic(x: np.ndarray, flow: np.ndarray) -> np.ndarray:
+        maps = cv2.convertMaps(flow + _positions(*flow.shape[:2]), None, cv2.CV_16SC2)  # bicubic 20% faster
+        return cv2.remap(x, *maps, cv2.INTER_CUBIC, borderMode=cv2.BORDER_REPLICATE)
+
+    @staticmethod
+    def energy(x: np.ndarray) -> np.ndarray:
+        """The squared magnitude summed over the channels, per pixel."""
+        return cv2.transform(cv2.multiply(x, x), np.ones((1, x.shape[2]), np.float32))
+
+    @staticmethod
+    def lerp(a: np.ndarray, b: np.ndarray, w: np.ndarray) -> np.ndarray:
+        """a + (b - a) w, with a one-channel weight."""
+        return cv2.blendLinear(a, b, 1.0 - w, w)
+
+    @staticmethod
+    def scale(x: np.ndarray, gain: np.ndarray) -> np.ndarray:
+        """x times a one-channel gain."""
+        return cv2.multiply(x, cv2.merge([gain] * x.shape[2]))
+
+    @staticmethod
+    def sqrt(x: np.ndarray) -> np.ndarray:
+        return cv2.sqrt(x)
+
+    @staticmethod
+    def clip(x: np.ndarray, lo: float, hi: float) -> np.ndarray:
+        return np.clip(x, lo, hi, out=x)
 
 
-def as_array(x: torch.Tensor) -> np.ndarray:
-    """HxWxC (HxW for one channel) numpy view of a 1xCxHxW CPU tensor: no copy where its memory is laid out
-    so (channels-last, or one channel)."""
-    a = x[0, 0] if x.shape[1] == 1 else x[0].permute(1, 2, 0)
-    return np.ascontiguousarray(a.numpy())
+class TorchOps:
+    """1xCxHxW tensors."""
+
+    @staticmethod
+    def take(x: torch.Tensor) -> torch.Tensor:
+        return x
+
+    @staticmethod
+    def give(x: torch.Tensor) -> torch.Tensor:
+        return x
+
+    @staticmethod
+    def size(x: torch.Tensor) -> tuple[int, int]:
+        return tuple(x.shape[-2:])
+
+    @staticmethod
+    def gaussian(x: torch.Tensor, sigma: float, ksize: int = 0) -> torch.Tensor:
+        """Borders reflected as OpenCV's; ksize 0: OpenCV's own size for float images (radius 4 sigma)."""
+        k = _kernel(ksize or (round(sigma * 8 + 1) | 1), sigma, str(x.device))
+        r = min(k.numel() // 2, x.shape[-1] - 1, x.shape[-2] - 1)  # reflection needs a side longer than the radius
+        k = k[k.numel() // 2 - r:k.numel() // 2 + r + 1]
+        k, c = k / k.sum(), x.shape[1]
+        x = F.conv2d(F.pad(x, (r, r, 0, 0), mode="reflect"), k.view(1, 1, 1, -1).expand(c, 1, 1, -1), groups=c)
+        return F.conv2d(F.pad(x, (0, 0, r, r), mode="reflect"), k.view(1, 1, -1, 1).expand(c, 1, -1, 1), groups=c)
+
+    @staticmethod
+    def shrink(x: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
+        return F.interpolate(x, size=size, mode="area")
+
+    @staticmethod
+    def enlarge(x: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
+        return F.interpolate(x, size=size, mode="bilinear", align_corners=False)  # OpenCV's pixel centres
+
+    @staticmethod
+    def warp_cubic(x: torch.Tensor, flow: torch.Tensor) -> torch.Tensor:
+        return F.grid_sample(x, sampling_grid(flow), mode="bicubic", padding_mode="border", align_corners=True)
+
+    @staticmethod
+    def energy(x: torch.Tensor) -> torch.Tensor:
+        return x.square().sum(1, keepdim=True)
+
+    @staticmethod
+    def lerp(a: torch.Tensor, b: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
+        return torch.lerp(a, b, w)
+
+    @staticmethod
+    def scale(x: torch.Tensor, gain: torch.Tensor) -> torch.Tensor:
+        return x * gain
+
+    @staticmethod
+    def sqrt(x: torch.Tensor) -> torch.Tensor:
+        return x.sqrt()
+
+    @staticmethod
+    def clip(x: torch.Tensor, lo: float, hi: float) -> torch.Tensor:
+        return x.clamp_(lo, hi)
 
 
-def from_array(a: np.ndarray) -> torch.Tensor:
-    """1xCxHxW (channels-last) tensor over an HxWxC or HxW array's memory."""
-    t = torch.from_numpy(a)
-    return t[None, None] if a.ndim == 2 else t.permute(2, 0, 1)[None]
+def ops_for(x: torch.Tensor) -> Any:
+    return OpenCVOps if x.device.type == "cpu" and not TORCH_ON_CPU else TorchOps
 
 
-def gaussian(x: torch.Tensor, sigma: float, ksize: int = 0) -> torch.Tensor:
-    """Gaussian blur of width `sigma`, borders reflected (OpenCV's default); `ksize` 0: OpenCV's own size for
-    float images (radius 4 sigma)."""
-    if _opencv(x):
-        return from_array(cv2.GaussianBlur(as_array(x), (ksize, ksize), sigma))
-    k = _kernel(ksize or (round(sigma * 8 + 1) | 1), sigma, str(x.device))
-    c, r = x.shape[1], k.numel() // 2
-    r = min(r, x.shape[-1] - 1, x.shape[-2] - 1)  # reflection needs the side to be longer than the radius
-    k = k[k.numel() // 2 - r:k.numel() // 2 + r + 1]
-    k = k / k.sum()
-    x = F.conv2d(F.pad(x, (r, r, 0, 0), mode="reflect"), k.view(1, 1, 1, -1).expand(c, 1, 1, -1), groups=c)
-    return F.conv2d(F.pad(x, (0, 0, r, r), mode="reflect"), k.view(1, 1, -1, 1).expand(c, 1, -1, 1), groups=c)
+def shrink(x: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
+    """Area-average a tensor down to `size` (height, width)."""
+    ops = ops_for(x)
+    return ops.give(ops.shrink(ops.take(x), size))
+
+
+def enlarge(x: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
+    """A tensor enlarged bilinearly to `size` (height, width)."""
+    ops = ops_for(x)
+    return ops.give(ops.enlarge(ops.take(x), size))
+
+
+def sampling_grid(flow: torch.Tensor) -> torch.Tensor:
+    """1xHxWx2 positions x + flow(x) (flow 1x2xHxW, pixels) normalised to [-1, 1] as grid_sample takes them
+    (align_corners=True)."""
+    h, w = flow.shape[-2:]
+    pos = _position_tensor(h, w, str(flow.device)) + flow[0].permute(1, 2, 0)
+    scale = torch.tensor([2.0 / max(w - 1, 1), 2.0 / max(h - 1, 1)], device=flow.device)
+    return (pos * scale - 1.0)[None]
 
 
 @lru_cache(maxsize=16)
 def _kernel(size: int, sigma: float, device: str) -> torch.Tensor:
     return torch.from_numpy(cv2.getGaussianKernel(size, sigma, cv2.CV_32F)[:, 0].copy()).to(device)
-
-
-def shrink(x: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
-    """Area-average down to `size` (height, width)."""
-    if _opencv(x):
-        return from_array(cv2.resize(as_array(x), size[::-1], interpolation=cv2.INTER_AREA))
-    return F.interpolate(x, size=size, mode="area")
-
-
-def enlarge(x: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
-    """Bilinear to `size` (height, width), pixel centres aligned as in OpenCV's INTER_LINEAR."""
-    if _opencv(x):
-        return from_array(cv2.resize(as_array(x), size[::-1], interpolation=cv2.INTER_LINEAR))
-    return F.interpolate(x, size=size, mode="bilinear", align_corners=False)
-
-
-def warp_cubic(x: torch.Tensor, flow: torch.Tensor) -> torch.Tensor:
-    """`x` sampled bicubically at each pixel plus `flow` (1x2xHxW, pixels), the border repeated."""
-    h, w = flow.shape[-2:]
-    if _opencv(x):
-        pos = as_array(flow) + _positions(h, w)
-        maps = cv2.convertMaps(pos, None, cv2.CV_16SC2)  # fixed point: bicubic remap 20% faster than on floats
-        return from_array(cv2.remap(as_array(x), *maps, cv2.INTER_CUBIC, borderMode=cv2.BORDER_REPLICATE))
-    return F.grid_sample(x, sampling_grid(flow), mode="bicubic", padding_mode="border", align_corners=True)
-
-
-def sampling_grid(flow: torch.Tensor) -> torch.Tensor:
-    """1xHxWx2 positions x + flow(x) normalised to [-1, 1] as grid_sample takes them (align_corners=True)."""
-    h, w = flow.shape[-2:]
-    pos = _position_tensor(h, w, str(flow.device)) + flow[0].permute(1, 2, 0)
-    scale = torch.tensor([2.0 / max(w - 1, 1), 2.0 / max(h - 1, 1)], device=flow.device)
-    return (pos * scale - 1.0)[None]
 
 
 @lru_cache(maxsize=8)

@@ -9,9 +9,10 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from vidstyle.core.tensors import from_host
 from vidstyle.flow import FLOW_SIZE, FlowEstimator
 from vidstyle.flow.ops import colour_match, reliability, texture_check
-from vidstyle.temporal.filters import enlarge, from_array, sampling_grid, shrink
+from vidstyle.temporal.filters import enlarge, sampling_grid, shrink
 
 # The speed ramp of the output term's detail gain: nothing under SLOW px a frame, all from FAST px (at the size
 # stylized); vidstyle.temporal.blend.DETAIL_GAIN says why and how they were set.
@@ -37,8 +38,8 @@ class Motion:
         enlarged there, bilinearly, so a frame's only upload is the flow's size."""
         key = ("full", str(device))
         if key not in self._scaled:
-            flow = from_array(self.flow).to(device)
-            conf = from_array(self.confidence).to(device)
+            flow = from_host(self.flow).to(device)
+            conf = from_host(self.confidence).to(device)
             h, w = self.flow.shape[:2]
             size = self.size or (h, w)
             if size != (h, w):

@@ -36,7 +36,7 @@ class AnimationSink:
         self._said_alpha = False
         self._said: set[str] = set()  # the kinds of packet left out (audio, subtitle), said once each
 
-    def write_frame(self, rgb: np.ndarray, pts: int, alpha: np.ndarray | None = None) -> None:
+    def write_frame(self, rgb: np.ndarray, pts: int, alpha: np.ndarray | None = None, key: bool = False) -> None:
         if alpha is not None and self.fmt == "gif" and not self._said_alpha and alpha.min() < 255:
             log.warning("%s: its alpha channel is left out: GIF has only on/off transparency (.webp keeps it)",
                         self.source.path)

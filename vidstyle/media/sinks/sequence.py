@@ -29,7 +29,7 @@ class SequenceSink:
         self.count = 0
         self._said: set[str] = set()
 
-    def write_frame(self, rgb: np.ndarray, pts: int, alpha: np.ndarray | None = None) -> None:
+    def write_frame(self, rgb: np.ndarray, pts: int, alpha: np.ndarray | None = None, key: bool = False) -> None:
         import cv2
 
         number = self.source.frame_number(pts)

@@ -78,6 +78,47 @@ def can_copy(stream: av.audio.AudioStream, fmt: str) -> bool:
         return False
 
 
+def encoder_options(codec: str, settings: EncodeSettings, alpha: bool = False) -> dict[str, str]:
+    """The encoder's options for the settings' quality and speed."""
+    opts = {}
+    if codec in CRF_CODECS:
+        opts["crf"] = str(settings.crf)
+        if codec == "libvpx-vp9":
+            opts["b"] = "0"
+    if codec in ("libx264", "libx265"):
+        opts["preset"] = settings.preset
+    if codec.endswith("_nvenc"):  # NVIDIA's encoders: constant quality at the CRF's number, no bitrate cap
+        opts.update({"rc": "vbr", "cq": str(settings.crf), "b": "0"})
+    if codec == "prores_ks" and alpha:
+        opts["profile"] = "4444"
+    if codec == "libx264":
+        # x264's macroblock-tree rate control gives different bits for the same frames from run to run
+        # (seen with this PyAV build at 64x48 to 320x180; tests/test_batch.py). Off, encoding is
+        # reproducible, so a resumed job's file decodes to exactly an uninterrupted one's.
+        opts["x264-params"] = "mbtree=0"
+    return opts
+
+
+def check_encoder(codec: str | None, settings: EncodeSettings) -> None:
+    """A codec given by name is one this PyAV build has and can open here, said before any frame is decoded:
+    a GPU's encoder (h264_nvenc) is in PyAV's wheels, but opens only where an NVIDIA GPU and driver are."""
+    if codec is None:
+        return
+    if codec not in av.codecs_available or not av.Codec(codec, "w").type == "video":
+        raise SettingError("codec", f"{codec!r} is not a video encoder in this PyAV build")
+    ctx = av.CodecContext.create(codec, "w")
+    ctx.width, ctx.height, ctx.time_base = 256, 144, Fraction(1, 24)
+    formats = [f.name for f in (ctx.codec.video_formats or [])]
+    ctx.pix_fmt = "yuv420p" if "yuv420p" in formats or not formats else formats[0]
+    ctx.options = encoder_options(codec, settings)
+    try:
+        ctx.open()
+    except (av.error.FFmpegError, OSError) as exc:
+        why = getattr(exc, "strerror", None) or exc
+        hint = " (NVENC needs an NVIDIA GPU and its driver)" if codec.endswith("_nvenc") else ""
+        raise SettingError("codec", f"{codec!r} cannot open here: {why}{hint}") from None
+
+
 class VideoSink:
     """Encodes upright RGB frames at the given timestamps and muxes the source's audio beside them."""
 
@@ -126,21 +167,7 @@ class VideoSink:
             cc.colorspace, cc.color_range = BT709, int(ColorRange.MPEG)
             cc.color_primaries = src.primaries if src.primaries != UNSPECIFIED else BT709
             cc.color_trc = src.transfer if src.transfer != UNSPECIFIED else BT709
-        opts = {}
-        if self.codec in CRF_CODECS:
-            opts["crf"] = str(s.crf)
-            if self.codec == "libvpx-vp9":
-                opts["b"] = "0"
-        if self.codec in ("libx264", "libx265"):
-            opts["preset"] = s.preset
-        if self.codec == "prores_ks" and self.alpha:
-            opts["profile"] = "4444"
-        if self.codec == "libx264":
-            # x264's macroblock-tree rate control gives different bits for the same frames from run to run
-            # (seen with this PyAV build at 64x48 to 320x180; tests/test_batch.py). Off, encoding is
-            # reproducible, so a resumed job's file decodes to exactly an uninterrupted one's.
-            opts["x264-params"] = "mbtree=0"
-        stream.options = opts
+        stream.options = encoder_options(self.codec, s, self.alpha)
         self.stream = stream
         self._add_audio()
 
@@ -212,7 +239,9 @@ class VideoSink:
             return "yuv420p"
         return sorted(formats)[0]
 
-    def write_frame(self, rgb: np.ndarray, pts: int, alpha: np.ndarray | None = None) -> None:
+    def write_frame(self, rgb: np.ndarray, pts: int, alpha: np.ndarray | None = None, key: bool = False) -> None:
+        """`key`: the first frame of a shot, made a keyframe: an editor cuts there, and the frame is coded from
+        itself alone, not from the shot before, whose pictures differ with the temporal term on or off."""
         if self.stream is None:
             self._open(rgb.shape[1], rgb.shape[0], pts)
         out_pts = pts * self.tick
@@ -232,6 +261,8 @@ class VideoSink:
                                           dst_color_range=ColorRange.MPEG)
         frame.pts = out_pts
         frame.time_base = self.time_base
+        if key:
+            frame.pict_type = av.video.frame.PictureType.I
         for packet in self.stream.encode(frame):
             self.container.mux(packet)
 
