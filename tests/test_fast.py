@@ -138,24 +138,16 @@ def test_no_trail_behind_an_object_passing_a_plain_wall(tmp_path):
         assert diff[50:130, x + 40:x + 64].mean() < 6, i  # ahead of it
 
 
-def test_onnxruntime_path_paints_as_the_port_with_the_temporal_term():
-    """The shipped ONNX graph with the feature temporal term inside (vidstyle.backends.fast.onnx) against the PyTorch
-    port, both in float32, over three frames with motion: the same pictures."""
-    from vidstyle.flow import make_estimator
-    from vidstyle.temporal.motion import estimate_motion
-
-    frames = [scene(160, 96, t / 12) for t in range(3)]
-    motions = [None, *(estimate_motion(make_estimator("dis"), a, b) for a, b in zip(frames, frames[1:]))]
+def test_onnxruntime_path_paints_as_the_port():
+    """vidstyle's onnxruntime session (vidstyle.backends.fast.onnx) against the PyTorch port, both in float32."""
+    frame = scene(160, 96, 0.3)
     fp32, cpu = CommonOptions(precision="fp32"), torch.device("cpu")
     outs = {}
     for runtime in ("torch", "onnxruntime"):
         stylizer = FastStylizer(fp32, FastOptions([5], runtime=runtime), 1.6, cpu)
         assert (stylizer.onnx is not None) == (runtime == "onnxruntime")
-        outs[runtime] = [stylize_image(stylizer, f, m) for f, m in zip(frames, motions)]
-    for a, b in zip(outs["torch"], outs["onnxruntime"]):
-        assert np.abs(a - b).max() < 2e-3
-    alone = stylize_image(FastStylizer(fp32, FastOptions([5], runtime="onnxruntime"), 0.0, cpu), frames[2])
-    assert np.abs(alone - outs["onnxruntime"][2]).mean() > 1e-3  # the temporal term did act
+        outs[runtime] = stylize_image(stylizer, frame)
+    assert np.abs(outs["torch"] - outs["onnxruntime"]).max() < 2e-3
 
 
 def test_auto_runtime_is_onnxruntime_where_torch_would_run_float32():

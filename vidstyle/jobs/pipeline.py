@@ -62,6 +62,7 @@ class VideoOptions:
     looks: Callable[[], Schedule] | None = None  # makes the run's look schedule ([[shot]] tables, keyframes)
     flow_size: int = FLOW_SIZE  # the long side flow runs at; 0 = the frame's own
     colour_tolerance: float | None = None  # the colour check in the flow's confidence (Backend); None: off
+    output_term: Callable[[float], Any] | None = None  # the backend's (Backend.output_term); None: OutputBlender
     # A unit of a split clip (vidstyle.jobs.units): its first `warmup` frames are stylized only to build the temporal
     # state and are not written (the timestamps written start at the first written frame's); `audio` off (the
     # join muxes it once).
@@ -326,7 +327,7 @@ def _stream(source_path: Path, output: Path, stylizer: Stylizer, estimator: Flow
 
         def _consume() -> None:
             output_temporal = options.temporal_weight > 0 and estimator is not None
-            blend = OutputBlender(options.temporal_weight if output_temporal else 0.0)
+            blend = (options.output_term or OutputBlender)(options.temporal_weight if output_temporal else 0.0)
             if checkpoint and checkpoint.saved:
                 blend.load_state(checkpoint.saved.blender)
             origin = 0
@@ -346,7 +347,7 @@ def _stream(source_path: Path, output: Path, stylizer: Stylizer, estimator: Flow
                         continue
                     if item.look is not None and output_temporal:
                         blend.weight = item.look.temporal_weight
-                    out = blend(item.out, item.motion)
+                    out = blend(item.out, item.motion, item.picture)
                     # Dimmed where the source is dark, and rounded, in one pass; the temporal state stays undimmed.
                     picture = to_bytes(out, brightness_gain(item.picture, out))
                     rgb = item.framing.place(picture, item.frame.rgb)

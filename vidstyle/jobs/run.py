@@ -151,7 +151,8 @@ def run_video(clip: Path, output: Path, settings: Settings, quiet: bool = False,
                 not plan.by_shot() and span is None else None
             return ShotStage(detector, points, bars=out.bars == "keep", half_frame=0.5 / rate)
 
-        options = VideoOptions(max_size=common.max_size, temporal_weight=weight if backend.output_temporal else 0.0,
+        options = VideoOptions(max_size=common.max_size, temporal_weight=weight if backend.output_term else 0.0,
+                               output_term=backend.output_term,
                                encode=encode, quiet=quiet, start=start, end=end, shots=shot_stage,
                                flow_size=settings.flow_size(),
                                colour_tolerance=backend.colour_tolerance,

@@ -53,6 +53,24 @@ class OpenCVOps:
         return cv2.remap(x, *maps, cv2.INTER_CUBIC, borderMode=cv2.BORDER_REPLICATE)
 
     @staticmethod
+    def warp_linear(x: np.ndarray, flow: np.ndarray) -> np.ndarray:
+        return cv2.remap(x, flow + _positions(*flow.shape[:2]), None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+
+    @staticmethod
+    def warp_lanczos(x: np.ndarray, flow: np.ndarray) -> np.ndarray:
+        return cv2.remap(x, flow + _positions(*flow.shape[:2]), None, cv2.INTER_LANCZOS4,
+                         borderMode=cv2.BORDER_REPLICATE)
+
+    @staticmethod
+    def minimum(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        return cv2.min(a, b)
+
+    @staticmethod
+    def gradient(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Central differences along x and y, halved (borders reflected as torch's)."""
+        return (cv2.Sobel(x, cv2.CV_32F, 1, 0, ksize=1, scale=0.5), cv2.Sobel(x, cv2.CV_32F, 0, 1, ksize=1, scale=0.5))
+
+    @staticmethod
     def energy(x: np.ndarray) -> np.ndarray:
         """The squared magnitude summed over the channels, per pixel."""
         return cv2.transform(cv2.multiply(x, x), np.ones((1, x.shape[2]), np.float32))
@@ -114,6 +132,25 @@ class TorchOps:
         return F.grid_sample(x, sampling_grid(flow), mode="bicubic", padding_mode="border", align_corners=True)
 
     @staticmethod
+    def warp_linear(x: torch.Tensor, flow: torch.Tensor) -> torch.Tensor:
+        return F.grid_sample(x, sampling_grid(flow), mode="bilinear", padding_mode="border", align_corners=True)
+
+    @staticmethod
+    def warp_lanczos(x: torch.Tensor, flow: torch.Tensor) -> torch.Tensor:
+        return _lanczos_remap(x, flow)
+
+    @staticmethod
+    def minimum(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+        return torch.minimum(a, b)
+
+    @staticmethod
+    def gradient(x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Central differences along x and y, halved (borders reflected as OpenCV's)."""
+        gx = F.pad(x, (1, 1, 0, 0), mode="reflect")
+        gy = F.pad(x, (0, 0, 1, 1), mode="reflect")
+        return (gx[..., 2:] - gx[..., :-2]) * 0.5, (gy[..., 2:, :] - gy[..., :-2, :]) * 0.5
+
+    @staticmethod
     def energy(x: torch.Tensor) -> torch.Tensor:
         return x.square().sum(1, keepdim=True)
 
@@ -157,6 +194,28 @@ def sampling_grid(flow: torch.Tensor) -> torch.Tensor:
     pos = _position_tensor(h, w, str(flow.device)) + flow[0].permute(1, 2, 0)
     scale = torch.tensor([2.0 / max(w - 1, 1), 2.0 / max(h - 1, 1)], device=flow.device)
     return (pos * scale - 1.0)[None]
+
+
+def _lanczos_remap(x: torch.Tensor, flow: torch.Tensor) -> torch.Tensor:
+    """OpenCV's remap with INTER_LANCZOS4 and BORDER_REPLICATE (torch has no Lanczos): each pixel a weighted sum
+    of the 8x8 source pixels around x + flow(x), weights sinc(d) sinc(d / 4) per axis, normalised to sum to 1."""
+    n, c, h, w = x.shape
+    pos = _position_tensor(h, w, str(x.device)) + flow[0].permute(1, 2, 0)  # HxWx2, (x, y)
+    base = pos.floor()
+    taps = torch.arange(-3, 5, device=x.device, dtype=pos.dtype)
+    dist = (pos - base)[..., None] - taps  # HxWx2x8
+    weights = torch.sinc(dist) * torch.sinc(dist / 4)
+    weights = weights / weights.sum(-1, keepdim=True)
+    index = base.long()[..., None] + taps.long()
+    cols, rows = index[..., 0, :].clamp(0, w - 1), (index[..., 1, :].clamp(0, h - 1) * w)
+    flat = x.reshape(n, c, h * w)
+    out = torch.zeros_like(x)
+    for j in range(8):  # 64 gathers of the image, not one of 64 times its size
+        row = torch.zeros_like(x)
+        for i in range(8):
+            row += flat[:, :, (rows[..., j] + cols[..., i]).reshape(-1)].view(n, c, h, w) * weights[..., 0, i]
+        out += row * weights[..., 1, j]
+    return out
 
 
 @lru_cache(maxsize=16)

@@ -1,6 +1,7 @@
 """Feed-forward style transfer: one pass of a small network per frame (the 26 built-in styles, blendable).
 
-The feature-level temporal term goes on the network's 1/4-size map after its residual blocks.
+Its temporal term is on its output (vidstyle.temporal.carry, run by the video job): the network runs each frame
+as a still.
 """
 
 from __future__ import annotations
@@ -13,12 +14,10 @@ import numpy as np
 import torch
 
 from vidstyle.backends.base import Look, stylize_image
-from vidstyle.backends.fast.onnx import CHANNELS
 from vidstyle.core.device import pick_precision
 from vidstyle.core.errors import SettingError
 from vidstyle.core.tensors import pad_to_multiple
 from vidstyle.nets.multistyle import NUM_STYLES, MultiStyleNet, load_model, load_multistyle
-from vidstyle.temporal.blend import FeatureBlender
 from vidstyle.temporal.motion import Motion
 
 if TYPE_CHECKING:
@@ -68,7 +67,6 @@ class FastStylizer:
         else:
             self.net = _network(str(device), self.dtype)
         self.device = device
-        self.blender = FeatureBlender(temporal_weight)
         self.set_look(Look.of(common, options, temporal_weight))
 
     def set_look(self, look: Look) -> None:
@@ -78,7 +76,6 @@ class FastStylizer:
             self.weights = torch.ones(self.net.styles, device=self.device) / self.net.styles
         else:
             self.weights = sum(w * style_vector(o.style_id, c.style_weights) for w, c, o in look.parts).to(self.device)
-        self.blender.set_weight(look.temporal_weight)
 
     @torch.inference_mode()
     def stylize(self, picture: torch.Tensor, motion: Motion | None = None) -> torch.Tensor:
@@ -86,23 +83,16 @@ class FastStylizer:
         # Two stride-2 convs and two x2 upsamples; the 9x9 convolutions' reflection needs 5 px at full size.
         x, padded = pad_to_multiple(picture, 4, minimum=8)
         if self.onnx is not None:
-            shape = (1, CHANNELS, padded[0] // 4, padded[1] // 4)
-            terms = self.blender.terms("encoded", shape, motion, padded)
-            warped, keep = (t.contiguous().numpy() for t in terms) if terms is not None else (None, None)
-            out, feat = self.onnx.run(x.contiguous().numpy(), self.weights.numpy(), warped, keep)
-            self.blender.remember("encoded", torch.from_numpy(feat))
-            out = torch.from_numpy(out)
+            out = torch.from_numpy(self.onnx.run(x.contiguous().numpy(), self.weights.numpy()))
         else:
-            feat = self.net.encode(x.to(self.dtype), self.weights).float()  # the temporal term in float32
-            feat = self.blender("encoded", feat, motion, padded)
-            out = self.net.decode(feat.to(self.dtype), self.weights)
+            out = self.net.decode(self.net.encode(x.to(self.dtype), self.weights), self.weights)
         return out[:, :, :h, :w].float().clamp_(0, 1)
 
     def state(self) -> dict:
-        return {"features": self.blender.state()}
+        return {}  # no state of its own: the temporal term's is the video job's
 
     def load_state(self, state: dict) -> None:
-        self.blender.load_state(state["features"])
+        pass
 
 
 def contact_sheet(rgb: np.ndarray, stylizer: FastStylizer, columns: int = 7) -> np.ndarray:
