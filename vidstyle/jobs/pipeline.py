@@ -63,6 +63,7 @@ class VideoOptions:
     flow_size: int = FLOW_SIZE  # the long side flow runs at; 0 = the frame's own
     colour_tolerance: float | None = None  # the colour check in the flow's confidence (Backend); None: off
     output_term: Callable[[float], Any] | None = None  # the backend's (Backend.output_term); None: OutputBlender
+    first_index: int = 0  # the clip's frame number of the first frame decoded (a unit's: Span.first - warmup)
     # A unit of a split clip (vidstyle.jobs.units): its first `warmup` frames are stylized only to build the temporal
     # state and are not written (the timestamps written start at the first written frame's); `audio` off (the
     # join muxes it once).
@@ -347,7 +348,7 @@ def _stream(source_path: Path, output: Path, stylizer: Stylizer, estimator: Flow
                         continue
                     if item.look is not None and output_temporal:
                         blend.weight = item.look.temporal_weight
-                    out = blend(item.out, item.motion, item.picture)
+                    out = blend(item.out, item.motion, item.picture, options.first_index + index)
                     # Dimmed where the source is dark, and rounded, in one pass; the temporal state stays undimmed.
                     picture = to_bytes(out, brightness_gain(item.picture, out))
                     rgb = item.framing.place(picture, item.frame.rgb)

@@ -158,6 +158,7 @@ def run_video(clip: Path, output: Path, settings: Settings, quiet: bool = False,
                                colour_tolerance=backend.colour_tolerance,
                                looks=(lambda: Schedule(settings, plan)) if plan else None,
                                warmup=span.warmup if span else 0, audio=span is None,
+                               first_index=span.first - span.warmup if span else 0,
                                on_frames=on_frames, sequence_rate=settings.sequence_rate())
         checkpoint = None
         every = settings.checkpoint_every(batch)

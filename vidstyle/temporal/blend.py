@@ -121,8 +121,10 @@ class OutputBlender:
         self.weight = weight
         self._prev_output: torch.Tensor | None = None
 
-    def __call__(self, fresh: torch.Tensor, motion: Motion | None, source: torch.Tensor | None = None) -> torch.Tensor:
-        """`fresh`: the backend's 1x3xHxW output in [0,1], on its device (`source`, its picture, is not needed)."""
+    def __call__(self, fresh: torch.Tensor, motion: Motion | None, source: torch.Tensor | None = None,
+                 index: int | None = None) -> torch.Tensor:
+        """`fresh`: the backend's 1x3xHxW output in [0,1], on its device (its picture, `source`, and its frame
+        number, `index`, are CarryBlender's)."""
         out = fresh
         if motion is not None and self._prev_output is not None and self.weight > 0:
             out = blend_output(fresh, self._prev_output.to(fresh.device), motion, self.weight)

@@ -11,7 +11,10 @@ So each output pixel is either the painting of a key frame, carried to this fram
 sampled from the key once (Lanczos-4), or the new frame's own painting; the two mix only over a narrow band of
 the path's reliability (the lowest flow confidence along the way from the key, times the temporal weight). Every
 KEY_EVERY frames the output becomes the next key, so what is carried is resampled once per key, not per frame,
-and a pixel that lost its path takes the network's painting again within KEY_EVERY frames.
+and a pixel that lost its path takes the network's painting again within KEY_EVERY frames. Keys fall on the
+clip's frame numbers that KEY_EVERY divides, so that a clip split into units keys where the whole run does: with
+keys counted from each unit's first frame, a seam's warping error was 1.5x the inside's after a warm-up of 8 or
+16 frames, and 1.0x after 4, 12 or 20 (fast, 128 px, units of 20 frames).
 """
 
 from __future__ import annotations
@@ -28,7 +31,8 @@ from vidstyle.temporal.motion import Motion
 # 1.6: confidence 0.30 to 0.35). Measured with benchmarks/temporal.py: see README's table.
 TRUST_FROM, TRUST_FULL = 0.48, 0.56
 # Frames a key is carried for: longer keeps more grain (fewer resamplings) and lets more pixels that lost their
-# path show the network's flicker until the next key.
+# path show the network's flicker until the next key (adain_cutBunny at 640 px, warping error and style distance
+# on/off: 8 frames 0.395, 1.71; 16 frames 0.469, 1.15; before the source and strain checks).
 KEY_EVERY = 8
 # A composed path can be smooth, pass each frame's forward-backward check and still be wrong (a bird's wing over
 # eight frames of fast motion: the key came out smeared along it). So the key's source frame, carried the same
@@ -43,21 +47,24 @@ STRAIN_FROM, STRAIN_TO = 0.25, 0.5
 
 class CarryBlender:
     """The output temporal term, frame after frame, with OutputBlender's interface (the video job runs it in the
-    encode thread): the key, each pixel's displacement from this frame to the key (1x2xHxW, px), the lowest
-    confidence along its path (1x1xHxW), and the frames since the key."""
+    encode thread). Its state: the key and the key's source, each pixel's displacement from this frame to the key
+    (1x2xHxW, px) and the lowest confidence along its path (1x1xHxW)."""
 
     def __init__(self, weight: float) -> None:
         self.weight = weight
-        # (key, its source, displacement, path confidence, age); None before a shot's first frame
-        self._key: tuple[torch.Tensor, torch.Tensor, torch.Tensor | None, torch.Tensor | None, int] | None = None
+        self._key: tuple[torch.Tensor, torch.Tensor, torch.Tensor | None, torch.Tensor | None] | None = None
+        self._count = 0  # frame numbers, where the caller gives none
 
-    def __call__(self, fresh: torch.Tensor, motion: Motion | None, source: torch.Tensor | None = None) -> torch.Tensor:
-        """`fresh`: the backend's 1x3xHxW output in [0,1], on its device; `source`: the picture it was made from."""
+    def __call__(self, fresh: torch.Tensor, motion: Motion | None, source: torch.Tensor | None = None,
+                 index: int | None = None) -> torch.Tensor:
+        """`fresh`: the backend's 1x3xHxW output in [0,1], on its device; `source`: the picture it was made from;
+        `index`: its frame number in the clip."""
         source = fresh if source is None else source
+        index, self._count = (self._count if index is None else index), self._count + 1
         if motion is None or self.weight <= 0 or self._key is None or self._key[0].shape != fresh.shape:
-            self._key = (fresh, source, None, None, 0)  # a new shot (or no term): the network's own frame is the key
+            self._key = (fresh, source, None, None)  # a new shot (or no term): the network's own frame is the key
             return fresh
-        key, key_source, disp, path, age = self._key
+        key, key_source, disp, path = self._key
         ops = ops_for(fresh)
         flow, confidence = (ops.take(x) for x in motion.full(fresh.device))
         if disp is None:
@@ -74,13 +81,12 @@ class CarryBlender:
         trust = ops.clip((path * self.weight - TRUST_FROM) * (1.0 / (TRUST_FULL - TRUST_FROM)), 0.0, 1.0)
         carried = ops.warp_lanczos(ops.take(key.to(fresh.device)), disp)
         out = ops.give(ops.clip(ops.lerp(ops.take(fresh), carried, ops.minimum(trust, match)), 0.0, 1.0))
-        age += 1
-        self._key = ((out, source, None, None, 0) if age >= KEY_EVERY else
-                     (key, key_source, ops.give(disp), ops.give(path), age))
+        self._key = ((out, source, None, None) if index % KEY_EVERY == 0 else
+                     (key, key_source, ops.give(disp), ops.give(path)))
         return out
 
     def state(self) -> Any:
         return self._key
 
     def load_state(self, state: Any) -> None:
-        self._key = state if isinstance(state, tuple) else None  # a checkpoint of the blended term: start afresh
+        self._key = state if isinstance(state, tuple) and len(state) == 4 else None  # else: start afresh

@@ -61,5 +61,7 @@ BACKEND = Backend(
     contact_sheet=contact_sheet,
     models=models,
     memory=4 << 30,  # max RSS at 1080p, 150 frames: 3.1 GiB (1.6 with 4 frames; adain's figure says why)
-    warmup=20,  # seam/inside warping error 0.92 (16: 1.20, 12: 1.83), mdn_flower 320 px (benchmarks/seams.py)
+    # A key's life (vidstyle.temporal.carry): the seam's warping error over the inside's 1.12 (0 frames: 1.40, 4:
+    # 1.04, 12: 1.01, 20: 1.00; a synthetic pan at 128 px, units of 20 frames, as in tests/test_cluster.py)
+    warmup=8,
 )
