@@ -17,7 +17,6 @@ from typing import TYPE_CHECKING, Any, Protocol
 from vidstyle.core.errors import SettingError, UserError
 from vidstyle.core.options import CommonOptions, check_bounds
 from vidstyle.flow import COLOUR_TOLERANCE, FLOW_SIZE
-from vidstyle.temporal.blend import OutputBlender
 
 if TYPE_CHECKING:
     import numpy as np
@@ -43,10 +42,10 @@ class Backend:
     # The colour check's tolerance in the flow's confidence (COLOUR_TOLERANCE); None: no colour check and no
     # texture check (vidstyle.temporal.motion.estimate_motion).
     colour_tolerance: float | None = COLOUR_TOLERANCE
-    # The temporal term on the output, which the video job applies, made with the clip's temporal weight: the
-    # blended bands (vidstyle.temporal.blend.OutputBlender) or the carried painting (vidstyle.temporal.carry);
-    # None: the term lives wholly inside the stylizer.
-    output_term: Callable[[float], Any] | None = OutputBlender
+    # The temporal term on the output, which the video job applies (by name, so that describing a backend loads no
+    # torch): "blend", the blended bands (vidstyle.temporal.blend.OutputBlender), or "carry", the carried painting
+    # (vidstyle.temporal.carry.CarryBlender); None: the term lives wholly inside the stylizer.
+    output_term: str | None = "blend"
     checkpoint_every: int = 0  # resume data every N frames of a single clip by default; 0: only in batch jobs
     style_images: bool = True  # takes `style` images (else refuses them: its styles come from its options)
     check: Callable[[CommonOptions, Any], None] | None = None  # checks across fields, SettingError if wrong

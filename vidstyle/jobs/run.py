@@ -152,7 +152,7 @@ def run_video(clip: Path, output: Path, settings: Settings, quiet: bool = False,
             return ShotStage(detector, points, bars=out.bars == "keep", half_frame=0.5 / rate)
 
         options = VideoOptions(max_size=common.max_size, temporal_weight=weight if backend.output_term else 0.0,
-                               output_term=backend.output_term,
+                               output_term=backend.output_term or "blend",
                                encode=encode, quiet=quiet, start=start, end=end, shots=shot_stage,
                                flow_size=settings.flow_size(),
                                colour_tolerance=backend.colour_tolerance,

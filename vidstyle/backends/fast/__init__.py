@@ -9,7 +9,6 @@ from __future__ import annotations
 from vidstyle.backends.base import Backend
 from vidstyle.backends.fast.options import NUM_STYLES, FastOptions
 from vidstyle.core.errors import SettingError
-from vidstyle.temporal.carry import CarryBlender
 
 
 def check(common, options: FastOptions) -> None:
@@ -55,7 +54,7 @@ BACKEND = Backend(
     temporal_weight=1.6,
     # Its 1-2 px grain goes under any averaging: the painting is carried along the flow instead, and the network's
     # features are left alone (vidstyle.temporal.carry says why, with figures).
-    output_term=CarryBlender,
+    output_term="carry",
     style_images=False,
     check=check,
     contact_sheet=contact_sheet,
