@@ -16,17 +16,16 @@ import numpy as np
 import torch
 from common import cpu_line, need
 
-from vidstyle.flow import make_estimator
+from vidstyle.flow import flow_frame_size, make_estimator
 from vidstyle.flow.flo import read_flo
 from vidstyle.media.images import load_image
 
 
 def at_size(estimator, a: np.ndarray, b: np.ndarray, size: int) -> np.ndarray:
     h, w = a.shape[:2]
-    scale = min(1.0, size / max(h, w)) if size else 1.0
-    if scale == 1.0:
+    small = flow_frame_size(w, h, size)  # as the job sizes it
+    if small == (w, h):
         return estimator(a, b)
-    small = (round(w * scale), round(h * scale))
     flow = estimator(*(cv2.resize(x, small, interpolation=cv2.INTER_AREA) for x in (a, b)))
     return cv2.resize(flow, (w, h), interpolation=cv2.INTER_LINEAR) * np.array([w / small[0], h / small[1]],
                                                                              np.float32)

@@ -109,7 +109,7 @@ def measure(clip: Path, backend: str, size: int, args: argparse.Namespace) -> tu
                 picture = clock("upload", lambda: to_tensor(frame.rgb, device))
             out = clock("network", lambda: stylizer.stylize(picture, motion))
             with torch_threads(1 if device.type == "cpu" else None):
-                out = clock("output temporal", lambda: blend(out, motion))
+                out = clock("output temporal", lambda: blend(out, motion, picture, count))
                 rgb = clock("download", lambda: to_bytes(out, brightness_gain(picture, out)))
             clock("encode", lambda: sink.write_frame(rgb, frame.pts))
             prev, count = frame.rgb, count + 1

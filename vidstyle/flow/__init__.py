@@ -32,6 +32,13 @@ class FlowEstimator(Protocol):
         ...
 
 
+def flow_frame_size(width: int, height: int, flow_size: int | None) -> tuple[int, int]:
+    """The (width, height) flow is computed at for frames of this size: the long side capped at `flow_size` (0 or
+    None: the frame's own), at least 8 px a side."""
+    scale = min(1.0, flow_size / max(width, height)) if flow_size else 1.0
+    return (max(8, round(width * scale)), max(8, round(height * scale))) if scale < 1.0 else (width, height)
+
+
 def make_estimator(method: str, raft_weights: Path | None = None, device: str = "cpu",
                    raft_iters: int = 12) -> FlowEstimator | None:
     if method == "none":

@@ -140,10 +140,10 @@ def run_video(clip: Path, output: Path, settings: Settings, quiet: bool = False,
         weight = plan.max_temporal_weight(settings)
         estimator = make_estimator(out.flow, out.raft_weights, str(device), out.raft_iters) if weight > 0 else None
         if estimator is not None and out.flow.startswith("raft"):
+            from vidstyle.flow import flow_frame_size
             from vidstyle.flow.raft import check_size
 
-            scale = min(1.0, settings.flow_size() / max(facts.size)) if settings.flow_size() else 1.0
-            check_size(round(facts.size[0] * scale), round(facts.size[1] * scale))
+            check_size(*flow_frame_size(*facts.size, settings.flow_size()))
         stylizer = settings.build(weight if estimator else 0.0, device)
 
         def shot_stage() -> ShotStage:

@@ -164,8 +164,7 @@ class FeatureBlender:
     def terms(self, key: str, shape: torch.Size | tuple[int, ...], motion: Motion | None, padded: tuple[int, int],
               dtype: torch.dtype = torch.float32) -> tuple[torch.Tensor, torch.Tensor] | None:
         """The previous activation under `key` warped to this frame, and each cell's share of it, lc / (1 + lc);
-        None where the term does not apply (no motion, a new shot, a changed size, weight 0). For a network run
-        elsewhere (onnxruntime), which applies the step itself and hands its result to `remember`."""
+        None where the term does not apply (no motion, a new shot, a changed size, weight 0)."""
         prev = self._prev.get(key)
         if motion is None or prev is None or tuple(prev.shape) != tuple(shape) or self.weight <= 0:
             return None
@@ -177,9 +176,6 @@ class FeatureBlender:
         warped = F.grid_sample(prev.float(), grid, mode="bicubic", padding_mode="border", align_corners=True)
         lc = self.weight * conf
         return warped.to(dtype), (lc / (1.0 + lc)).to(dtype)
-
-    def remember(self, key: str, act: torch.Tensor) -> None:
-        self._prev[key] = act
 
     def state(self) -> dict[str, torch.Tensor]:
         """The kept activations; safe to hold while later frames run, as they are replaced, never changed."""

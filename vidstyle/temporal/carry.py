@@ -45,6 +45,11 @@ MATCH_SIGMA, MATCH_FROM, MATCH_TO = 1.5, 0.03, 0.06
 STRAIN_FROM, STRAIN_TO = 0.25, 0.5
 
 
+def _ramp(ops: Any, x: Any, zero_at: float, one_at: float) -> Any:
+    """0 at `zero_at`, 1 at `one_at`, linear between and clipped (falling where `one_at` is the lower)."""
+    return ops.clip((x - zero_at) * (1.0 / (one_at - zero_at)), 0.0, 1.0)
+
+
 class CarryBlender:
     """The output temporal term, frame after frame, with OutputBlender's interface (the video job runs it in the
     encode thread). Its state: the key and the key's source, each pixel's displacement from this frame to the key
@@ -74,11 +79,10 @@ class CarryBlender:
             path = ops.minimum(ops.warp_linear(ops.take(path), flow), confidence)
         seen = ops.warp_linear(ops.take(key_source.to(fresh.device)), disp)
         error = ops.sqrt(ops.energy(ops.gaussian(seen - ops.take(source), MATCH_SIGMA)) * (1.0 / 3.0))
-        match = ops.clip((MATCH_TO - error) * (1.0 / (MATCH_TO - MATCH_FROM)), 0.0, 1.0)
         gx, gy = ops.gradient(disp)
         strain = ops.sqrt(ops.energy(gx) + ops.energy(gy))
-        match = ops.minimum(match, ops.clip((STRAIN_TO - strain) * (1.0 / (STRAIN_TO - STRAIN_FROM)), 0.0, 1.0))
-        trust = ops.clip((path * self.weight - TRUST_FROM) * (1.0 / (TRUST_FULL - TRUST_FROM)), 0.0, 1.0)
+        match = ops.minimum(_ramp(ops, error, MATCH_TO, MATCH_FROM), _ramp(ops, strain, STRAIN_TO, STRAIN_FROM))
+        trust = _ramp(ops, path * self.weight, TRUST_FROM, TRUST_FULL)
         carried = ops.warp_lanczos(ops.take(key.to(fresh.device)), disp)
         out = ops.give(ops.clip(ops.lerp(ops.take(fresh), carried, ops.minimum(trust, match)), 0.0, 1.0))
         self._key = ((out, source, None, None) if index % KEY_EVERY == 0 else

@@ -10,7 +10,7 @@ import torch
 import torch.nn.functional as F
 
 from vidstyle.core.tensors import from_host
-from vidstyle.flow import FLOW_SIZE, FlowEstimator
+from vidstyle.flow import FLOW_SIZE, FlowEstimator, flow_frame_size
 from vidstyle.flow.ops import colour_match, reliability, texture_check
 from vidstyle.temporal.filters import enlarge, sampling_grid, shrink
 
@@ -73,9 +73,8 @@ def estimate_motion(estimator: FlowEstimator, prev: np.ndarray, cur: np.ndarray,
     includes the colour check (vidstyle.flow.ops.colour_match; vidstyle.flow.COLOUR_TOLERANCE says why) and
     the texture check (vidstyle.flow.ops.texture_check: no motion is trusted in a flat patch)."""
     h, w = cur.shape[:2]
-    scale = min(1.0, flow_size / max(h, w)) if flow_size else 1.0
-    if scale < 1.0:
-        size = (max(8, round(w * scale)), max(8, round(h * scale)))
+    size = flow_frame_size(w, h, flow_size)
+    if size != (w, h):
         prev, cur = (cv2.resize(f, size, interpolation=cv2.INTER_AREA) for f in (prev, cur))
     backward = estimator(cur, prev)
     forward = estimator(prev, cur)
@@ -83,4 +82,4 @@ def estimate_motion(estimator: FlowEstimator, prev: np.ndarray, cur: np.ndarray,
     if colour_tolerance is not None:
         confidence *= colour_match(cur, prev, backward, colour_tolerance)
         confidence *= texture_check(cur, backward)
-    return Motion(backward, confidence, (h, w) if scale < 1.0 else None)
+    return Motion(backward, confidence, (h, w) if size != (w, h) else None)
