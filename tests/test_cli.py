@@ -205,7 +205,7 @@ def test_bad_input_is_one_line_and_exit_2(tmp_path, clip, style_png, case):
     elif case == "bad_container":
         out, expect = tmp_path / "out.notacontainer", "does not write .notacontainer clips; use one of .mp4"
     elif case == "avi":
-        out, expect = tmp_path / "out.avi", "does not write .avi clips; use one of .mp4 .m4v .mov .mkv .webm .gif"
+        out, expect = tmp_path / "out.avi", "does not write .avi clips; use one of .mp4 .m4v .mov .mxf .mkv .webm .gif"
     elif case == "timecode_without_one":
         extra, expect = ["--start", "00:00:01:00"], "start 00:00:01:00 is a timecode, and the clip has none"
     elif case == "tiny_style":
@@ -229,8 +229,8 @@ def test_bad_input_is_one_line_and_exit_2(tmp_path, clip, style_png, case):
         src.write_bytes(src.read_bytes()[: src.stat().st_size // 2])
         expect = "sticker.webp: not a readable animated WebP (could not create decoder object)"
     elif case == "png_clip":  # a clip named as a still: frames are named as a sequence
-        out, expect = tmp_path / "out.png", "use one of .mp4 .m4v .mov .mkv .webm .gif .webp, or frames named as " \
-                                            "out_%04d.png"
+        out = tmp_path / "out.png"
+        expect = "use one of .mp4 .m4v .mov .mxf .mkv .webm .gif .webp, or frames named as out_%04d.png"
     elif case in ("sequence_gap", "two_sequences", "folder", "bad_sequence_fps", "frames_over_input",
                   "damaged_frame"):
         src = tmp_path / "shot"

@@ -297,8 +297,9 @@ def read_first(path: Path) -> np.ndarray:
 
 def test_colours_are_read_as_players_show_them_and_written_tagged(tmp_path):
     """Untagged YUV is read with the matrix players assume (BT.709 at HD sizes, BT.601 below), tagged YUV and
-    full range with their tags; outputs are BT.709, limited range, tagged so, with the source's primaries and
-    transfer. Untagged BT.601 (PyAV's default), the output's pure green showed as (0, 215, 0) at HD in players."""
+    full range with their tags; outputs are written with the source's matrix and range, tagged so, with its
+    primaries and transfer. Untagged BT.601 (PyAV's default), the output's pure green showed as (0, 215, 0) at HD
+    in players."""
     from av.video.reformatter import Colorspace
 
     for (w, h), matrix, full, tag in [((1280, 720), Colorspace.ITU709, False, False),
@@ -319,12 +320,12 @@ def test_colours_are_read_as_players_show_them_and_written_tagged(tmp_path):
         sink.close()
     with av.open(str(out)) as c:
         cc = c.streams.video[0].codec_context
-        assert (cc.colorspace, cc.color_range, cc.color_primaries, cc.color_trc) == (1, 1, 6, 6)
+        assert (cc.colorspace, cc.color_range, cc.color_primaries, cc.color_trc) == (6, 1, 6, 6)  # the source's
         frame = next(c.decode(video=0))
         as_709 = patch_colours(frame.reformat(format="rgb24", src_colorspace=Colorspace.ITU709).to_ndarray())
         as_601 = patch_colours(frame.reformat(format="rgb24", src_colorspace=Colorspace.ITU601).to_ndarray())
-    assert np.abs(as_709 - np.array(PATCHES)).max() <= 4, as_709
-    assert np.abs(as_601 - np.array(PATCHES)).max() > 20  # the tag is what makes players show it right
+    assert np.abs(as_601 - np.array(PATCHES)).max() <= 4, as_601
+    assert np.abs(as_709 - np.array(PATCHES)).max() > 20  # the tag is what makes players show it right
     assert np.abs(patch_colours(read_first(out)) - np.array(PATCHES)).max() <= 4
 
 
@@ -614,6 +615,9 @@ def test_hdr_clips_are_read_as_sdr(tmp_path, transfer, white):
             c.mux(packet)
     with VideoSource(clip) as src:
         rgb = next(f.rgb for f in src.frames() if isinstance(f, Frame)).astype(int)
+    with VideoSource(clip) as src:
+        deep = next(f.deep for f in src.frames(deep=True) if isinstance(f, Frame))  # for an output above 8 bits
+    assert deep.dtype == np.uint16 and np.abs(deep / 257 - rgb).max() <= 0.5 + 1e-9
     grey, ref, red = rgb[32, 16], rgb[32, 48], rgb[32, 80]
     if transfer == 18:
         assert np.all(np.abs(grey - 108) <= 3), grey  # 0.128 of white at gamma 2.4; 97 as the signal was read
@@ -623,7 +627,8 @@ def test_hdr_clips_are_read_as_sdr(tmp_path, transfer, white):
     copy_clip(clip, out)
     with av.open(str(out)) as c:
         cc = c.streams.video[0].codec_context
-        assert (cc.color_primaries, cc.color_trc, cc.colorspace, cc.pix_fmt) == (1, 1, 1, "yuv444p")
+        # SDR BT.709 at the source's depth: HEVC Main10 (vidstyle.media.deliver), 4:2:0
+        assert (cc.color_primaries, cc.color_trc, cc.colorspace, cc.pix_fmt) == (1, 1, 1, "yuv420p10le")
 
 
 def test_subtitles_are_kept_where_the_container_carries_them(tmp_path, caplog):

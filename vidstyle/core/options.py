@@ -24,6 +24,10 @@ FLOW_METHODS = ("dis", "farneback", "raft", "raft-small", "none")
 X264_PRESETS = tuple("ultrafast superfast veryfast faster fast medium slow slower veryslow placebo".split())
 
 
+# The delivery profiles' names (each is described in vidstyle.media.deliver)
+DELIVERIES = ("prores-422hq", "prores-4444", "dnxhr-hqx", "hevc-10", "h264", "ffv1", "tiff16", "png16", "exr-half")
+
+
 def setting(default: Any = None, help: str = "", *, factory: Any = None, choices: tuple[str, ...] | None = None,
             min: float | None = None, max: float | None = None, csv: bool = False, video: bool = False,
             selects: bool = False, style_source: bool = False, live: bool = False, default_text: str | None = None,
@@ -74,8 +78,11 @@ class OutputOptions:
     # The flow runs on frames scaled to this long side (then scaled back up); each backend's default says why.
     flow_size: int | None = setting(help="Long side (px) the flow is computed at; 0 = each frame's own size.",
                                     min=0, video=True, default_text="per backend")
+    deliver: str | None = setting(help="Delivery profile (`vidstyle deliver` says what each is for).",
+                                  choices=DELIVERIES, video=True,
+                                  default_text="by the output's name and the source's bit depth")
     codec: str | None = setting(help="Video encoder, e.g. libx264, libx265.", video=True,
-                                default_text="H.264; VP9 for .webm")
+                                default_text="H.264 (HEVC above 8 bits); ProRes for .mov; VP9 for .webm")
     crf: int = setting(18, "Quality: lower is better.", min=0, max=63, video=True)
     # x264 "faster", not ffmpeg's "medium": the encoder shares the CPU with the network, and on stylized 640x360
     # clips at CRF 18 it took 43-49% less CPU for Y-PSNR within 0.15 dB and files 1-2.5% smaller (RGB-PSNR

@@ -9,12 +9,19 @@ import torch.nn.functional as F
 
 
 def to_tensor(rgb: np.ndarray, device: torch.device) -> torch.Tensor:
-    """HxWx3 uint8 to 1x3xHxW float in [0,1], channels-last (the fast layout for convolutions on CPU)."""
+    """HxWx3 uint8 (or uint16: a source above 8 bits) to 1x3xHxW float in [0,1], channels-last (the fast layout
+    for convolutions on CPU)."""
+    if rgb.dtype == np.uint16:  # torch moves no uint16 to a GPU: as int32, a quarter of a float's bytes more
+        return _to_float(torch.from_numpy(rgb.astype(np.int32)).to(device), 65535.0)
     if not rgb.flags.writeable:  # decoded frames can be read-only views; torch wants to own writable memory
         rgb = rgb.copy()
     # The batch axis goes in before the permute, so the strides are the canonical channels-last ones: with a
     # batch stride of 3, is_contiguous(channels_last) holds, yet F.pad made its output NCHW (whole net slower).
-    x = torch.from_numpy(rgb).to(device)[None].permute(0, 3, 1, 2).float().div_(255.0)
+    return _to_float(torch.from_numpy(rgb).to(device), 255.0)
+
+
+def _to_float(hwc: torch.Tensor, top: float) -> torch.Tensor:
+    x = hwc[None].permute(0, 3, 1, 2).float().div_(top)
     return x.contiguous(memory_format=torch.channels_last)
 
 
@@ -55,3 +62,9 @@ def to_bytes(x: torch.Tensor, gain: float = 1.0) -> np.ndarray:
         return cv2.convertScaleAbs(host_view(x), alpha=255.0 * gain)
     scaled = x[0].permute(1, 2, 0).float() * (255.0 * gain)
     return scaled.round_().clamp_(0, 255).to(torch.uint8).contiguous().cpu().numpy()
+
+
+def to_words(x: torch.Tensor, gain: float = 1.0) -> np.ndarray:
+    """As to_bytes, to HxWx3 uint16 (0..65535): the output of a job written above 8 bits."""
+    scaled = x[0].permute(1, 2, 0).float() * (65535.0 * gain)
+    return scaled.round_().clamp_(0, 65535).to(torch.int32).cpu().numpy().astype(np.uint16)

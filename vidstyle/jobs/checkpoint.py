@@ -144,7 +144,7 @@ def _write_png(path: Path, rgb: np.ndarray, atomic: bool) -> None:
 
 
 def _read_png(path: Path) -> np.ndarray:
-    bgr = cv2.imread(str(path), cv2.IMREAD_COLOR)
+    bgr = cv2.imread(str(path), cv2.IMREAD_UNCHANGED)  # 16 bits where the job's output is above 8
     if bgr is None:
         raise FileNotFoundError(path)
     return np.ascontiguousarray(bgr[..., ::-1])

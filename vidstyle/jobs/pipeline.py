@@ -31,7 +31,7 @@ from vidstyle.backends.base import Look, Stylizer
 from vidstyle.core.device import torch_threads
 from vidstyle.core.errors import UserError
 from vidstyle.core.progress import make_progress
-from vidstyle.core.tensors import to_bytes, to_tensor
+from vidstyle.core.tensors import to_bytes, to_tensor, to_words
 from vidstyle.core.timepoints import TimePoint
 from vidstyle.flow import FLOW_SIZE, FlowEstimator
 from vidstyle.jobs.checkpoint import Checkpoint, Saved
@@ -254,8 +254,17 @@ def stylize_video(source_path: Path, output: Path, stylizer: Stylizer, estimator
     return result
 
 
+def _backdrop(frame: Frame, deep: bool) -> np.ndarray:
+    """The source frame a stylized picture is placed in (its bars), at the output's depth."""
+    if not deep or frame.deep is not None:
+        return frame.rgb if not deep else frame.deep
+    return frame.rgb.astype(np.uint16) * 257
+
+
 class _Discard:
     """The sink of a first pass whose frames only go to the checkpoint's folder."""
+
+    depth = 8
 
     def write_frame(self, *args: Any) -> None: ...
 
@@ -279,6 +288,7 @@ def _stream(source_path: Path, output: Path, stylizer: Stylizer, estimator: Flow
     with _opencv_single_threaded(), VideoSource(source_path, options.sequence_rate) as source, \
             (atomic_output(output, tmp_dir) if encode else nullcontext()) as tmp:
         sink = open_sink(tmp, output, source, options.encode, options.audio) if encode else _Discard()
+        deep = sink.depth > 8  # frames go to the network and come back at 16 bits, not 8 (vidstyle.media.deliver)
         shots = options.shots()
         # Decoding and shot detection run a thread of their own, ahead of the flow: the detector releases frames
         # in batches (TransNetV2: 50 at a time, once it has seen 25 more), and while a batch waits here for its
@@ -293,7 +303,8 @@ def _stream(source_path: Path, output: Path, stylizer: Stylizer, estimator: Flow
         reach = tuple(j for j in getattr(stylizer, "long_term", ()) if j > 1)
 
         def read() -> None:
-            frames = source.frames(options.max_size, with_audio=options.audio, start=options.start, end=options.end)
+            frames = source.frames(options.max_size, with_audio=options.audio, start=options.start, end=options.end,
+                                   deep=deep)
             for item in shots.run(frames, source.clip_seconds):
                 if not _put(framed, item, stop):
                     return
@@ -323,7 +334,8 @@ def _stream(source_path: Path, output: Path, stylizer: Stylizer, estimator: Flow
                             m.full(device)  # enlarged on the device here, beside the network, not in its thread
                     earlier.append(picture)
                     look = looks.next(frame.index, source.clip_seconds(frame), framing.boundary) if looks else None
-                    item = Decoded(frame, to_tensor(picture, device), motion, framing, look)
+                    pixels = picture if frame.deep is None else framing.picture(frame.deep)
+                    item = Decoded(frame, to_tensor(pixels, device), motion, framing, look)
                 if not _put(decoded, item, stop):
                     return
 
@@ -355,8 +367,8 @@ def _stream(source_path: Path, output: Path, stylizer: Stylizer, estimator: Flow
                         blend.weight = item.look.temporal_weight
                     out = blend(item.out, item.motion, item.picture, options.first_index + index)
                     # Dimmed where the source is dark, and rounded, in one pass; the temporal state stays undimmed.
-                    picture = to_bytes(out, brightness_gain(item.picture, out))
-                    rgb = item.framing.place(picture, item.frame.rgb)
+                    picture = (to_words if deep else to_bytes)(out, brightness_gain(item.picture, out))
+                    rgb = item.framing.place(picture, _backdrop(item.frame, deep) if item.framing.area else None)
                     if index < options.warmup:
                         if checkpoint and item.state is not None:
                             checkpoint.save_state(Saved(index, item.state, blend.state(), list(shots.boundaries)))

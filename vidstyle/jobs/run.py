@@ -90,6 +90,7 @@ def run_video(clip: Path, output: Path, settings: Settings, quiet: bool = False,
 
     With a `span` (a unit of a split clip, vidstyle.jobs.units), only its frames, video only, timed from its first
     written frame, with the span's shot starts; `on_frames` is told the frames written so far, now and then."""
+    from vidstyle.media import deliver
     from vidstyle.media.atomic import check_output_path
     from vidstyle.media.formats import output_format
     from vidstyle.media.sinks.video import EncodeSettings, check_encoder
@@ -98,11 +99,12 @@ def run_video(clip: Path, output: Path, settings: Settings, quiet: bool = False,
     backend, common, out = settings.describe(), settings.common, settings.output
     check_output_path(output, [clip, *common.style])
     output_format(output)
-    encode = EncodeSettings(codec=out.codec, crf=out.crf, preset=out.encoder_preset)
+    encode = EncodeSettings(codec=out.codec, crf=out.crf, preset=out.encoder_preset, deliver=out.deliver)
     with settings.explaining():
         check_encoder(out.codec, encode)
+        deliver.check(deliver.get(out.deliver) if out.deliver else None, out.codec, output, alpha=False)
     check_styles(settings)
-    facts = _read_clip(clip, settings)
+    facts = _read_clip(clip, settings, output)
     rate, duration, points, start, end = facts.rate, facts.duration, facts.points, facts.start, facts.end
     plan = settings.looks
     if span is not None:
@@ -245,9 +247,11 @@ class ClipFacts:
     end: TimePoint | None
 
 
-def _read_clip(clip: Path, settings: Settings) -> ClipFacts:
+def _read_clip(clip: Path, settings: Settings, output: Path | None = None) -> ClipFacts:
     """The input's facts, checked: its size against --max-size, the start against its length, the user's cut
-    list read and the looks' times and keyframes checked against the duration."""
+    list read and the looks' times and keyframes checked against the duration; with `output`, that its delivery
+    profile keeps what the clip has (its alpha)."""
+    from vidstyle.media import deliver
     from vidstyle.media.frames import check_frame_size, fit_size
     from vidstyle.media.source import VideoSource
 
@@ -257,6 +261,10 @@ def _read_clip(clip: Path, settings: Settings) -> ClipFacts:
         rate, duration = float(source.rate), source.duration()
         check_frame_size(*source.size, common.max_size, clip)
         size = fit_size(*source.size, common.max_size)
+        if output is not None:
+            with settings.explaining():
+                profile = deliver.pick(out.deliver, out.codec, output, source.depth, source.alpha)
+                deliver.check(profile, out.codec, output, source.alpha, size)
         expected = source.estimated_frames(start, end)
         points = _cut_list(Path(out.cuts).expanduser(), duration, source) if out.cuts not in ("auto", "off") else None
     if start is not None and start.seconds is not None and duration is not None and start.seconds >= duration:

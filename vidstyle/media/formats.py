@@ -21,8 +21,8 @@ def is_clip(path: Path) -> bool:
 
 # What `vidstyle video` writes, by the output's extension. FFmpeg muxes more, but these are the ones made and
 # checked here: AVI, for one, keeps no timestamps (its MPEG-4 stream came out probing as 1000 fps).
-CONTAINERS = {"": "mp4", ".mp4": "mp4", ".m4v": "mp4", ".mov": "mov", ".mkv": "matroska", ".webm": "webm",
-              ".gif": "gif", ".webp": "webp"}
+CONTAINERS = {"": "mp4", ".mp4": "mp4", ".m4v": "mp4", ".mov": "mov", ".mxf": "mxf", ".mkv": "matroska",
+              ".webm": "webm", ".gif": "gif", ".webp": "webp"}
 ANIMATIONS = ("gif", "webp")  # written by vidstyle.media.sinks.animation
 
 

@@ -21,6 +21,15 @@ class Frame:
     rgb: np.ndarray  # HxWx3 uint8, display orientation
     pts: int  # in VideoSource.time_base
     alpha: np.ndarray | None = None  # HxW uint8 like rgb, where the source has an alpha channel
+    deep: np.ndarray | None = None  # HxWx3 uint16, the same pixels at 16 bits, where the output is above 8 bits
+
+
+def bit_depth(pix_fmt: str) -> int:
+    """Bits a channel of a pixel format (10 for yuv422p10le, 8 for an unknown one)."""
+    try:
+        return max(c.bits for c in av.VideoFormat(pix_fmt).components)
+    except ValueError:
+        return 8
 
 
 def has_alpha(pix_fmt: str) -> bool:
@@ -55,19 +64,38 @@ def check_frame_size(width: int, height: int, max_size: int | None, path: Path, 
 
 
 # Colour. A YUV frame is read with the matrix its tag names or, untagged, the one players assume (mpv's rule:
-# BT.709 from 1280 px wide or over 576 high, else BT.601). Outputs are written with BT.709 and tagged so, with
-# the source's primaries and transfer (the pixels keep them). Untagged, as PyAV writes by default, BT.601 pixels
-# were shown as BT.709 by players at HD sizes and by browsers at any: pure green as (0, 215, 0).
+# BT.709 from 1280 px wide or over 576 high, else BT.601). Outputs are written with the source's matrix and range
+# (that one, untagged), primaries and transfer, and tagged so: what a grade set up for the source expects, and a
+# colour bar comes back as it went in. Untagged, as PyAV writes by default, BT.601 pixels were shown as BT.709 by
+# players at HD sizes and by browsers at any: pure green as (0, 215, 0).
 UNSPECIFIED = 2  # AVCOL_SPCUNSPECIFIED, AVCOL_PRIUNSPECIFIED, AVCOL_TRCUNSPECIFIED
 BT709 = 1  # AVCOL_SPCBT709, AVCOL_PRIBT709, AVCOL_TRCBT709
+# FFmpeg's matrices (AVColorSpace) as swscale's coefficient tables name them (SWS_CS_*): BT.470BG and SMPTE 170M
+# are both BT.601; BT.2020's constant-luminance form has no table and is read as its non-constant one.
+_SWS_MATRIX = {1: Colorspace.ITU709, 4: Colorspace.FCC, 5: Colorspace.ITU601, 6: Colorspace.ITU601,
+               7: Colorspace.SMPTE240M, 9: Colorspace.BT2020, 10: Colorspace.BT2020}
 
 
 def is_yuv(fmt: av.VideoFormat) -> bool:
     return not (fmt.is_rgb or fmt.has_palette) and len(fmt.components) >= 3
 
 
+def known_matrix(matrix: int) -> bool:
+    return matrix in _SWS_MATRIX
+
+
+def sws_matrix(matrix: int) -> Colorspace:
+    """swscale's table for a matrix tag (AVColorSpace); BT.709 for one it has none for."""
+    return _SWS_MATRIX.get(matrix, Colorspace.ITU709)
+
+
+def matrix_for(width: int, height: int) -> int:
+    """The matrix (AVColorSpace) players assume for an untagged YUV frame of this size."""
+    return BT709 if width >= 1280 or height > 576 else 6
+
+
 def read_matrix(vf: av.VideoFrame) -> Colorspace | None:
     """The matrix to read `vf` with where its tag does not name one (None: its tag's, or not YUV)."""
     if vf.colorspace != UNSPECIFIED or not is_yuv(vf.format):
         return None
-    return Colorspace.ITU709 if vf.width >= 1280 or vf.height > 576 else Colorspace.ITU601
+    return sws_matrix(matrix_for(vf.width, vf.height))

@@ -59,7 +59,7 @@ def _bt1886_inverse(light: np.ndarray) -> np.ndarray:
 
 
 class ToSdr:
-    """16-bit RGB frames of an HDR clip in, 8-bit SDR BT.709 RGB out. Two tables and a matrix: about 36 ms a
+    """16-bit RGB frames of an HDR clip in, 8-bit (or 16-bit) SDR BT.709 RGB out. Two tables and a matrix: about 36 ms a
     1080p frame on one core here (most of it the first table's lookup), on top of decoding."""
 
     def __init__(self, trc: int) -> None:
@@ -67,11 +67,16 @@ class ToSdr:
         nits = _pq_nits(signal) if trc == PQ else _hlg_nits(signal)
         self._linear = (nits / REFERENCE_WHITE).astype(np.float32)  # 16-bit code -> relative light
         light = _roll_off(np.arange(65536, dtype=np.float64) / 65535 * PEAK / REFERENCE_WHITE)
-        self._encode = np.clip(np.round(_bt1886_inverse(np.clip(light, 0, 1)) * 255), 0, 255).astype(np.uint8)
+        self._signal = _bt1886_inverse(np.clip(light, 0, 1))
+        self._encode: dict[int, np.ndarray] = {}  # relative light index -> 8- or 16-bit code, made when first asked
         self._step = np.float32(65535 * REFERENCE_WHITE / PEAK)  # relative light -> index into _encode
 
-    def __call__(self, rgb48: np.ndarray) -> np.ndarray:
+    def __call__(self, rgb48: np.ndarray, bits: int = 8) -> np.ndarray:
+        """8-bit RGB, or 16-bit where the output is above 8 bits."""
+        if bits not in self._encode:
+            top, kind = (255, np.uint8) if bits == 8 else (65535, np.uint16)
+            self._encode[bits] = np.clip(np.round(self._signal * top), 0, top).astype(kind)
         light = cv2.transform(self._linear[rgb48], _TO_709)  # BT.2020 -> BT.709, still linear
         light *= self._step
         np.clip(light, 0, 65535, out=light)
-        return self._encode[light.astype(np.uint16)]
+        return self._encode[bits][light.astype(np.uint16)]

@@ -23,7 +23,7 @@ SEQUENCE_SUFFIXES = {".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp", ".ppm", "
 DEFAULT_RATE = Fraction(24)  # film's; FFmpeg's image2 default would be 25
 _NUMBERED = re.compile(r"^(.*?)(\d+)(\.[^.]+)$")  # prefix, the frame number (the last digits), extension
 # An output named as FFmpeg's (shot_%04d.png) or compositors' (shot_####.png) sequences are: written as one
-SEQUENCE_OUTPUTS = {".png", ".tif", ".tiff", ".jpg", ".jpeg"}
+SEQUENCE_OUTPUTS = {".png", ".tif", ".tiff", ".jpg", ".jpeg", ".exr"}
 _PATTERN = re.compile(r"^(.*?)(?:%(\d*)d|(#+))(\.[^.]+)$")
 
 

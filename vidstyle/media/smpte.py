@@ -16,17 +16,18 @@ from pathlib import Path
 log = logging.getLogger("vidstyle")
 
 _SMPTE = re.compile(r"^(\d{2}):(\d{2}):(\d{2})([:;.])(\d{2,3})$")
-TIMECODE_FORMATS = ("mp4", "mov", "matroska", "webm")  # the output formats that carry one
+TIMECODE_FORMATS = ("mp4", "mov", "mxf", "matroska", "webm")  # the output formats that carry one
 _DAY = 24 * 3600
 
 
 def find_timecode(video: Mapping[str, str], others: Sequence[Mapping[str, str]],
-                  container: Mapping[str, str]) -> str | None:
+                  container: Mapping[str, str], name: str = "timecode") -> str | None:
     """The source's start timecode: the video stream's tag (MOV/MP4 demuxers copy their timecode track there;
-    Matroska's is TIMECODE), a timecode track's, or the file's (MXF)."""
+    Matroska's is TIMECODE), a timecode track's, or the file's (MXF). With `name` reel_name, its reel (a MOV's
+    timecode track's, an MXF's video stream's)."""
     for tags in (video, *others, container):
         for key, value in tags.items():
-            if key.lower() == "timecode" and value:
+            if key.lower() == name and value:
                 return value.strip()
     return None
 

@@ -10,15 +10,17 @@ from fractions import Fraction
 from pathlib import Path
 
 import av
+import cv2
 import numpy as np
 from av.stream import Disposition
-from av.video.reformatter import VideoReformatter
+from av.video.reformatter import ColorRange, VideoReformatter
 
 from vidstyle.core.errors import UserError
 from vidstyle.core.timepoints import TimePoint
 from vidstyle.media.audio import AudioTimeline
 from vidstyle.media.deinterlace import Deinterlacer
-from vidstyle.media.frames import BT709, Frame, fit_size, has_alpha, read_matrix
+from vidstyle.media.frames import (BT709, Frame, bit_depth, fit_size, has_alpha, is_yuv, known_matrix, matrix_for,
+                                   read_matrix)
 from vidstyle.media.hdr import PQ, ToSdr, is_hdr
 from vidstyle.media.images import is_animation, is_image
 from vidstyle.media.reorder import Reorder
@@ -93,6 +95,14 @@ class VideoSource:
         if cc.name == "exr":  # scene-linear light: to display values (sRGB's curve, above 1.0 clipped), as a viewer
             cc.options = {"apply_trc": "iec61966_2_1"}
             self.primaries = self.transfer = BT709
+        # Bits a channel (an output follows them: vidstyle.media.deliver), and the matrix and range a YUV output is
+        # written with: the source's, so that a grade set up for it holds (BT.709, limited, for RGB and HDR ones).
+        self.depth = bit_depth(self.pix_fmt)
+        yuv = is_yuv(av.VideoFormat(self.pix_fmt)) and self.hdr is None
+        self.matrix = (cc.colorspace if known_matrix(cc.colorspace) else matrix_for(cc.width, cc.height)) if yuv \
+            else BT709
+        self.color_range = int(cc.color_range) if yuv and cc.color_range in (ColorRange.MPEG, ColorRange.JPEG) \
+            else int(ColorRange.MPEG)
         self._decoder: av.CodecContext | None = None  # None: the stream's own
         if self.stream.metadata.get("alpha_mode") == "1" and ALPHA_DECODERS.get(cc.name) in av.codecs_available:
             self._decoder = av.CodecContext.create(ALPHA_DECODERS[cc.name], "r")
@@ -147,6 +157,12 @@ class VideoSource:
         return find_timecode(self.stream.metadata, [s.metadata for s in self.container.streams.data],
                              self.container.metadata)
 
+    @property
+    def reel(self) -> str | None:
+        """The source's reel (tape or card) name, which MOV and MXF carry beside the timecode."""
+        return find_timecode(self.stream.metadata, [s.metadata for s in self.container.streams.data],
+                             self.container.metadata, "reel_name")
+
     def resolve(self, point: TimePoint | None, key: str) -> TimePoint | None:
         """`point`, a timecode of the source's given the frame it names (counted from the first, as `120f`)."""
         if point is None or point.timecode is None or point.frame is not None:
@@ -170,8 +186,9 @@ class VideoSource:
         return self.container.duration / av.time_base if self.container.duration else None
 
     def frames(self, max_size: int | None = None, with_audio: bool = False, start: TimePoint | None = None,
-               end: TimePoint | None = None) -> Iterator[Frame | av.Packet]:
+               end: TimePoint | None = None, deep: bool = False) -> Iterator[Frame | av.Packet]:
         """Decode in presentation order. With `with_audio`, audio packets come interleaved as they are read.
+        With `deep`, each frame carries its pixels at 16 bits too (Frame.deep), for an output above 8 bits.
 
         Frames are rotated upright by their display matrix, so the output needs no rotation flag. With `start`
         or `end`, only the frames in [start, end) come, renumbered from 0 with timestamps from 0 (the first
@@ -207,8 +224,8 @@ class VideoSource:
                 shift_pts, offset = pts, seconds
                 self._shift = pts
                 yield from filter(None, (self._cut_packet(p, offset, end) for p in early))
-            rgb, alpha = self._to_rgb(vf, max_size)
-            yield Frame(kept, rgb, pts - shift_pts, alpha)
+            rgb, alpha, deep_rgb = self._to_rgb(vf, max_size, deep)
+            yield Frame(kept, rgb, pts - shift_pts, alpha, deep_rgb)
             index += 1
             kept += 1
 
@@ -388,8 +405,10 @@ class VideoSource:
             packet.dts -= shift
         return packet
 
-    def _to_rgb(self, vf: av.VideoFrame, max_size: int | None) -> tuple[np.ndarray, np.ndarray | None]:
-        """Upright RGB at the processing size, and the alpha plane alike where the source has one."""
+    def _to_rgb(self, vf: av.VideoFrame, max_size: int | None, deep: bool = False
+                ) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None]:
+        """Upright RGB at the processing size, the alpha plane alike where the source has one, and with `deep`
+        the RGB at 16 bits (None for an 8-bit source, which has no more to give)."""
         turns = round((vf.rotation or 0) / 90) % 4
         w, h = max(1, round(vf.width * self.pixel_aspect)), vf.height  # square pixels
         uw, uh = (h, w) if turns % 2 else (w, h)
@@ -398,9 +417,11 @@ class VideoSource:
         canvas = (sw, sh) if (w, h) == self.size else self._canvas(max_size, turns)
         if (sw, sh) != canvas:
             sw, sh = self._fit_changed_size(vf, (sw, sh), canvas)
+        deep = deep and (self.depth > 8 or self.hdr is not None)
         # swscale converts any pixel format (10-bit, 4:4:4, rgb24, palettes) and scales in one pass. Alpha goes
         # through 16 bits: 10- and 12-bit alpha (ProRes 4444) read to 8 bits exactly as they were written.
-        fmt = "rgba64le" if self.alpha else "rgb48le" if self.hdr else "rgb24"
+        wide = self.alpha or self.hdr is not None or deep
+        fmt = ("rgba64le" if self.alpha else "rgb48le") if wide else "rgb24"
         pixels = self._to_rgb_fmt.reformat(vf, width=sw, height=sh, format=fmt,
                                            interpolation="AREA" if sw < vf.width or sh < vf.height else None,
                                            src_colorspace=read_matrix(vf)).to_ndarray()
@@ -409,17 +430,18 @@ class VideoSource:
             top, left = (canvas[1] - sh) // 2, (canvas[0] - sw) // 2
             framed[top:top + sh, left:left + sw] = pixels
             pixels = framed
+        rgb, alpha, deep_rgb = pixels, None, None
+        if self.alpha:
+            rgb, alpha = np.ascontiguousarray(pixels[..., :3]), _to_8_bits(pixels[..., 3])
         if self.hdr is not None:
-            sdr = self.hdr(np.ascontiguousarray(pixels[..., :3]))
-            pixels = np.dstack([sdr, _to_8_bits(pixels[..., 3])]) if self.alpha else sdr
-        elif self.alpha:
-            pixels = _to_8_bits(pixels)
-        if turns:
-            # ffmpeg's display rotation is counter-clockwise degrees; undoing it turns the pixels clockwise.
-            pixels = np.rot90(pixels, k=turns)
-        if not self.alpha:
-            return np.ascontiguousarray(pixels), None
-        return np.ascontiguousarray(pixels[..., :3]), np.ascontiguousarray(pixels[..., 3])
+            rgb = self.hdr(rgb, 16 if deep else 8)
+        if rgb.dtype == np.uint16:  # 8 bits beside the 16 for the flow, the shots and the bars
+            deep_rgb = rgb if deep else None
+            rgb = cv2.convertScaleAbs(rgb, alpha=255 / 65535)
+        # ffmpeg's display rotation is counter-clockwise degrees; undoing it turns the pixels clockwise.
+        upright = [None if a is None else np.ascontiguousarray(np.rot90(a, k=turns) if turns else a)
+                   for a in (rgb, alpha, deep_rgb)]
+        return upright[0], upright[1], upright[2]
 
     def _canvas(self, max_size: int | None, turns: int) -> tuple[int, int]:
         """The size every frame is read at (before turning upright): the stream's, as its header states it."""

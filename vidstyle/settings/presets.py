@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from vidstyle.core.errors import UserError
+from vidstyle.core.options import OutputOptions, fields_of
 from vidstyle.core.paths import cache_dir
 from vidstyle.settings.keys import namespace
 from vidstyle.settings.model import TABLE
@@ -73,6 +74,15 @@ def preset_values(path: Path, fetch: bool = True) -> dict[str, Any]:
     """The preset's settings, with its styles and other files resolved to local paths."""
     values = read_preset(path)
     values.pop("description", None)
+    output = values.pop("output", None)
+    if isinstance(output, dict):  # an [output] table: how the clip is written (deliver, codec, crf...)
+        unknown = sorted(set(output) - set(fields_of(OutputOptions)))
+        if unknown:
+            raise UserError(f"[output] {unknown[0]} is not an output setting (those are: "
+                            f"{', '.join(fields_of(OutputOptions))})", path)
+        values.update(output)
+    elif output is not None:
+        raise UserError("output is a table: [output] with deliver = ..., codec = ..., crf = ...", path)
     if isinstance(values.get(TABLE), list):
         values[TABLE] = [_local_paths(t, path, fetch) if isinstance(t, dict) else t for t in values[TABLE]]
     return _local_paths(values, path, fetch)

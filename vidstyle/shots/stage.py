@@ -57,9 +57,10 @@ class Framing:
         top, bottom, left, right = self.area
         return np.ascontiguousarray(rgb[top:bottom, left:right])
 
-    def place(self, picture: np.ndarray, source: np.ndarray) -> np.ndarray:
-        """The stylized picture back in the source frame, whose bars stay as they were."""
-        if self.area is None:
+    def place(self, picture: np.ndarray, source: np.ndarray | None) -> np.ndarray:
+        """The stylized picture back in the source frame, whose bars stay as they were (no frame is needed where
+        there are none)."""
+        if self.area is None or source is None:
             return picture
         top, bottom, left, right = self.area
         out = source.copy()

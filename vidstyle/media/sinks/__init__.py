@@ -20,7 +20,7 @@ def open_sink(path: Path, fmt_path: Path, source: VideoSource, settings: EncodeS
     """The writer for `fmt_path`'s container, writing to `path` (the temporary file); without `audio`, video only."""
     fmt = output_format(fmt_path)
     if fmt == "sequence":
-        return SequenceSink(path, output_sequence(fmt_path), source)
+        return SequenceSink(path, output_sequence(fmt_path), source, settings.deliver)
     if fmt in ANIMATIONS:
         return AnimationSink(path, fmt, source)
     return VideoSink(path, fmt_path, source, settings, audio)

@@ -27,6 +27,8 @@ PALETTE_SAMPLES = 16  # frames the GIF palette is made from, spread over the cli
 class AnimationSink:
     """The VideoSink interface (write_frame, write_audio, close, abort) for `.gif` and `.webp`."""
 
+    depth = 8  # bits a channel: GIF and WebP have no more
+
     def __init__(self, path: Path, fmt: str, source: VideoSource) -> None:
         self.path = path
         self.fmt = fmt

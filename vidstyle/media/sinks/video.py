@@ -12,12 +12,13 @@ from typing import TYPE_CHECKING
 
 import av
 import numpy as np
-from av.video.reformatter import ColorRange, Colorspace, VideoReformatter
+from av.video.reformatter import VideoReformatter
 
 from vidstyle.core.errors import SettingError, UserError
 from vidstyle.core.options import OutputOptions
+from vidstyle.media import deliver
 from vidstyle.media.formats import output_format
-from vidstyle.media.frames import BT709, UNSPECIFIED, has_alpha, is_yuv
+from vidstyle.media.frames import BT709, UNSPECIFIED, bit_depth, has_alpha, is_yuv, sws_matrix
 from vidstyle.media.smpte import output_timecode
 from vidstyle.media.tags import file_tags, stream_tags
 
@@ -26,11 +27,12 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("vidstyle")
 
-DEFAULT_CODECS = {"mp4": "libx264", "mov": "libx264", "matroska": "libx264", "webm": "libvpx-vp9"}
+# Where no delivery profile applies (vidstyle.media.deliver: .mov and .mxf always, others for sources above 8 bits)
+DEFAULT_CODECS = {"mp4": "libx264", "matroska": "libx264", "webm": "libvpx-vp9"}
 CRF_CODECS = {"libx264", "libx265", "libvpx-vp9", "libvpx", "libaom-av1", "libsvtav1"}
-# A source with alpha: MOV gets ProRes 4444 (what editors composite with; its alpha is lossless), WebM VP9's
-# yuva420p (the default codec already). Other containers' default codecs have no alpha: the log says it is left.
-ALPHA_CODECS = {"mov": "prores_ks"}
+# A source with alpha: MOV gets ProRes 4444 (the prores-4444 profile: what editors composite with; its alpha is
+# lossless), WebM VP9's yuva420p (the default codec already). Other containers' default codecs have no alpha: the
+# log says it is left.
 ALPHA_PIX_FMTS = ("yuva420p", "yuva444p", "yuva444p10le", "rgba")  # in order of preference, where a codec has them
 
 
@@ -42,6 +44,7 @@ class EncodeSettings:
     crf: int = OutputOptions.crf
     preset: str = OutputOptions.encoder_preset  # x264/x265 speed preset (checked with the settings)
     pix_fmt: str | None = None  # None: yuv420p, or yuv444p for 4:4:4 sources and odd sizes
+    deliver: str | None = OutputOptions.deliver  # a delivery profile's name (vidstyle.media.deliver)
 
 
 # Pairs FFmpeg muxes but common players will not play: transcode these rather than copy. PCM in MP4 (cameras'
@@ -87,10 +90,12 @@ def encoder_options(codec: str, settings: EncodeSettings, alpha: bool = False) -
             opts["b"] = "0"
     if codec in ("libx264", "libx265"):
         opts["preset"] = settings.preset
+    if codec == "libx265":
+        opts["x265-params"] = "log-level=error"  # x265 prints its statistics to the terminal otherwise
     if codec.endswith("_nvenc"):  # NVIDIA's encoders: constant quality at the CRF's number, no bitrate cap
         opts.update({"rc": "vbr", "cq": str(settings.crf), "b": "0"})
-    if codec == "prores_ks" and alpha:
-        opts["profile"] = "4444"
+    if codec == "prores_ks":  # 422 HQ, or 4444 with alpha: what editors expect (FFmpeg's default is 422)
+        opts["profile"] = "4" if alpha else "3"
     if codec == "libx264":
         # x264's macroblock-tree rate control gives different bits for the same frames from run to run
         # (seen with this PyAV build at 64x48 to 320x180; tests/test_batch.py). Off, encoding is
@@ -126,12 +131,16 @@ class VideoSink:
                  audio: bool = True) -> None:
         self.fmt = output_format(fmt_path)
         self.settings = settings
-        alpha_codec = ALPHA_CODECS.get(self.fmt) if source.alpha else None
-        self.codec = settings.codec or alpha_codec or DEFAULT_CODECS.get(self.fmt, "libx264")
+        self.profile = deliver.pick(settings.deliver, settings.codec, fmt_path, source.depth, source.alpha)
+        self.codec = self.profile.codec if self.profile else settings.codec or DEFAULT_CODECS.get(self.fmt, "libx264")
         if self.codec not in av.codecs_available:
             raise SettingError("codec", f"{self.codec!r} is not in this PyAV build")
         self.formats = {f.name for f in (av.Codec(self.codec, "w").video_formats or [])}
         self.alpha_fmts = [f for f in ALPHA_PIX_FMTS if f in self.formats] if source.alpha else []
+        # Above 8 bits where the profile is, or where the source is and the encoder can be (frames then come at
+        # 16 bits: VideoSource.frames(deep=True), and go to the encoder without an 8-bit step).
+        self.depth = deliver.depth_of(self.profile, source.depth) if self.profile else \
+            16 if source.depth > 8 and any(bit_depth(f) > 8 for f in self.formats) and settings.pix_fmt is None else 8
         self._alpha_said = False
         self.source = source
         self.audio_sources = source.audio_streams if audio else []
@@ -162,12 +171,19 @@ class VideoSink:
         stream.time_base = self.time_base
         stream.codec_context.time_base = self.time_base
         self.yuv = is_yuv(av.VideoFormat(stream.pix_fmt))
+        cc, src = stream.codec_context, self.source
         if self.yuv:
-            cc, src = stream.codec_context, self.source
-            cc.colorspace, cc.color_range = BT709, int(ColorRange.MPEG)
-            cc.color_primaries = src.primaries if src.primaries != UNSPECIFIED else BT709
-            cc.color_trc = src.transfer if src.transfer != UNSPECIFIED else BT709
-        stream.options = encoder_options(self.codec, s, self.alpha)
+            cc.colorspace, cc.color_range = src.matrix, src.color_range
+        cc.color_primaries = src.primaries if src.primaries != UNSPECIFIED else BT709  # RGB ones too (FFV1)
+        cc.color_trc = src.transfer if src.transfer != UNSPECIFIED else BT709
+        options = encoder_options(self.codec, s, self.alpha)
+        if self.profile is not None:
+            options.update(self.profile.options)
+        if self.codec == "libx265" and self.fmt in ("mp4", "mov"):
+            cc.codec_tag = "hvc1"  # Apple's players and browsers play HEVC tagged so, not FFmpeg's default hev1
+            if (src.estimated_frames() or 0) < 3:  # x265's B-frames in a clip of 1 or 2: MP4 refused the file
+                options["x265-params"] += ":bframes=0"
+        stream.options = options
         self.stream = stream
         self._add_audio()
 
@@ -189,6 +205,11 @@ class VideoSink:
         timecode = output_timecode(self.source.timecode, round(start * rate), rate, self.fmt, self.source.path)
         if timecode is not None:
             stream.metadata["timecode"] = timecode
+        reel = self.source.reel
+        if reel and self.fmt in ("mov", "mxf"):  # MOV's timecode track takes it from the video stream, MXF's
+            stream.metadata["reel_name"] = reel     # source package from the file
+            if self.fmt == "mxf":
+                self.container.metadata["reel_name"] = reel
 
     def write_packet(self, packet: av.Packet) -> None:
         packet.stream = self.stream
@@ -203,7 +224,8 @@ class VideoSink:
                 out = self.container.add_stream_from_template(src)
             else:
                 target = self.container.default_audio_codec or "aac"
-                out = self.container.add_stream(target, rate=src.codec_context.sample_rate or 48000)
+                rate = 48000 if self.fmt == "mxf" else src.codec_context.sample_rate or 48000  # MXF: 48 kHz only
+                out = self.container.add_stream(target, rate=rate)
                 if src.codec_context.layout is not None:
                     out.layout = src.codec_context.layout
                 if target == "aac":  # FFmpeg's default, 128 kb/s whatever the channels, is thin for 5.1
@@ -226,6 +248,15 @@ class VideoSink:
             self.write_audio(packet)
 
     def _pick_pix_fmt(self, width: int, height: int) -> str:
+        odd = width % 2 or height % 2
+        if self.profile is not None and self.profile.pix_fmts:
+            fmt = deliver.pix_fmt(self.profile, self.depth, self.source.alpha)
+            return fmt.replace("420", "444") if odd and fmt.replace("420", "444") in self.formats else fmt
+        fmt = self._pick_8_bit_pix_fmt(width, height)
+        deep = fmt.replace("p", "p10le", 1) if fmt.endswith("p") else fmt  # yuv420p -> yuv420p10le
+        return deep if self.depth > 8 and deep in self.formats else fmt
+
+    def _pick_8_bit_pix_fmt(self, width: int, height: int) -> str:
         formats = self.formats
         wants_444 = "444" in self.source.pix_fmt or width % 2 or height % 2
         if self.alpha_fmts:
@@ -248,17 +279,22 @@ class VideoSink:
         if self._last_pts is not None and out_pts <= self._last_pts:
             out_pts = self._last_pts + 1  # repeated or out-of-order source timestamps: one tick later
         self._last_pts = out_pts
+        deep = self.depth > 8
+        if deep and rgb.dtype == np.uint8:  # a frame finished at 8 bits (a multi-pass job's checkpoint)
+            rgb = rgb.astype(np.uint16) * 257
         if self.alpha and alpha is not None:
-            frame = av.VideoFrame.from_ndarray(np.dstack([rgb, alpha]), format="rgba")
+            planes = np.dstack([rgb, alpha.astype(np.uint16) * 257 if deep else alpha])
+            frame = av.VideoFrame.from_ndarray(planes, format="rgba64le" if deep else "rgba")
         else:
             if alpha is not None and not self._alpha_said and alpha.min() < 255:  # an opaque plane loses nothing
                 log.warning("%s: its alpha channel is left out: %s cannot carry it (.webm and .mov outputs keep "
                             "it)", self.source.path, self.codec)
                 self._alpha_said = True
-            frame = av.VideoFrame.from_ndarray(rgb, format="rgb24")
+            frame = av.VideoFrame.from_ndarray(rgb, format="rgb48le" if deep else "rgb24")
         if self.yuv:  # here, not in the encoder, which would convert with BT.601; one converter for the clip
-            frame = self._to_yuv.reformat(frame, format=self.stream.pix_fmt, dst_colorspace=Colorspace.ITU709,
-                                          dst_color_range=ColorRange.MPEG)
+            frame = self._to_yuv.reformat(frame, format=self.stream.pix_fmt,
+                                          dst_colorspace=sws_matrix(self.source.matrix),
+                                          dst_color_range=self.source.color_range)
         frame.pts = out_pts
         frame.time_base = self.time_base
         if key:
