@@ -97,6 +97,30 @@ def test_ray_batch_gives_the_local_batch_outputs(tmp_path, style_png, cluster):
     assert leftovers(tmp_path / "ray") == []
 
 
+def test_a_conform_runs_each_range_as_a_unit_on_the_cluster(tmp_path, style_png, cluster):
+    from test_conform import write_edl, write_sources
+
+    pytest.importorskip("opentimelineio", reason="the conform extra (OpenTimelineIO) is not installed")
+    presets = write_presets(tmp_path / "presets", style_png)
+    sources = write_sources(tmp_path / "media")
+    timeline = tmp_path / "edit.edl"
+    write_edl(timeline)
+    args = ["conform", timeline, "--media", sources, "--preset", "tiny-fast", "--presets-dir", presets, "--ext",
+            ".mp4", "--handles", "4", "-q"]
+    local = run_cli(*args, "-o", tmp_path / "local")
+    assert local.returncode == 0, local.stderr
+    on_ray = run_cli(*args, "-o", tmp_path / "ray", "--ray", cluster)
+    assert on_ray.returncode == 0, on_ray.stderr
+    assert "2 outputs to make on 1 workers" in on_ray.stderr, on_ray.stderr
+    made = sorted(p.name for p in (tmp_path / "local").glob("*.mp4"))
+    assert len(made) == 2 and made == sorted(p.name for p in (tmp_path / "ray").glob("*.mp4"))
+    for name in made:  # the same frames but for the network's thread count (its bf16 sums): a level or so
+        here, there = frames_and_times(tmp_path / "local" / name), frames_and_times(tmp_path / "ray" / name)
+        assert [t for t, _ in here] == [t for t, _ in there]
+        assert max(np.abs(a.astype(int) - b.astype(int)).mean() for (_, a), (_, b) in zip(here, there)) < 1
+    assert (tmp_path / "ray" / "edit.stylized.edl").is_file()
+
+
 def cv2_read(path: Path) -> np.ndarray:
     import cv2
 

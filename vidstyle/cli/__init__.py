@@ -13,7 +13,7 @@ from typing import Annotated
 import typer
 from rich.markup import escape
 
-from vidstyle.cli import batch, deliver, evaluate, models, presets, shots, stylize, train
+from vidstyle.cli import batch, conform, deliver, evaluate, models, presets, shots, stylize, train
 from vidstyle.core.errors import Terminated, UserError
 from vidstyle.core.machine import keep_freed_memory
 from vidstyle.core.progress import console
@@ -52,6 +52,7 @@ app.command()(models.models)
 app.add_typer(models.weights_app, name="weights")
 app.command()(shots.shots)
 app.command()(deliver.deliver)
+app.command()(conform.conform)
 app.command("eval")(evaluate.eval_)
 
 

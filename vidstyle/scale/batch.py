@@ -61,6 +61,7 @@ class Item:
     resumed_from: int = 0
     message: str = ""
     nodes: dict[str, float] = field(default_factory=dict)  # on a Ray cluster: seconds of work per node
+    settings: dict[str, Any] = field(default_factory=dict)  # this output's own, over the batch's (a segment)
 
 
 @dataclass
@@ -258,7 +259,7 @@ def run_item(item: Item, overrides: dict[str, Any], presets_dir: Path | None, qu
 
     started = time.perf_counter()
     try:
-        settings = resolve(item.preset, overrides, presets_dir, JOB_SETTINGS)
+        settings = resolve(item.preset, {**overrides, **item.settings}, presets_dir, JOB_SETTINGS)
         if is_image(item.source):
             run_image(item.source, item.output, settings, quiet=quiet)
             item.frames = item.stylized = 1
@@ -307,12 +308,14 @@ def worker_budget(jobs: int) -> tuple[int, int]:
     return jobs, max(1, cpu_count() // jobs)
 
 
-def run_batch(job: BatchJob, quiet: bool = False) -> list[Item]:
+def run_batch(job: BatchJob, quiet: bool = False, items: list[Item] | None = None) -> list[Item]:
+    """The batch here; `items`: the outputs to make, where not every input with every preset (a conform's
+    ranges, vidstyle.scale.conform)."""
     from vidstyle.core.progress import make_progress
 
     check_presets(job)
     job.output_dir.mkdir(parents=True, exist_ok=True)
-    items = plan(job)
+    items = plan(job) if items is None else items
     todo = [item for item in items if not skip_finished(item)]
     jobs, threads = worker_budget(job.jobs)
     log.info("%d output%s: %d to make, %d already there; %d at a time, %d thread%s each", len(items),

@@ -52,12 +52,14 @@ class _Clip:
     sequence_rate: Fraction | None = None  # an image sequence's, for the join (its settings' sequence_fps)
 
 
-def run_batch_ray(job: BatchJob, quiet: bool = False) -> list[Item]:
+def run_batch_ray(job: BatchJob, quiet: bool = False, items: list[Item] | None = None) -> list[Item]:
+    """The batch on a Ray cluster; `items`: the outputs to make, where not every input with every preset (a
+    conform's ranges, vidstyle.scale.conform)."""
     if job.ship and any(p.is_dir() for p in job.inputs):
         raise UserError("--ship sends each input as one file: image sequences need a path every node sees "
                         "(leave out --ship)")
     check_presets(job)
-    items = plan(job)
+    items = plan(job) if items is None else items
     started_here = connect(job.ray)
     ray = ray_module()
     job.output_dir.mkdir(parents=True, exist_ok=True)
@@ -182,10 +184,10 @@ def _plan_units(ray: Any, job: BatchJob, todo: list[_Clip], workers: list[Any],
             data[item.source] = Shipped(ray.put(item.source.read_bytes()), key)
         frames = estimates[clip.index] if not is_image(item.source) else 1
         clip.tasks = [Task(clip.index, 0, item.source, item.preset, item.output, frames or 1,
-                           data=data.get(item.source))]
+                           data=data.get(item.source), settings=item.settings)]
         if not job.unit_frames or not frames or frames <= job.unit_frames:
             continue
-        settings = resolve(item.preset, job.settings, job.presets_dir, JOB_SETTINGS)
+        settings = resolve(item.preset, {**job.settings, **item.settings}, job.presets_dir, JOB_SETTINGS)
         clip.sequence_rate = settings.sequence_rate()
         why = _whole_why(settings)
         if why:

@@ -8,7 +8,7 @@ import shutil
 import socket
 import tempfile
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +33,7 @@ class Task:
     frames: int  # frames it writes, as far as known (progress, and the largest units go first)
     span: Span | None = None
     data: Shipped | None = None  # with `ship`: the input's bytes
+    settings: dict[str, Any] = field(default_factory=dict)  # the item's own, over the batch's (Item.settings)
 
 
 @dataclass(frozen=True)
@@ -77,7 +78,7 @@ class StyleWorker:
         return plan_frames(self._local(source, data), settings)
 
     def run(self, task: Task, tally: Any = None) -> Done:
-        item = Item(self._local(task.source, task.data), task.preset, task.output)
+        item = Item(self._local(task.source, task.data), task.preset, task.output, settings=task.settings)
         if task.data is not None:
             item.output = self.scratch / digest(str(task.output)) / task.output.name
             item.output.parent.mkdir(parents=True, exist_ok=True)
