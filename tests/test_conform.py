@@ -142,3 +142,26 @@ def test_bad_timelines_are_one_line_and_nothing_is_written(tmp_path, sources):
         assert proc.returncode == 2 and said in proc.stderr, proc.stderr
         assert len(proc.stderr.strip().splitlines()) == 1, proc.stderr
         assert not out.exists()
+
+
+def test_a_dissolve_takes_handle_frames_from_both_sides(tmp_path, sources, style_png):
+    """A 6-frame dissolve centred on the cut from A001 to B002: A001's range runs 3 frames past its out point,
+    B002's starts 3 before its in point (OpenTimelineIO's in and out offsets), each with the handles beyond."""
+    from vidstyle.scale.conform import Conform, plan
+
+    timeline = otio.schema.Timeline(name="dissolve")
+    track = otio.schema.Track(name="V1", kind=otio.schema.TrackKind.Video)
+    timeline.tracks.append(track)
+    for reel, src_in in (("A001", 10), ("B002", 16)):
+        start = otio.opentime.from_timecode(STARTS[reel], RATE)
+        clip = otio.schema.Clip(name=f"{reel}.mp4", source_range=otio.opentime.TimeRange(
+            start + otio.opentime.RationalTime(src_in, RATE), otio.opentime.RationalTime(12, RATE)))
+        if reel == "B002":
+            half = otio.opentime.RationalTime(3, RATE)
+            track.append(otio.schema.Transition(in_offset=half, out_offset=half))
+        track.append(clip)
+    path = tmp_path / "dissolve.otio"
+    otio.adapters.write_to_file(timeline, str(path))
+    presets = write_presets(tmp_path / "presets", style_png)
+    _, _, ranges, _, _ = plan(Conform(path, sources, tmp_path / "out", 2, "tiny-adain", presets_dir=presets))
+    assert {r.media.path.stem: (r.first, r.last) for r in ranges} == {"A001": (8, 27), "B002": (11, 30)}
