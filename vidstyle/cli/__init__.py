@@ -13,7 +13,8 @@ from typing import Annotated
 import typer
 from rich.markup import escape
 
-from vidstyle.cli import batch, conform, deliver, evaluate, models, presets, shots, stylize, train
+from vidstyle.cli.flags import backend_epilog
+from vidstyle.cli import batch, conform, deliver, evaluate, models, presets, preview, shots, stylize, train
 from vidstyle.core.errors import Terminated, UserError
 from vidstyle.core.machine import keep_freed_memory
 from vidstyle.core.progress import console
@@ -43,14 +44,15 @@ class _ConsoleHandler(logging.Handler):
         console.print(f"[dim]vidstyle:[/] {escape(record.getMessage())}", highlight=False)
 
 
-app.command()(stylize.image)
-app.command()(stylize.video)
+app.command(epilog=backend_epilog())(stylize.image)
+app.command(epilog=backend_epilog())(stylize.video)
 app.add_typer(presets.app, name="presets")
 app.command()(batch.batch)
 app.command("train")(train.train)
 app.command()(models.models)
 app.add_typer(models.weights_app, name="weights")
 app.command()(shots.shots)
+app.command()(preview.preview)
 app.command()(deliver.deliver)
 app.command()(conform.conform)
 app.command("eval")(evaluate.eval_)

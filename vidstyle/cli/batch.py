@@ -11,6 +11,8 @@ import typer
 from vidstyle.cli.flags import PresetsDirOpt, QuietOpt, opt
 from vidstyle.core.errors import UserError
 
+CLUSTER = "Cluster"  # the --help panel of the Ray options
+
 
 def batch(
     inputs: Annotated[list[Path], typer.Argument(help="A job file (.toml), or clips, photos and folders of them "
@@ -29,20 +31,22 @@ def batch(
     sequence_fps: Annotated[Optional[float], opt("--sequence-fps", min=1, max=1000, help="Frame rate of the image "
                                                   "sequences, over every preset's [default: 24].")] = None,
     presets_dir: PresetsDirOpt = None,
-    ray: Annotated[Optional[str], typer.Option("--ray", help="Run on a Ray cluster: auto (a running one, else one "
-                                                             "started here) or the head's HOST:PORT.")] = None,
-    ship: Annotated[Optional[bool], typer.Option("--ship/--shared", help="With --ray: send inputs and outputs "
-                                                 "through Ray's object store, or use paths every node sees "
-                                                 "(default).")] = None,
-    unit_frames: Annotated[Optional[int], typer.Option("--unit-frames", min=0, help="With --ray: split clips "
-                                                       "longer than this at their shots (0: never; default 900).")
-                           ] = None,
-    warmup: Annotated[Optional[int], typer.Option("--warmup", min=0, help="With --ray: frames stylized before a "
-                                                  "unit that starts inside a shot (default: the backend's, as "
-                                                  "measured: adain 12, fast 20; iterative: long shots stay "
-                                                  "whole).")] = None,
-    worker_cpus: Annotated[Optional[int], typer.Option("--worker-cpus", min=1, help="With --ray: CPUs per worker "
-                                                       "without a GPU (default up to 4).")] = None,
+    ray: Annotated[Optional[str], typer.Option(
+        "--ray", rich_help_panel=CLUSTER, help="Run on a Ray cluster: auto (a running one, else one started here) "
+                                               "or the head's HOST:PORT.")] = None,
+    ship: Annotated[Optional[bool], typer.Option(
+        "--ship/--shared", rich_help_panel=CLUSTER, help="With --ray: send inputs and outputs through Ray's object "
+                                                         "store, or use paths every node sees (default).")] = None,
+    unit_frames: Annotated[Optional[int], typer.Option(
+        "--unit-frames", min=0, rich_help_panel=CLUSTER, help="With --ray: split clips longer than this at their "
+                                                              "shots (0: never; default 900).")] = None,
+    warmup: Annotated[Optional[int], typer.Option(
+        "--warmup", min=0, rich_help_panel=CLUSTER, help="With --ray: frames stylized before a unit that starts "
+                                                         "inside a shot (default: the backend's, as measured: adain "
+                                                         "12, fast 8; iterative: long shots stay whole).")] = None,
+    worker_cpus: Annotated[Optional[int], typer.Option(
+        "--worker-cpus", min=1, rich_help_panel=CLUSTER, help="With --ray: CPUs per worker without a GPU (default "
+                                                              "up to 4).")] = None,
     quiet: QuietOpt = False,
 ) -> None:
     """Every input with every preset: finished outputs are skipped, interrupted clips resume, failures are

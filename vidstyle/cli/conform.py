@@ -26,9 +26,11 @@ def conform(
     extension: Annotated[str, typer.Option("--ext", help="The stylized media's container: .mov is ProRes 422 HQ, "
                                                          ".mxf DNxHR HQX.")] = ".mov",
     presets_dir: PresetsDirOpt = None,
-    ray: Annotated[Optional[str], typer.Option("--ray", help="Run on a Ray cluster (auto or HOST:PORT); each range "
+    ray: Annotated[Optional[str], typer.Option("--ray", rich_help_panel="Cluster",
+                                                     help="Run on a Ray cluster (auto or HOST:PORT); each range "
                                                              "is one unit of work.")] = None,
-    ship: Annotated[bool, typer.Option("--ship/--shared", help="With --ray: send media through Ray's object "
+    ship: Annotated[bool, typer.Option("--ship/--shared", rich_help_panel="Cluster",
+                                         help="With --ray: send media through Ray's object "
                                                                "store.")] = False,
     quiet: QuietOpt = False,
 ) -> None:

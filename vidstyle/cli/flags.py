@@ -12,17 +12,43 @@ from typing import Annotated, Any, Optional
 
 import typer
 
-from vidstyle.core.errors import SettingError
+from vidstyle.core.errors import SettingError, UserError
 
 
 def opt(*names: str, help: str, **kw):
     return typer.Option(*names, help=help, show_default=False, **kw)
 
 
+# `--help` in panels: each shared setting under what it is about. A backend's own options are left out of the
+# panels (the epilog names them, `backend_epilog`, and the docs describe each): in them, `video --help` ran to 180
+# lines at 100 columns.
+PANELS = {"Input": ("sequence_fps", "start", "end", "cuts", "bars"),
+          "Style": ("backend", "style", "style_weights", "preserve_color", "vgg_weights"),
+          "Temporal": ("temporal_weight", "flow", "flow_size", "raft_weights", "raft_iters"),
+          "Output": ("deliver", "codec", "crf", "encoder_preset"),
+          "Performance": ("max_size", "device", "precision", "checkpoint_every")}
+PANEL_OF = {key: panel for panel, keys in PANELS.items() for key in keys}
+
 PresetOpt = Annotated[Optional[str], opt("--preset", "-p", help="A preset (see `vidstyle presets list`) or a "
-                                                                 ".toml file; flags override its values.")]
-PresetsDirOpt = Annotated[Optional[Path], opt("--presets-dir", help="Another folder of presets (searched first).")]
-QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No progress output.")]
+                                                                 ".toml file; flags override its values.",
+                                         rich_help_panel="Style")]
+PresetsDirOpt = Annotated[Optional[Path], opt("--presets-dir", help="Another folder of presets (searched first).",
+                                              rich_help_panel="Style")]
+QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No progress output.", rich_help_panel="Output")]
+
+
+def backend_epilog() -> str:
+    """The backends' own options by name, under the panels (each is described by the docs' options page and
+    `vidstyle presets show`)."""
+    from vidstyle.backends import registry
+    from vidstyle.core.options import fields_of
+
+    try:
+        registry()
+    except UserError:
+        return ""  # a plugin that does not load: the command says so in one line when it runs
+    parts = [f"{b.name}: {' '.join(flag(k) for k in fields_of(b.options))}" for b in registry().values()]
+    return "Each backend's own options: " + "; ".join(parts) + "."
 
 
 def flag(key: str) -> str:
@@ -38,9 +64,10 @@ def _setting_params(video: bool) -> list[inspect.Parameter]:
     from vidstyle.core.options import default_of, required
     from vidstyle.settings.keys import namespace, owners
 
-    choices = "; ".join(f"{b.name}: {b.summary}" for b in registry().values())
+    choices = ", ".join(registry())
     params = [inspect.Parameter("backend", inspect.Parameter.KEYWORD_ONLY, default=None, annotation=Annotated[
-        Optional[str], opt("--backend", "-b", help=f"Style backend. {choices}. (default {DEFAULT})")])]
+        Optional[str], opt("--backend", "-b", help=f"Style backend: {choices} (default {DEFAULT}; `vidstyle models`).",
+                           rich_help_panel="Style")])]
     for key, (f, tp) in namespace().items():
         meta = f.metadata
         if meta["video"] and not video:
@@ -48,7 +75,7 @@ def _setting_params(video: bool) -> list[inspect.Parameter]:
         text = meta["help"]
         if who := owners(key):
             text = f"{', '.join(who)}: {text}"
-        if meta["choices"]:
+        if meta["choices"] and len(meta["choices"]) <= 6:  # longer lists (x264's presets, deliveries) are known
             text += f" One of {', '.join(meta['choices'])}."
         default = meta["default_text"]
         if default == "per backend":
@@ -67,9 +94,16 @@ def _setting_params(video: bool) -> list[inspect.Parameter]:
             base, extra = str, {"metavar": "<list>"}
         elif typing.get_origin(base) is list:
             extra = {"metavar": f"<{typing.get_args(base)[0].__name__.lower()}>"}
+        panel = PANEL_OF.get(key)
+        extra.update({"rich_help_panel": panel} if panel else {"hidden": True})
         params.append(inspect.Parameter(key, inspect.Parameter.KEYWORD_ONLY, default=None,
                                         annotation=Annotated[Optional[base], opt(*decls, help=text, **extra)]))
     return params
+
+
+def _panel(param: inspect.Parameter) -> str | None:
+    info = next((a for a in typing.get_args(param.annotation) if hasattr(a, "rich_help_panel")), None)
+    return getattr(info, "rich_help_panel", None)
 
 
 class WithSettingFlags:
@@ -85,7 +119,13 @@ class WithSettingFlags:
         hints = typing.get_type_hints(self.func, include_extras=True)
         fixed = [p.replace(annotation=hints[p.name]) for p in inspect.signature(self.func).parameters.values()
                  if p.name != "flags"]
-        return inspect.Signature([*fixed, *_setting_params(self.video)])
+        arguments = [p for p in fixed if p.default is inspect.Parameter.empty]
+        options = [p.replace(kind=inspect.Parameter.KEYWORD_ONLY) for p in fixed if p not in arguments]
+        # the panels in PANELS' order: Typer lists them as their first option comes
+        order = list(PANELS)
+        options = sorted([*options, *_setting_params(self.video)], key=lambda p: order.index(_panel(p))
+                         if _panel(p) in order else len(order))
+        return inspect.Signature([*arguments, *options])
 
     @property
     def __annotations__(self) -> dict[str, Any]:

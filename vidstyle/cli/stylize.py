@@ -15,10 +15,10 @@ def image(
     photo: Annotated[Path, typer.Argument(help="Photo to stylize.")],
     output: Annotated[Optional[str], typer.Option("--output", "-o", metavar="PATH",
                                                   help="Output image (default PHOTO_stylized.png; a folder: "
-                                                        "that name in it).")] = None,
+                                                        "that name in it).", rich_help_panel="Output")] = None,
     preset: PresetOpt = None, presets_dir: PresetsDirOpt = None,
-    sheet: Annotated[bool, typer.Option("--sheet", help="One tile per built-in style (backends that have them).")
-                     ] = False,
+    sheet: Annotated[bool, typer.Option("--sheet", help="One tile per built-in style (backends that have them).",
+                                        rich_help_panel="Output")] = False,
     quiet: QuietOpt = False, *, flags: dict[str, Any],
 ) -> None:
     """Stylize a still image."""
@@ -33,11 +33,12 @@ def video(
     clip: Annotated[Path, typer.Argument(help="Video clip to stylize, or a folder of numbered frames (an image "
                                               "sequence).")],
     output: Annotated[Optional[str], typer.Option(
-        "--output", "-o", metavar="PATH", help="Output video (.mp4, .mov, .mkv, .webm), or frames named as "
-                                               "shot_%04d.png or shot.####.tif (default CLIP_stylized.mp4; a "
-                                               "folder: that name in it).")] = None,
+        "--output", "-o", metavar="PATH", help="Output video (.mp4, .mov, .mxf, .mkv, .webm), or frames named as "
+                                               "shot_%04d.png (default CLIP_stylized.mp4; a folder: that name in "
+                                               "it).", rich_help_panel="Output")] = None,
     preset: PresetOpt = None, presets_dir: PresetsDirOpt = None,
-    resume: Annotated[bool, typer.Option("--resume/--no-resume", help="Continue a killed run of the same job.")] = True,
+    resume: Annotated[bool, typer.Option("--resume/--no-resume", help="Continue a killed run of the same job.",
+                                         rich_help_panel="Performance")] = True,
     quiet: QuietOpt = False, *, flags: dict[str, Any],
 ) -> None:
     """Stylize a video clip, keeping its audio, frame timing and orientation (a still image is refused: use

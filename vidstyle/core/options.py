@@ -88,9 +88,8 @@ class OutputOptions:
     # clips at CRF 18 it took 43-49% less CPU for Y-PSNR within 0.15 dB and files 1-2.5% smaller (RGB-PSNR
     # 0.35-0.45 dB lower, from chroma; benchmarks/encoder_presets.py, 3 clip x style pairs).
     encoder_preset: str = setting("faster", "x264/x265 speed preset.", choices=X264_PRESETS, video=True)
-    cuts: str = setting("auto", "Shot boundaries, where the temporal state resets: auto (detected with TransNetV2), "
-                                "off, or a file listing where shots start (a time per line, the CSV "
-                                "`scenedetect list-scenes` writes, or the edit's CMX 3600 .edl).", video=True)
+    cuts: str = setting("auto", "Shot boundaries, where the temporal state resets: auto (TransNetV2), off, or a "
+                                "cut list: times a line, scenedetect's CSV, or a CMX 3600 .edl.", video=True)
     start: str | None = setting(help="Stylize from this time: seconds, HH:MM:SS.mmm, a frame number as 120f, or "
                                      "the source's timecode as HH:MM:SS:FF.",
                                 video=True, default_text="the clip's start")
