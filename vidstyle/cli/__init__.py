@@ -13,8 +13,8 @@ from typing import Annotated
 import typer
 from rich.markup import escape
 
-from vidstyle.cli.flags import backend_epilog
 from vidstyle.cli import batch, conform, deliver, evaluate, models, presets, preview, shots, stylize, train
+from vidstyle.cli.flags import backend_epilog
 from vidstyle.core.errors import Terminated, UserError
 from vidstyle.core.machine import keep_freed_memory
 from vidstyle.core.progress import console
