@@ -345,5 +345,6 @@ def test_a_seam_inside_a_shot_after_the_warmup_is_like_the_inside(tmp_path):
         out = tmp_path / f"joined{warmup}.mp4"
         assert join_segments(clip, parts, out) == 60
         ratios[warmup] = seam_ratio(clip, out, {20, 40}) / unsplit
-    assert ratios[0] > 1.3 and ratios[default] <= 1.2, ratios  # measured: 1.40 and 1.12
+    # measured: 1.16 and 1.03 (before each pixel kept its own key: 1.40 and 1.12)
+    assert ratios[0] > ratios[default] + 0.08 and ratios[default] <= 1.1, ratios
     assert audio_samples(out) == audio_samples(clip)

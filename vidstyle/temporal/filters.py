@@ -54,12 +54,52 @@ class OpenCVOps:
 
     @staticmethod
     def warp_linear(x: np.ndarray, flow: np.ndarray) -> np.ndarray:
-        return cv2.remap(x, flow + _positions(*flow.shape[:2]), None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+        return OpenCVOps.sample_linear(x, flow + _positions(*flow.shape[:2]))
 
     @staticmethod
     def warp_lanczos(x: np.ndarray, flow: np.ndarray) -> np.ndarray:
-        return cv2.remap(x, flow + _positions(*flow.shape[:2]), None, cv2.INTER_LANCZOS4,
-                         borderMode=cv2.BORDER_REPLICATE)
+        return OpenCVOps.sample_lanczos(x, flow + _positions(*flow.shape[:2]))
+
+    @staticmethod
+    def sample_nearest(x: np.ndarray, at: np.ndarray) -> np.ndarray:
+        return cv2.remap(x, at, None, cv2.INTER_NEAREST, borderMode=cv2.BORDER_REPLICATE)
+
+    @staticmethod
+    def sample_linear(x: np.ndarray, at: np.ndarray) -> np.ndarray:
+        """x at the positions `at` (HxWx2, (x, y) px, of any image size): an HxW picture."""
+        return cv2.remap(x, at, None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+
+    @staticmethod
+    def sample_lanczos(x: np.ndarray, at: np.ndarray) -> np.ndarray:
+        return cv2.remap(x, at, None, cv2.INTER_LANCZOS4, borderMode=cv2.BORDER_REPLICATE)
+
+    @staticmethod
+    def positions(x: np.ndarray) -> np.ndarray:
+        """Each pixel's (x, y), in x's layout."""
+        return _positions(*x.shape[:2])
+
+    @staticmethod
+    def split(x: np.ndarray) -> list[np.ndarray]:
+        return list(cv2.split(x))
+
+    @staticmethod
+    def merge(parts: list[np.ndarray]) -> np.ndarray:
+        """The parts' channels, in order, as one image."""
+        return np.dstack(parts)
+
+    @staticmethod
+    def rint(x: np.ndarray) -> np.ndarray:
+        return np.rint(x)
+
+    @staticmethod
+    def weight(condition: np.ndarray) -> np.ndarray:
+        """1 where the condition holds, else 0."""
+        return condition.astype(np.float32)
+
+    @staticmethod
+    def counts(values: np.ndarray, where: np.ndarray, n: int) -> list[int]:
+        """How many of the pixels `where` holds have each whole value 0..n-1."""
+        return np.bincount(values[where].astype(np.int64), minlength=n).tolist()
 
     @staticmethod
     def minimum(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -137,7 +177,44 @@ class TorchOps:
 
     @staticmethod
     def warp_lanczos(x: torch.Tensor, flow: torch.Tensor) -> torch.Tensor:
-        return _lanczos_remap(x, flow)
+        return _lanczos_sample(x, _position_tensor(*flow.shape[-2:], str(flow.device)) + flow[0].permute(1, 2, 0))
+
+    @staticmethod
+    def sample_linear(x: torch.Tensor, at: torch.Tensor) -> torch.Tensor:
+        """x at the positions `at` (1x2xHxW, (x, y) px, of any image size): a 1xCxHxW picture."""
+        return F.grid_sample(x, _grid(x, at), mode="bilinear", padding_mode="border", align_corners=True)
+
+    @staticmethod
+    def sample_nearest(x: torch.Tensor, at: torch.Tensor) -> torch.Tensor:
+        return F.grid_sample(x, _grid(x, at), mode="nearest", padding_mode="border", align_corners=True)
+
+    @staticmethod
+    def sample_lanczos(x: torch.Tensor, at: torch.Tensor) -> torch.Tensor:
+        return _lanczos_sample(x, at[0].permute(1, 2, 0))
+
+    @staticmethod
+    def positions(x: torch.Tensor) -> torch.Tensor:
+        return _position_tensor(*x.shape[-2:], str(x.device)).permute(2, 0, 1)[None]
+
+    @staticmethod
+    def split(x: torch.Tensor) -> list[torch.Tensor]:
+        return list(x.split(1, 1))
+
+    @staticmethod
+    def merge(channels: list[torch.Tensor]) -> torch.Tensor:
+        return torch.cat(channels, 1)
+
+    @staticmethod
+    def rint(x: torch.Tensor) -> torch.Tensor:
+        return x.round()
+
+    @staticmethod
+    def weight(condition: torch.Tensor) -> torch.Tensor:
+        return condition.float()
+
+    @staticmethod
+    def counts(values: torch.Tensor, where: torch.Tensor, n: int) -> list[int]:
+        return torch.bincount(values[where].long(), minlength=n).tolist()
 
     @staticmethod
     def minimum(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
@@ -196,11 +273,18 @@ def sampling_grid(flow: torch.Tensor) -> torch.Tensor:
     return (pos * scale - 1.0)[None]
 
 
-def _lanczos_remap(x: torch.Tensor, flow: torch.Tensor) -> torch.Tensor:
-    """OpenCV's remap with INTER_LANCZOS4 and BORDER_REPLICATE (torch has no Lanczos): each pixel a weighted sum
-    of the 8x8 source pixels around x + flow(x), weights sinc(d) sinc(d / 4) per axis, normalised to sum to 1."""
+def _grid(x: torch.Tensor, at: torch.Tensor) -> torch.Tensor:
+    """Positions in x (1x2xHxW, px) as grid_sample takes them (1xHxWx2 in [-1, 1], align_corners=True)."""
+    h, w = x.shape[-2:]
+    scale = torch.tensor([2.0 / max(w - 1, 1), 2.0 / max(h - 1, 1)], device=at.device)
+    return (at[0].permute(1, 2, 0) * scale - 1.0)[None]
+
+
+def _lanczos_sample(x: torch.Tensor, pos: torch.Tensor) -> torch.Tensor:
+    """OpenCV's remap with INTER_LANCZOS4 and BORDER_REPLICATE (torch has no Lanczos): each pixel of the HxW
+    positions `pos` ((x, y) px in x) a weighted sum of the 8x8 pixels of x around it, weights sinc(d) sinc(d / 4)
+    per axis, normalised to sum to 1."""
     n, c, h, w = x.shape
-    pos = _position_tensor(h, w, str(x.device)) + flow[0].permute(1, 2, 0)  # HxWx2, (x, y)
     base = pos.floor()
     taps = torch.arange(-3, 5, device=x.device, dtype=pos.dtype)
     dist = (pos - base)[..., None] - taps  # HxWx2x8
@@ -209,11 +293,12 @@ def _lanczos_remap(x: torch.Tensor, flow: torch.Tensor) -> torch.Tensor:
     index = base.long()[..., None] + taps.long()
     cols, rows = index[..., 0, :].clamp(0, w - 1), (index[..., 1, :].clamp(0, h - 1) * w)
     flat = x.reshape(n, c, h * w)
-    out = torch.zeros_like(x)
+    size = (n, c, *pos.shape[:2])
+    out = x.new_zeros(size)
     for j in range(8):  # 64 gathers of the image, not one of 64 times its size
-        row = torch.zeros_like(x)
+        row = x.new_zeros(size)
         for i in range(8):
-            row += flat[:, :, (rows[..., j] + cols[..., i]).reshape(-1)].view(n, c, h, w) * weights[..., 0, i]
+            row += flat[:, :, (rows[..., j] + cols[..., i]).reshape(-1)].view(size) * weights[..., 0, i]
         out += row * weights[..., 1, j]
     return out
 
