@@ -21,10 +21,10 @@ growing along the shot, 0.10 at frame 4 to 0.55 at 55 against 0.08 off) was meas
   itself does not match (so a small change, a blink, still gets the new painting).
 Together: 3.04 (warping error 0.361 against 0.363), and lower on 11 of the 12 shared clips the survey measures
 (`benchmarks/temporal.py --all`; Sintel's demo rose, 1.14 to 1.36), warping error within +0.04 on each. It costs
-1.2x the single key's CPU time. A key every 64 frames instead gave 1.33 but a warping error of 0.63: the pixels
-that lost their path show the network's flicker until the next key, which the 8-frame key life prevents. The
-keys sit in one image (an atlas, SLOTS tiles high), so a frame is sampled in one pass whichever keys its pixels
-come from.
+1.07x the single key's CPU time at 640x360 and 1.4x at 1080p (benchmarks/carry.py). A key every 64 frames instead
+gave 1.33 but a warping error of 0.63: the pixels that lost their path show the network's flicker until the next
+key, which the 8-frame key life prevents. The keys sit in one image (an atlas, SLOTS tiles high), so a frame is
+sampled in one pass whichever keys its pixels come from.
 Keys fall on the clip's frame numbers that KEY_EVERY divides, so that a clip split into units keys where the
 whole run does: with keys counted from each unit's first frame, a seam's warping error was 1.5x the inside's
 after a warm-up of 8 or 16 frames, and 1.0x after 4, 12 or 20 (fast, 128 px, units of 20 frames).

@@ -1,0 +1,75 @@
+"""The fast backend's carried temporal term alone: CPU-ms a frame (process time, all threads) at 640x360 and
+1920x1080, on a moving, partly matching clip made up here (random paintings, a blurred source panning 0.7 px a
+frame, flow at half size with confidence 0.9), over two keys' life. With `--against DIR` (an earlier checkout,
+e.g. a `git worktree`), the same in that checkout, interleaved round by round, and the median ratio.
+
+    python benchmarks/carry.py [--rounds 4] [--against /tmp/w/before]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+WORKER = """
+import json, sys, time
+import cv2, numpy as np
+from vidstyle.core.tensors import from_host
+from vidstyle.temporal.carry import KEY_EVERY, CarryBlender
+from vidstyle.temporal.motion import Motion
+h, w = map(int, sys.argv[1:3])
+rng = np.random.default_rng(0)
+big = cv2.GaussianBlur(rng.random((h, w + 64, 3), dtype=np.float32), (0, 0), 3)
+paint = [from_host(rng.random((h, w, 3), dtype=np.float32)) for _ in range(4)]
+source = [from_host(np.ascontiguousarray(big[:, int(t * 0.7):int(t * 0.7) + w])) for t in range(2 * KEY_EVERY + 1)]
+flow = np.zeros((h // 2, w // 2, 2), np.float32)
+flow[..., 0] = -0.35
+confidence = np.full((h // 2, w // 2), 0.9, np.float32)
+blender = CarryBlender(1.6)
+blender(paint[0], None, source[0], 0)
+start = time.process_time()
+for t in range(1, len(source)):
+    blender(paint[t % 4], Motion(flow, confidence, (h, w)), source[t], t)
+print(json.dumps((time.process_time() - start) / (len(source) - 1) * 1000))
+"""
+
+
+def cpu_ms(checkout: Path, h: int, w: int) -> float:
+    env = {"PYTHONPATH": str(checkout)}  # that checkout's vidstyle, not the installed one
+    proc = subprocess.run([sys.executable, "-c", WORKER, str(h), str(w)], cwd=checkout, capture_output=True,
+                          text=True, check=True, env={**os.environ, **env})
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--rounds", type=int, default=4)
+    parser.add_argument("--against", type=Path, help="an earlier checkout: its term beside this one's")
+    args = parser.parse_args()
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    from common import cpu_line
+
+    print(cpu_line())
+    for h, w in ((360, 640), (1080, 1920)):
+        here, there = [], []
+        for n in range(args.rounds):
+            order = [(ROOT, here), (args.against, there)] if args.against else [(ROOT, here)]
+            for checkout, into in order if n % 2 == 0 else order[::-1]:
+                into.append(cpu_ms(checkout, h, w))
+        line = f"{w}x{h}: {statistics.median(here):.1f} CPU-ms a frame (rounds {', '.join(f'{x:.0f}' for x in here)})"
+        if there:
+            ratios = [a / b for a, b in zip(here, there)]
+            line += (f"; {args.against}: {statistics.median(there):.1f}; ratio {statistics.median(ratios):.2f} "
+                     f"(rounds {', '.join(f'{r:.2f}' for r in ratios)})")
+        print(line, flush=True)
+
+
+if __name__ == "__main__":
+    main()
