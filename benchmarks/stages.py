@@ -153,7 +153,7 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--backends", nargs="+", default=["fast", "adain"])
     ap.add_argument("--sizes", type=int, nargs="+", default=[640, 1080, 2160],
-                    help="frame heights (640: mdn_flower at 640 px wide, as the README's figures)")
+                    help="frame heights (640: mdn_flower at 640 px wide, as the docs' figures)")
     ap.add_argument("--frames", type=int, default=60, help="TransNetV2 runs a window every 50 frames and two at "
                     "the end, so short runs overstate its share (150: the whole clip)")
     ap.add_argument("--flow-size", type=int, help="default: the backend's")
@@ -166,7 +166,7 @@ def main() -> None:
     name = torch.cuda.get_device_name(device) if device.type == "cuda" else "CPU"
     print(f"{cpu_line()}; torch {torch.__version__}, {torch.get_num_threads()} threads; device {device} ({name})")
     for size in args.sizes:
-        # 640 means the README's 640x360 (the clip itself, capped at 640 px wide); others are heights of 16:9.
+        # 640 means the docs' 640x360 (the clip itself, capped at 640 px wide); others are heights of 16:9.
         clip = need("video/mdn_flower.mp4") if size == 640 else scaled_clip(need("video/mdn_flower.mp4"), size,
                                                                             args.frames + 10)
         long_side = 640 if size == 640 else size * 16 // 9

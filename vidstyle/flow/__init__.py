@@ -22,7 +22,7 @@ FLOW_SIZE = 320
 # match (vidstyle.flow.ops.colour_match): to 1/e at a mean RGB difference of COLOUR_TOLERANCE (13 of 255).
 # Measured at 640 px with 640-px flow (AdaIN, warping error on/off, style distance change; benchmarks/temporal.py):
 # cockatoo 0.394, +18.9% -> 0.424, +15.6%; fire2 0.364, +22.5% -> 0.478, +18.7%; the slow clips' warping error
-# rose a little (README has all).
+# rose a little (docs/cluster.md has all).
 COLOUR_TOLERANCE = 0.05
 
 

@@ -51,7 +51,7 @@ DETAIL_GAIN = 1.35
 # duller and greyer than temporal-off, and the style distance rose 22% (every frame measured; AdaIN at 640 px,
 # weight 0.8). Keeping its energy (first measured with full-size blurs): +11%, at some warping error (0.478 ->
 # 0.513 of temporal-off), which raising the adain weight to 0.9 buys back: 0.485, +14.2%; the cockatoo 0.424,
-# +15.6% -> 0.416, +0.1% (every 10th frame). The figures for every clip: README, benchmarks/temporal.py --all.
+# +15.6% -> 0.416, +0.1% (every 10th frame). The figures for every clip: the docs, benchmarks/temporal.py --all.
 DETAIL_SIGMA, DETAIL_ENERGY_SIGMA = 1.0, 4.0
 COARSE_SIGMA, MID_ENERGY_SIGMA = 4.0, 16.0
 

@@ -42,9 +42,9 @@ from vidstyle.temporal.motion import Motion
 
 # The path's reliability (confidence times the temporal weight) from which the carried painting is used, and from
 # which it is used alone; a narrow band, as mixing the two paintings is what washes the grain out (fast, weight
-# 1.6: confidence 0.30 to 0.35). Measured with benchmarks/temporal.py: see README's table.
+# 1.6: confidence 0.30 to 0.35). Measured with benchmarks/temporal.py (docs/quality-and-speed.md).
 TRUST_FROM, TRUST_FULL = 0.48, 0.56
-# Frames a key is carried for: longer keeps more grain (fewer resamplings) and lets more pixels that lost their
+# Frames between keys: longer keeps more grain (fewer resamplings) and lets more pixels that lost their
 # path show the network's flicker until the next key (adain_cutBunny at 640 px, warping error and style distance
 # on/off: 8 frames 0.395, 1.71; 16 frames 0.469, 1.15; before the source and strain checks).
 KEY_EVERY = 8
