@@ -44,10 +44,10 @@ def backend_epilog() -> str:
     from vidstyle.core.options import fields_of
 
     try:
-        registry()
+        backends = registry()
     except UserError:
         return ""  # a plugin that does not load: the command says so in one line when it runs
-    parts = [f"{b.name}: {' '.join(flag(k) for k in fields_of(b.options))}" for b in registry().values()]
+    parts = [f"{b.name}: {' '.join(flag(k) for k in fields_of(b.options))}" for b in backends.values()]
     return "Each backend's own options: " + "; ".join(parts) + "."
 
 

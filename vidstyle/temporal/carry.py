@@ -131,15 +131,17 @@ class CarryBlender:
         carried = ops.sample_lanczos(ops.take(keys["paintings"]), at)
         out = ops.give(ops.clip(ops.lerp(ops.take(fresh), carried, trust), 0.0, 1.0))
         if index % KEY_EVERY == 0:  # the pixels not carried whole (and the evicted key's) join a new key
-            used = ops.counts(whole, trust >= WHOLE, SLOTS)
+            carried_whole = trust >= WHOLE
+            used = ops.counts(whole, carried_whole, SLOTS)
             new = min(range(SLOTS), key=lambda k: (used[k], keys["made"][k]))  # a free slot, else the least used
-            joins = 1.0 - ops.weight(trust >= WHOLE) * ops.weight(whole != new)
+            kept = ops.weight(carried_whole)
+            joins = 1.0 - kept * ops.weight(whole != new)
             where = where + ops.scale(ops.positions(where) - where, joins)
             whole, path = whole + (new - whole) * joins, path + (1.0 - path) * joins
             stretch = ops.scale(stretch, 1.0 - joins)
             # the new key holds the network's own painting where a pixel was not carried whole (a blend kept as a
             # key would be carried on, and blended again at the next key)
-            _put(keys, new, ops.give(ops.lerp(ops.take(fresh), carried, ops.weight(trust >= WHOLE))), source, index)
+            _put(keys, new, ops.give(ops.lerp(ops.take(fresh), carried, kept)), source, index)
         keys.update(zip(TRACKS, map(ops.give, (where, whole, path, stretch))))
         return out
 

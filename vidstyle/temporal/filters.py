@@ -53,14 +53,6 @@ class OpenCVOps:
         return cv2.remap(x, *maps, cv2.INTER_CUBIC, borderMode=cv2.BORDER_REPLICATE)
 
     @staticmethod
-    def warp_linear(x: np.ndarray, flow: np.ndarray) -> np.ndarray:
-        return OpenCVOps.sample_linear(x, flow + _positions(*flow.shape[:2]))
-
-    @staticmethod
-    def warp_lanczos(x: np.ndarray, flow: np.ndarray) -> np.ndarray:
-        return OpenCVOps.sample_lanczos(x, flow + _positions(*flow.shape[:2]))
-
-    @staticmethod
     def sample_nearest(x: np.ndarray, at: np.ndarray) -> np.ndarray:
         return cv2.remap(x, at, None, cv2.INTER_NEAREST, borderMode=cv2.BORDER_REPLICATE)
 
@@ -172,21 +164,15 @@ class TorchOps:
         return F.grid_sample(x, sampling_grid(flow), mode="bicubic", padding_mode="border", align_corners=True)
 
     @staticmethod
-    def warp_linear(x: torch.Tensor, flow: torch.Tensor) -> torch.Tensor:
-        return F.grid_sample(x, sampling_grid(flow), mode="bilinear", padding_mode="border", align_corners=True)
-
-    @staticmethod
-    def warp_lanczos(x: torch.Tensor, flow: torch.Tensor) -> torch.Tensor:
-        return _lanczos_sample(x, _position_tensor(*flow.shape[-2:], str(flow.device)) + flow[0].permute(1, 2, 0))
-
-    @staticmethod
     def sample_linear(x: torch.Tensor, at: torch.Tensor) -> torch.Tensor:
         """x at the positions `at` (1x2xHxW, (x, y) px, of any image size): a 1xCxHxW picture."""
-        return F.grid_sample(x, _grid(x, at), mode="bilinear", padding_mode="border", align_corners=True)
+        grid = _normalised(at[0].permute(1, 2, 0), *x.shape[-2:])
+        return F.grid_sample(x, grid, mode="bilinear", padding_mode="border", align_corners=True)
 
     @staticmethod
     def sample_nearest(x: torch.Tensor, at: torch.Tensor) -> torch.Tensor:
-        return F.grid_sample(x, _grid(x, at), mode="nearest", padding_mode="border", align_corners=True)
+        grid = _normalised(at[0].permute(1, 2, 0), *x.shape[-2:])
+        return F.grid_sample(x, grid, mode="nearest", padding_mode="border", align_corners=True)
 
     @staticmethod
     def sample_lanczos(x: torch.Tensor, at: torch.Tensor) -> torch.Tensor:
@@ -268,16 +254,13 @@ def sampling_grid(flow: torch.Tensor) -> torch.Tensor:
     """1xHxWx2 positions x + flow(x) (flow 1x2xHxW, pixels) normalised to [-1, 1] as grid_sample takes them
     (align_corners=True)."""
     h, w = flow.shape[-2:]
-    pos = _position_tensor(h, w, str(flow.device)) + flow[0].permute(1, 2, 0)
-    scale = torch.tensor([2.0 / max(w - 1, 1), 2.0 / max(h - 1, 1)], device=flow.device)
+    return _normalised(_position_tensor(h, w, str(flow.device)) + flow[0].permute(1, 2, 0), h, w)
+
+
+def _normalised(pos: torch.Tensor, h: int, w: int) -> torch.Tensor:
+    """HxWx2 positions (px) in an h x w image as grid_sample takes them: 1xHxWx2 in [-1, 1], align_corners=True."""
+    scale = torch.tensor([2.0 / max(w - 1, 1), 2.0 / max(h - 1, 1)], device=pos.device)
     return (pos * scale - 1.0)[None]
-
-
-def _grid(x: torch.Tensor, at: torch.Tensor) -> torch.Tensor:
-    """Positions in x (1x2xHxW, px) as grid_sample takes them (1xHxWx2 in [-1, 1], align_corners=True)."""
-    h, w = x.shape[-2:]
-    scale = torch.tensor([2.0 / max(w - 1, 1), 2.0 / max(h - 1, 1)], device=at.device)
-    return (at[0].permute(1, 2, 0) * scale - 1.0)[None]
 
 
 def _lanczos_sample(x: torch.Tensor, pos: torch.Tensor) -> torch.Tensor:
