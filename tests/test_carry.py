@@ -43,7 +43,7 @@ def test_a_still_shot_keeps_its_first_painting_through_every_key():
     assert np.array_equal(array(blender(tensor(first), None, source)), first)
     for _ in range(2 * KEY_EVERY + 3):
         out = array(blender(tensor(image(rng)), still(), source))
-        assert np.abs(out - first).max() < 1e-4  # OpenCV's Lanczos tables, in float32
+        assert np.abs(out - first).max() < 1e-4  # whole pixels: the key's own, at twice the size
 
 
 def test_untrusted_and_cut_pixels_take_the_new_painting():
