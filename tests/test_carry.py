@@ -28,12 +28,20 @@ def array(t) -> np.ndarray:
     return t[0].permute(1, 2, 0).contiguous().numpy()
 
 
+@pytest.fixture(params=["frame", "half"])
+def tracks(request, monkeypatch) -> str:
+    """The tracks at the frame's size, or at half of it (as from 1080p up: carry.TRACK_SIDE)."""
+    if request.param == "half":
+        monkeypatch.setattr(carry, "TRACK_SIDE", W // 2)
+    return request.param
+
+
 def still(confidence: float | np.ndarray = 1.0, flow: np.ndarray | None = None) -> Motion:
     conf = np.broadcast_to(np.float32(confidence), (H, W)).astype(np.float32)
     return Motion(np.zeros((H, W, 2), np.float32) if flow is None else flow, conf)
 
 
-def test_a_still_shot_keeps_its_first_painting_through_every_key():
+def test_a_still_shot_keeps_its_first_painting_through_every_key(tracks):
     """No motion, every path trusted: each frame is the first frame's painting exactly, across key changes,
     however the network's painting of the later frames flickers."""
     rng = np.random.default_rng(0)
@@ -105,7 +113,7 @@ def detail(x: np.ndarray) -> float:
 
 
 @pytest.mark.parametrize("torch_on_cpu", [False, True])
-def test_the_carried_painting_keeps_its_grain_along_a_slow_pan(monkeypatch, torch_on_cpu):
+def test_the_carried_painting_keeps_its_grain_along_a_slow_pan(monkeypatch, torch_on_cpu, tracks):
     """Why the term exists: the fast network's 1-2 px grain. A painting carried 0.56 px a frame for two keys keeps
     its fine detail and follows the motion, where a new painting each frame would flicker; with the GPU's
     operations (on the CPU) as with OpenCV's."""
@@ -129,7 +137,7 @@ def test_the_carried_painting_keeps_its_grain_along_a_slow_pan(monkeypatch, torc
     assert np.abs(outs[-1] - paintings[-1])[inside].mean() < 0.1 * flicker
 
 
-def test_the_torch_and_opencv_operations_carry_alike(monkeypatch):
+def test_the_torch_and_opencv_operations_carry_alike(monkeypatch, tracks):
     """The carried term over a key's life on a moving, partly trusted clip: the GPU's operations against the
     CPU's, both on the CPU (flow at half the frame's size, as the job computes it)."""
     rng = np.random.default_rng(6)
@@ -155,7 +163,7 @@ def test_the_torch_and_opencv_operations_carry_alike(monkeypatch):
     assert np.mean([np.abs(f - o).mean() for f, o in zip(frames[1:], opencv[1:])]) > 0.05  # it did carry
 
 
-def test_a_pixel_carried_whole_keeps_its_key_across_key_frames():
+def test_a_pixel_carried_whole_keeps_its_key_across_key_frames(tracks):
     """Its painting is sampled from the key it was first carried from, not from each later key in turn (each
     resampling takes some grain): 5 keys along a pan, the last frame half a pixel off the grid."""
     speed, frames = 9 / 16, 5 * KEY_EVERY + 1
@@ -171,7 +179,7 @@ def test_a_pixel_carried_whole_keeps_its_key_across_key_frames():
     assert kept > 0.94  # measured 0.955; a new key from the output at each key frame: 0.922
 
 
-def test_a_small_change_in_a_carried_region_takes_the_new_painting():
+def test_a_small_change_in_a_carried_region_takes_the_new_painting(tracks):
     """Trust is decided over a region, but never where the source itself changed: a blink is not carried over."""
     rng = np.random.default_rng(7)
     source = image(rng, 2)

@@ -23,7 +23,8 @@ SLOW, FAST = 1.3, 1.8
 class Motion:
     """How frame t relates to frame t-1: backward flow t -> t-1 and its reliability in frame t, at the size the flow
     was computed at (its vectors in that size's pixels), for a frame of `size`. The forms the temporal terms use
-    are made from it on their device, once each: at the frame's size (`full`) and at an activation's (`at`)."""
+    are made from it on their device, once each: at the frame's size (`full`), at another (`sized`: the carried
+    term's tracks) and at an activation's (`at`)."""
 
     flow: np.ndarray  # hxwx2 float32
     confidence: np.ndarray  # hxw float32 in [0,1]
@@ -36,15 +37,19 @@ class Motion:
     def full(self, device: torch.device) -> tuple[torch.Tensor, torch.Tensor]:
         """The flow (1x2xHxW, in the frame's pixels) and confidence (1x1xHxW) at the frame's size, on `device`:
         enlarged there, bilinearly, so a frame's only upload is the flow's size."""
-        key = ("full", str(device))
+        return self.sized(self.size or self.flow.shape[:2], device)
+
+    def sized(self, size: tuple[int, int], device: torch.device) -> tuple[torch.Tensor, torch.Tensor]:
+        """The same at another (height, width), the vectors in its pixels."""
+        key = (tuple(size), str(device))
         if key not in self._scaled:
             flow = from_host(self.flow).to(device)
             conf = from_host(self.confidence).to(device)
             h, w = self.flow.shape[:2]
-            size = self.size or (h, w)
-            if size != (h, w):
-                flow = enlarge(flow, size) * torch.tensor([size[1] / w, size[0] / h], device=device).view(1, 2, 1, 1)
-                conf = enlarge(conf, size)
+            if tuple(size) != (h, w):
+                resize = enlarge if size[0] * size[1] > h * w else shrink
+                flow = resize(flow, size) * torch.tensor([size[1] / w, size[0] / h], device=device).view(1, 2, 1, 1)
+                conf = resize(conf, size)
             self._scaled[key] = (flow, conf)
         return self._scaled[key]
 
