@@ -59,7 +59,9 @@ BACKEND = Backend(
     check=check,
     contact_sheet=contact_sheet,
     models=models,
-    memory=4 << 30,  # max RSS at 1080p, 150 frames: 3.1 GiB (1.6 with 4 frames; adain's figure says why)
+    # max RSS at 1080p, 150 frames of the cockatoo scaled up: 3.9 GiB (3.1 before the carried term kept its keys'
+    # paintings at twice the size, 400 MB; 1.6 with 4 frames, adain's figure says why)
+    memory=5 << 30,
     # A key's life (vidstyle.temporal.carry): the seam's warping error over the inside's 1.12 (0 frames: 1.40, 4:
     # 1.04, 12: 1.01, 20: 1.00; a synthetic pan at 128 px, units of 20 frames, as in tests/test_cluster.py)
     warmup=8,
