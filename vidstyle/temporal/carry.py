@@ -48,6 +48,11 @@ from vidstyle.temporal.motion import Motion
 # which it is used alone; a narrow band, as mixing the two paintings is what washes the grain out (fast, weight
 # 1.6: confidence 0.30 to 0.35). Measured with benchmarks/temporal.py (docs/quality-and-speed.md).
 TRUST_FROM, TRUST_FULL = 0.48, 0.56
+# Where the two paintings mix, their texture (the detail under a blur of MIX_SIGMA px) keeps its energy (_mix).
+# benchmarks/temporal.py --all --backends fast, on/off warping / style, plain mix -> this: adain_cutBunny 0.365 /
+# 2.50 -> 0.394 / 1.66, cockatoo 0.550 / 1.38 -> 0.593 / 1.11, fire2 0.643 / 1.73 -> 0.690 / 1.06; style at most
+# 1.15 on 9 of 12 clips (3 before), warping +0.01-0.05 on each. A blur of 1 px: 1.79 on adain_cutBunny; 4 px: 1.60.
+MIX_SIGMA = 2.0
 # Frames between keys: longer keeps more grain (fewer resamplings) and lets more pixels that lost their
 # path show the network's flicker until the next key (adain_cutBunny at 640 px, warping error and style distance
 # on/off: 8 frames 0.395, 1.71; 16 frames 0.469, 1.15; before the source and strain checks).
@@ -141,7 +146,7 @@ class CarryBlender:
         frame_where, frame_whole, frame_trust = _to_frame(ops, where, whole, trust, keys["size"], scale)
         at = _atlas_positions(ops, frame_where, frame_whole, keys["size"])
         carried = ops.sample_cubic(ops.take(keys["paintings"]), at * 2.0)  # the keys are painted at twice the size
-        out = ops.give(ops.clip(ops.lerp(ops.take(fresh), carried, frame_trust), 0.0, 1.0))
+        out = ops.give(ops.clip(_mix(ops, ops.take(fresh), carried, frame_trust), 0.0, 1.0))
         if index % KEY_EVERY == 0:  # the pixels not carried whole (and the evicted key's) join a new key
             carried_whole = trust >= WHOLE
             used = ops.counts(whole, carried_whole, SLOTS)
@@ -166,6 +171,16 @@ class CarryBlender:
         if self._keys:  # new keys are written through views of the atlases' memory, laid out channels-last
             for name in ("paintings", "sources"):
                 self._keys[name] = self._keys[name].contiguous(memory_format=torch.channels_last)
+
+
+def _mix(ops: Any, fresh: Any, carried: Any, trust: Any) -> Any:
+    """The two paintings mixed by `trust`: their coarse bands (a blur at MIX_SIGMA) as they are, their texture
+    rescaled by 1 / sqrt(t^2 + (1-t)^2), so that two unrelated grains mixed keep one grain's energy (a plain
+    average of two halves it, the washout the Gram distance reads). Exact where the trust is 0 or 1."""
+    base_fresh, base_carried = ops.gaussian(fresh, MIX_SIGMA), ops.gaussian(carried, MIX_SIGMA)
+    gain = 1.0 / ops.sqrt(trust * trust + (1.0 - trust) * (1.0 - trust))
+    texture = ops.lerp(fresh - base_fresh, carried - base_carried, trust)
+    return ops.lerp(base_fresh, base_carried, trust) + ops.scale(texture, gain)
 
 
 def track_size(h: int, w: int) -> tuple[int, int]:
