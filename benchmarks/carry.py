@@ -5,9 +5,12 @@ e.g. a `git worktree`), the same in that checkout, interleaved round by round, a
 
     python benchmarks/carry.py [--rounds 4] [--against /tmp/w/before]
 
+The term runs as the job runs it: OpenCV on one thread, freed memory kept (vidstyle.core.machine).
+
 Figures (AMD EPYC, 2 cores; against 32ef90e, Lanczos-4 sampling of frame-size keys and frame-size tracks): 24.2
 against 36.4 CPU-ms at 640x360 (0.67x), 155.5 against 376.6 at 1080p (0.41x); with OpenCV's AVX2 path, 0.64x
-and 0.35x.
+and 0.35x. The texture-keeping mix (1bed8ec) cost 1.75x at 640 and 1.61x at 1080p; written as one extrapolating
+blend (against 73ee4cc): 22.3 against 24.4 (0.90x), 118.2 against 128.7 (0.92x); AVX2 path 1.01x and 0.91x.
 """
 
 from __future__ import annotations
@@ -25,10 +28,13 @@ ROOT = Path(__file__).resolve().parents[1]
 WORKER = """
 import json, sys, time
 import cv2, numpy as np
+from vidstyle.core.machine import keep_freed_memory
 from vidstyle.core.tensors import from_host
 from vidstyle.temporal.carry import KEY_EVERY, CarryBlender
 from vidstyle.temporal.motion import Motion
 h, w = map(int, sys.argv[1:3])
+keep_freed_memory()  # as the job runs it: freed memory kept, OpenCV on one thread
+cv2.setNumThreads(1)
 rng = np.random.default_rng(0)
 big = cv2.GaussianBlur(rng.random((h, w + 64, 3), dtype=np.float32), (0, 0), 3)
 paint = [from_host(rng.random((h, w, 3), dtype=np.float32)) for _ in range(4)]
