@@ -192,3 +192,23 @@ def test_a_small_change_in_a_carried_region_takes_the_new_painting(tracks):
     out = array(blender(tensor(fresh), still(), tensor(blink)))
     assert np.allclose(out[22:26, 32:36], fresh[22:26, 32:36], atol=1e-4)
     assert np.allclose(out[:, :20], first[:, :20], atol=1e-4) and np.allclose(out[:, 48:], first[:, 48:], atol=1e-4)
+
+
+def test_a_new_look_replaces_the_carried_painting():
+    """A pixel carried whole keeps its key while its path holds; when the look changes (a transition, keyframed
+    values), every pixel joins a new key within LOOK_STEP frames, so the new look shows on a still shot too."""
+    rng = np.random.default_rng(3)
+    old, new, source = image(rng), image(rng), tensor(image(rng, 2))
+    blender = CarryBlender(1.6)
+    for i in range(12):
+        out = array(blender(tensor(old), still() if i else None, source, i, look="a"))
+    assert np.abs(out - old).mean() < 0.01  # carried
+    for i in range(12, 12 + carry.LOOK_STEP + 1):
+        same = array(blender(tensor(new), still(), source, i, look="a"))
+    assert np.abs(same - old).mean() < 0.01  # the same look: still the first painting
+    blender = CarryBlender(1.6)
+    for i in range(12):
+        blender(tensor(old), still() if i else None, source, i, look="a")
+    for i in range(12, 12 + carry.LOOK_STEP + 1):
+        out = array(blender(tensor(new), still(), source, i, look="b"))
+    assert np.abs(out - new).mean() < 0.01

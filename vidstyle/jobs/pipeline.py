@@ -365,7 +365,7 @@ def _stream(source_path: Path, output: Path, stylizer: Stylizer, estimator: Flow
                         continue
                     if item.look is not None and output_temporal:
                         blend.weight = item.look.temporal_weight
-                    out = blend(item.out, item.motion, item.picture, options.first_index + index)
+                    out = blend(item.out, item.motion, item.picture, options.first_index + index, item.look)
                     # Dimmed where the source is dark, and rounded, in one pass; the temporal state stays undimmed.
                     picture = (to_words if deep else to_bytes)(out, brightness_gain(item.picture, out))
                     rgb = item.framing.place(picture, _backdrop(item.frame, deep) if item.framing.area else None)

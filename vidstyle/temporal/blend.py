@@ -122,7 +122,7 @@ class OutputBlender:
         self._prev_output: torch.Tensor | None = None
 
     def __call__(self, fresh: torch.Tensor, motion: Motion | None, source: torch.Tensor | None = None,
-                 index: int | None = None) -> torch.Tensor:
+                 index: int | None = None, look: Any = None) -> torch.Tensor:
         """`fresh`: the backend's 1x3xHxW output in [0,1], on its device (its picture, `source`, and its frame
         number, `index`, are CarryBlender's)."""
         out = fresh

@@ -69,6 +69,11 @@ SLOTS, PAD = 4, 4
 TRACK_SIDE = 1024
 # A pixel carried at least this whole keeps its key at a key frame; the others join the new one.
 WHOLE = 0.999
+# While the look changes (a transition, keyframed values) every pixel joins a new key every LOOK_STEP frames: a
+# pixel carried whole would otherwise keep the old look's painting for as long as its path holds (fast, mdn_flower
+# at 320 px, a 24-frame transition: the distance to the second look fell 0.137 -> 0.092 over it, where that look's
+# own frames are at 0; benchmarks/looks.py transition). Every frame would let the network's flicker through.
+LOOK_STEP = 4
 # Each pixel's track, frame to frame: where it was in its key's frame (x, y px), its key's slot, the lowest flow
 # confidence along its path, and how the path stretches the key (the displacement's gradient, 4 channels).
 TRACKS = ("where", "slot", "path", "stretch")
@@ -103,14 +108,16 @@ class CarryBlender:
         self._count = 0  # frame numbers, where the caller gives none
 
     def __call__(self, fresh: torch.Tensor, motion: Motion | None, source: torch.Tensor | None = None,
-                 index: int | None = None) -> torch.Tensor:
+                 index: int | None = None, look: Any = None) -> torch.Tensor:
         """`fresh`: the backend's 1x3xHxW output in [0,1], on its device; `source`: the picture it was made from;
-        `index`: its frame number in the clip."""
+        `index`: its frame number in the clip; `look`: what it was painted with (vidstyle.backends.base.Look),
+        where that may change along the clip."""
         source = fresh if source is None else source
         index, self._count = (self._count if index is None else index), self._count + 1
         keys = self._keys
         if motion is None or self.weight <= 0 or keys is None or keys["size"] != tuple(fresh.shape[-2:]):
             self._keys = _new_keys(fresh, source, index)  # a new shot (or no term): the network's own frame
+            self._keys["look"] = look
             return fresh
         if keys["where"].device != fresh.device:  # resumed from a checkpoint, which holds them on the CPU
             keys.update({k: keys[k].to(fresh.device) for k in ("paintings", "sources", *TRACKS)})
@@ -147,8 +154,10 @@ class CarryBlender:
         at = _atlas_positions(ops, frame_where, frame_whole, keys["size"])
         carried = ops.sample_cubic(ops.take(keys["paintings"]), at * 2.0)  # the keys are painted at twice the size
         out = ops.give(ops.clip(_mix(ops, ops.take(fresh), carried, frame_trust), 0.0, 1.0))
-        if index % KEY_EVERY == 0:  # the pixels not carried whole (and the evicted key's) join a new key
-            carried_whole = trust >= WHOLE
+        relook = keys.get("look") != look and index % LOOK_STEP == 0  # the keys were painted with another look
+        if index % KEY_EVERY == 0 or relook:  # the pixels not carried whole (and the evicted key's) join a new key
+            carried_whole = trust >= (WHOLE if not relook else 2.0)  # on a new look, none is
+            keys["look"] = look
             used = ops.counts(whole, carried_whole, SLOTS)
             new = min(range(SLOTS), key=lambda k: (used[k], keys["made"][k]))  # a free slot, else the least used
             joins = 1.0 - ops.weight(carried_whole) * ops.weight(whole != new)
@@ -157,7 +166,7 @@ class CarryBlender:
             stretch = ops.scale(stretch, 1.0 - joins)
             # the new key holds the network's own painting where a pixel was not carried whole (a blend kept as a
             # key would be carried on, and blended again at the next key)
-            kept = ops.weight(frame_trust >= WHOLE)
+            kept = ops.weight(frame_trust >= (WHOLE if not relook else 2.0))
             _put(keys, new, ops.give(ops.lerp(ops.take(fresh), carried, kept)), source, index)
         keys.update(zip(TRACKS, map(ops.give, (where, whole, path, stretch))))
         return out
