@@ -156,8 +156,9 @@ class CarryBlender:
         out = ops.give(ops.clip(_mix(ops, ops.take(fresh), carried, frame_trust), 0.0, 1.0))
         relook = keys.get("look") != look and index % LOOK_STEP == 0  # the keys were painted with another look
         if index % KEY_EVERY == 0 or relook:  # the pixels not carried whole (and the evicted key's) join a new key
-            carried_whole = trust >= (WHOLE if not relook else 2.0)  # on a new look, none is
-            keys["look"] = look
+            whole_from = 2.0 if relook else WHOLE  # on a new look, no pixel is carried whole
+            keys["look"] = look  # (KEY_EVERY is a multiple of LOOK_STEP: a key frame with another look is a relook)
+            carried_whole = trust >= whole_from
             used = ops.counts(whole, carried_whole, SLOTS)
             new = min(range(SLOTS), key=lambda k: (used[k], keys["made"][k]))  # a free slot, else the least used
             joins = 1.0 - ops.weight(carried_whole) * ops.weight(whole != new)
@@ -166,7 +167,7 @@ class CarryBlender:
             stretch = ops.scale(stretch, 1.0 - joins)
             # the new key holds the network's own painting where a pixel was not carried whole (a blend kept as a
             # key would be carried on, and blended again at the next key)
-            kept = ops.weight(frame_trust >= (WHOLE if not relook else 2.0))
+            kept = ops.weight(frame_trust >= whole_from)
             _put(keys, new, ops.give(ops.lerp(ops.take(fresh), carried, kept)), source, index)
         keys.update(zip(TRACKS, map(ops.give, (where, whole, path, stretch))))
         return out
