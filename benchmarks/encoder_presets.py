@@ -22,7 +22,7 @@ from throughput import excerpt
 from vidstyle.flow import make_estimator
 from vidstyle.media.frames import Frame
 from vidstyle.media.source import VideoSource
-from vidstyle.temporal.blend import OutputBlender
+from vidstyle.temporal.carry import CarryBlender
 from vidstyle.temporal.motion import estimate_motion
 from vidstyle.core.tensors import to_bytes, to_tensor
 
@@ -37,10 +37,11 @@ def stylized_frames(clip: str, style: str, frames: int, max_size: int) -> list[n
     settings = adain_settings(need(f"style/{style}"), max_size)
     weight = settings.temporal_weight()
     stylizer = settings.build(weight)
-    estimator, blender, out, prev = make_estimator("dis"), OutputBlender(weight), [], None
-    for rgb in source:
+    estimator, blender, out, prev = make_estimator("dis"), CarryBlender(weight), [], None
+    for i, rgb in enumerate(source):
         motion = estimate_motion(estimator, prev, rgb) if prev is not None else None
-        out.append(to_bytes(blender(stylizer.stylize(to_tensor(rgb, stylizer.device), motion), motion)))
+        picture = to_tensor(rgb, stylizer.device)
+        out.append(to_bytes(blender(stylizer.stylize(picture, motion), motion, picture, i)))
         prev = rgb
     return out
 

@@ -34,7 +34,7 @@ from common import OUT, cpu_line, need, scaled_clip
 from vidstyle.core.device import torch_threads
 from vidstyle.core.tensors import to_bytes, to_tensor
 from vidstyle.flow import make_estimator
-from vidstyle.jobs.pipeline import OUTPUT_TERMS, _opencv_single_threaded
+from vidstyle.jobs.pipeline import _opencv_single_threaded
 from vidstyle.jobs.run import run_video
 from vidstyle.media.frames import Frame
 from vidstyle.media.sinks.video import EncodeSettings, VideoSink
@@ -42,6 +42,7 @@ from vidstyle.media.source import VideoSource
 from vidstyle.settings import resolve
 from vidstyle.shots.detect import TransNetDetector
 from vidstyle.shots.stage import brightness_gain
+from vidstyle.temporal.carry import CarryBlender
 from vidstyle.temporal.motion import estimate_motion
 
 STAGES = ("decode", "shot detection", "motion", "upload", "network", "output temporal", "download", "encode")
@@ -88,8 +89,7 @@ def measure(clip: Path, backend: str, size: int, args: argparse.Namespace) -> tu
     weight = settings.temporal_weight()
     stylizer = Null(device) if args.null else settings.build(weight, device)
     flow = make_estimator("dis")
-    term = settings.describe().output_term
-    blend = OUTPUT_TERMS[term or "blend"](weight if term else 0.0)
+    blend = CarryBlender(weight if settings.describe().output_term else 0.0)
     detector = TransNetDetector(args.device, 1, settings.common.precision) if args.cuts == "auto" else None
     clock = Clock(device)
     OUT.mkdir(exist_ok=True)

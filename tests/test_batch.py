@@ -123,7 +123,7 @@ def test_killed_clip_resumes_to_the_same_frames(tmp_path, style_png):
 
     import vidstyle.jobs.pipeline as job
 
-    with pytest.raises(KeyboardInterrupt), raising_on_call(job.OutputBlender, "__call__", 14, KeyboardInterrupt):
+    with pytest.raises(KeyboardInterrupt), raising_on_call(job.CarryBlender, "__call__", 14, KeyboardInterrupt):
         run_video(clip, tmp_path / "again.mp4", settings, quiet=True)
     assert not (tmp_path / "again.mp4").exists()
     resumed = run_video(clip, tmp_path / "again.mp4", settings, quiet=True)
@@ -364,7 +364,7 @@ def test_resume_data_for_other_settings_is_not_used(tmp_path, style_png):
     settings = resolve(None, {"style": [style_png], "style_size": 64, "max_size": 64, "checkpoint_every": 2})
     import vidstyle.jobs.pipeline as job
 
-    with pytest.raises(KeyboardInterrupt), raising_on_call(job.OutputBlender, "__call__", 8, KeyboardInterrupt):
+    with pytest.raises(KeyboardInterrupt), raising_on_call(job.CarryBlender, "__call__", 8, KeyboardInterrupt):
         run_video(clip, tmp_path / "o.mp4", settings, quiet=True)
     changed = resolve(None, {"style": [style_png], "style_size": 64, "max_size": 64, "checkpoint_every": 2,
                              "alpha": 0.5})

@@ -150,7 +150,7 @@ def test_a_killed_job_resumes_mid_transition_to_the_same_frames(tmp_path, style_
     settings = resolve(str(looks))
     whole = run_video(clip, tmp_path / "whole.mp4", settings, quiet=True)
     assert whole.stylized == 20
-    with pytest.raises(KeyboardInterrupt), raising_on_call(job.OutputBlender, "__call__", 14, KeyboardInterrupt):
+    with pytest.raises(KeyboardInterrupt), raising_on_call(job.CarryBlender, "__call__", 14, KeyboardInterrupt):
         run_video(clip, tmp_path / "again.mp4", settings, quiet=True)
     resumed = run_video(clip, tmp_path / "again.mp4", settings, quiet=True)
     assert resumed.resumed_from == 12  # inside the transition (frames 10-15)

@@ -42,10 +42,9 @@ class Backend:
     # The colour check's tolerance in the flow's confidence (COLOUR_TOLERANCE); None: no colour check and no
     # texture check (vidstyle.temporal.motion.estimate_motion).
     colour_tolerance: float | None = COLOUR_TOLERANCE
-    # The temporal term on the output, which the video job applies (by name, so that describing a backend loads no
-    # torch): "blend", the blended bands (vidstyle.temporal.blend.OutputBlender), or "carry", the carried painting
-    # (vidstyle.temporal.carry.CarryBlender); None: the term lives wholly inside the stylizer.
-    output_term: str | None = "blend"
+    # The video job carries the output's painting along the flow (vidstyle.temporal.carry.CarryBlender); False: the
+    # temporal term lives wholly inside the stylizer.
+    output_term: bool = True
     checkpoint_every: int = 0  # resume data every N frames of a single clip by default; 0: only in batch jobs
     style_images: bool = True  # takes `style` images (else refuses them: its styles come from its options)
     check: Callable[[CommonOptions, Any], None] | None = None  # checks across fields, SettingError if wrong
@@ -116,7 +115,7 @@ class Stylizer(Protocol):
 
         `motion` relates this frame to the one given in the previous call; with it, the backend applies its
         temporal term. None starts afresh (a still, a first frame). The output-level term of the feed-forward
-        backends is the video job's (OutputBlender).
+        backends is the video job's (CarryBlender).
         """
         ...
 

@@ -28,7 +28,8 @@ from vidstyle.media.sequence import find_sequence
 
 log = logging.getLogger("vidstyle")
 
-FORMAT = 2
+# Resume data of another format is not used (3: AdaIN's output term is the carried one, its state a dict).
+FORMAT = 3
 
 
 @dataclass
@@ -37,7 +38,7 @@ class Saved:
 
     frame: int  # frames up to this one are on disk
     stylizer: dict[str, Any]  # Stylizer.state()
-    blender: Any  # OutputBlender.state()
+    blender: Any  # CarryBlender.state()
     boundaries: list[Any] = field(default_factory=list)  # the shot boundaries up to `frame` (vidstyle.shots)
 
 

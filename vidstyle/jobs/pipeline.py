@@ -43,16 +43,11 @@ from vidstyle.media.source import VideoSource
 from vidstyle.settings.looks import Schedule
 from vidstyle.shots.cuts import Boundary
 from vidstyle.shots.stage import Framing, ShotStage, brightness_gain
-from vidstyle.temporal.blend import OutputBlender
 from vidstyle.temporal.carry import CarryBlender
 from vidstyle.temporal.motion import Motion, estimate_motion
 
 QUEUE_DEPTH = 8
 _DONE = object()
-
-
-# The output temporal terms by the names backends give them (Backend.output_term).
-OUTPUT_TERMS = {"blend": OutputBlender, "carry": CarryBlender}
 
 
 @dataclass
@@ -67,7 +62,6 @@ class VideoOptions:
     looks: Callable[[], Schedule] | None = None  # makes the run's look schedule ([[shot]] tables, keyframes)
     flow_size: int = FLOW_SIZE  # the long side flow runs at; 0 = the frame's own
     colour_tolerance: float | None = None  # the colour check in the flow's confidence (Backend); None: off
-    output_term: str = "blend"  # the backend's output temporal term (Backend.output_term), a key of OUTPUT_TERMS
     first_index: int = 0  # the clip's frame number of the first frame decoded (a unit's: Span.first - warmup)
     # A unit of a split clip (vidstyle.jobs.units): its first `warmup` frames are stylized only to build the temporal
     # state and are not written (the timestamps written start at the first written frame's); `audio` off (the
@@ -345,7 +339,7 @@ def _stream(source_path: Path, output: Path, stylizer: Stylizer, estimator: Flow
 
         def _consume() -> None:
             output_temporal = options.temporal_weight > 0 and estimator is not None
-            blend = OUTPUT_TERMS[options.output_term](options.temporal_weight if output_temporal else 0.0)
+            blend = CarryBlender(options.temporal_weight if output_temporal else 0.0)
             if checkpoint and checkpoint.saved:
                 blend.load_state(checkpoint.saved.blender)
             origin = 0

@@ -1,11 +1,15 @@
-"""The fast backend's temporal term: the painting carried along the flow, not averaged with the new one.
+"""The output temporal term of the feed-forward backends (fast, adain): the painting carried along the flow, not
+averaged with the new one.
 
 The fast network paints a 1-2 px grain that the Gram style distance (and the eye) reads as its style, and that
 any averaging or resampling blur takes away. Measured on temporal-off frames of adain_cutBunny (style 19, 640 px):
 a 0.5 px shift raised the style distance 3.2x when resampled bicubically, 18x bilinearly, 1.2x with Lanczos-4,
 not at all to the nearest pixel; a 0.7 px Gaussian blur, 29x; averaging two successive frames unwarped, 2.6x.
-The blended terms (vidstyle.temporal.blend) average the past with the new frame and warp the result again every
-frame, so the grain went: 4.1-6.8x the temporal-off style distance on the fast-motion clips.
+Blended terms (the closed-form step of vidstyle.temporal.blend, on features or output pixels) average the past
+with the new frame and warp the result again every frame, so the grain went: 4.1-6.8x the temporal-off style
+distance on the fast-motion clips. AdaIN's coarser strokes lost less to blending, but still went soft and grey on
+fast motion (style distance up to 1.94x temporal-off's, with a gain on the fine detail to hold them), so its output
+is carried too (vidstyle.backends.adain has the figures).
 
 So each output pixel is either the painting of a key frame, carried to this frame along the composed flow and
 sampled from the key once, or the new frame's own painting; the two mix only over a narrow band of
@@ -98,9 +102,10 @@ def _ramp(ops: Any, x: Any, zero_at: float, one_at: float) -> Any:
 
 
 class CarryBlender:
-    """The output temporal term, frame after frame, with OutputBlender's interface (the video job runs it in the
-    encode thread). Its state (a dict): the keys' paintings (an atlas of SLOTS tiles, at twice the frame's size)
-    and sources (one at the tracks' size), the frame each slot's key was made at, and each track pixel's TRACKS."""
+    """The output temporal term, frame after frame (the video job runs it in the encode thread, beside the
+    network's work on the next frame). Its state (a dict): the keys' paintings (an atlas of SLOTS tiles, at twice
+    the frame's size) and sources (one at the tracks' size), the frame each slot's key was made at, and each track
+    pixel's TRACKS."""
 
     def __init__(self, weight: float) -> None:
         self.weight = weight

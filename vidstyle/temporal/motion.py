@@ -14,10 +14,6 @@ from vidstyle.flow import FLOW_SIZE, FlowEstimator, flow_frame_size
 from vidstyle.flow.ops import colour_match, reliability, texture_check
 from vidstyle.temporal.filters import enlarge, sampling_grid, shrink
 
-# The speed ramp of the output term's detail gain: nothing under SLOW px a frame, all from FAST px (at the size
-# stylized); vidstyle.temporal.blend.DETAIL_GAIN says why and how they were set.
-SLOW, FAST = 1.3, 1.8
-
 
 @dataclass
 class Motion:
@@ -55,11 +51,18 @@ class Motion:
 
     def at(self, height: int, width: int, padded: tuple[int, int],
            device: torch.device) -> tuple[torch.Tensor, torch.Tensor]:
-        """Sampling grid (1xhxwx2, for grid_sample) and confidence (1x1xhxw) for an activation of size h x w.
+        """Sampling grid (1xhxwx2, for grid_sample) and confidence (1x1xhxw) for an activation of size h x w."""
+        key = ("grid", height, width, *padded, str(device))
+        if key not in self._scaled:
+            flow, conf = self.cells(height, width, padded, device)
+            self._scaled[key] = (sampling_grid(flow), conf)
+        return self._scaled[key]
 
-        The activation covers the frame padded to `padded` (H', W'), each cell a block of H'/h x W'/w pixels.
-        """
-        key = (height, width, *padded, str(device))
+    def cells(self, height: int, width: int, padded: tuple[int, int],
+              device: torch.device) -> tuple[torch.Tensor, torch.Tensor]:
+        """The flow (1x2xhxw, in cells) and confidence (1x1xhxw) for an activation of size h x w. The activation
+        covers the frame padded to `padded` (H', W'), each cell a block of H'/h x W'/w pixels."""
+        key = ("cells", height, width, *padded, str(device))
         if key not in self._scaled:
             flow, conf = self.full(device)
             ph, pw = padded[0] - flow.shape[-2], padded[1] - flow.shape[-1]
@@ -68,7 +71,7 @@ class Motion:
             if (height, width) != padded:
                 flow, conf = shrink(flow, (height, width)), shrink(conf, (height, width))
             scale = torch.tensor([width / padded[1], height / padded[0]], device=device).view(1, 2, 1, 1)
-            self._scaled[key] = (sampling_grid(flow * scale), conf.contiguous())
+            self._scaled[key] = (flow * scale, conf.contiguous())
         return self._scaled[key]
 
 

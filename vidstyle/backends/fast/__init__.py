@@ -52,9 +52,8 @@ BACKEND = Backend(
     # The fast network's finer texture needs a firmer hold than AdaIN's: on mdn_flower at 640 px, 1.6 gave a
     # warping error of 0.0019 against 0.0025 at 0.8, for 10% less Laplacian energy.
     temporal_weight=1.6,
-    # Its 1-2 px grain goes under any averaging: the painting is carried along the flow instead, and the network's
-    # features are left alone (vidstyle.temporal.carry says why, with figures).
-    output_term="carry",
+    # Its 1-2 px grain goes under any averaging: the painting is carried along the flow (vidstyle.temporal.carry
+    # says why, with figures), and the network's features are left alone.
     style_images=False,
     check=check,
     contact_sheet=contact_sheet,

@@ -39,7 +39,7 @@ BACKEND = Backend(
     options=IterativeOptions,
     build=build,
     temporal_weight=100.0,  # Ruder et al. 2016's weight for the normalised VGG's losses
-    output_term=None,  # the temporal term is in the optimised loss
+    output_term=False,  # the temporal term is in the optimised loss
     # Measured for the feed-forward blends only. Here the confidence also picks each pixel's start (warped output
     # or content), and on a small synthetic pair the check halved it, so 8 warm iterations no longer caught up.
     # On fire2 at 192 px (25 frames, defaults) it raised the warping error 0.00282 -> 0.00468, style 1.772 -> 1.806.
