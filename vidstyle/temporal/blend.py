@@ -5,8 +5,8 @@ minimiser when added to a plain fit to the new value y:
     x = (y + lambda * c * warp(prev)) / (1 + lambda * c)
 Occluded cells (c = 0) take the new value, so nothing ghosts. On output pixels it averages two differently painted
 textures and washes the style out, so the painting itself is carried along the flow by the video job
-(vidstyle.temporal.carry); this light term on the coarsest activations steadies what the carried term leaves to
-the network (where the path is not trusted: fast motion, things coming into view).
+(vidstyle.temporal.carry); this term on the coarsest activations steadies what the carried term leaves to the
+network (where a path is not trusted: a changing surface, things coming into view), lightly on fast motion.
 """
 
 from __future__ import annotations
