@@ -26,7 +26,8 @@ from vidstyle.temporal.motion import Motion
 # 0.52 -> 0.44, friday 0.45 -> 0.40, no_duration 0.78 -> 0.68, adain_cutBunny 0.37/1.06 -> 0.34/1.07, the
 # cockatoo (4.5 px a frame, median) 0.46/1.17 -> 0.45/1.17, fire2 (13 px) 0.58/1.13 -> 0.58/1.13. One ratio of 1.0
 # everywhere: the cockatoo 0.44/1.20, fire2 0.55/1.16; 2.0 everywhere: stream-of-water.webm 0.59. By the frame's
-# median motion instead of each cell's: the same (water 0.591, no_duration 0.660, the cockatoo 0.454/1.172).
+# median motion instead of each cell's: the same (water 0.591, no_duration 0.660, the cockatoo 0.454/1.172). A
+# FEATURE_RATIO_FAST of 0.25: the cockatoo 0.47/1.15, fire2 0.61/1.12.
 FEATURE_RATIO, FEATURE_RATIO_FAST = 2.0, 0.5
 SLOW, FAST = 0.25, 0.5
 
