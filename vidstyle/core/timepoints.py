@@ -29,6 +29,11 @@ class TimePoint:
             return index >= self.frame
         return seconds >= self.seconds - tolerance
 
+    def frame_at(self, rate: float) -> int:
+        """The frame number this point names in a clip of `rate` frames a second (a time: the nearest frame; a
+        timecode must be resolved first)."""
+        return self.frame if self.frame is not None else round(self.seconds * rate)
+
     def form(self) -> str:
         """How the point is given: "frame", "timecode" (not yet resolved to a frame) or "seconds". Points of one
         form order among themselves (`order`); a frame number and a time only the clip relates."""

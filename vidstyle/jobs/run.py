@@ -159,7 +159,8 @@ def run_video(clip: Path, output: Path, settings: Settings, quiet: bool = False,
                                colour_tolerance=backend.colour_tolerance,
                                looks=(lambda: Schedule(settings, plan)) if plan else None,
                                warmup=span.warmup if span else 0, audio=span is None,
-                               first_index=span.first - span.warmup if span else _clip_frame(start, rate),
+                               # clip frame numbers, which the carried term keys on, so a segment keys as the clip does
+                               first_index=span.first - span.warmup if span else start.frame_at(rate) if start else 0,
                                on_frames=on_frames, sequence_rate=settings.sequence_rate())
         checkpoint = None
         every = settings.checkpoint_every(batch)
@@ -180,14 +181,6 @@ def run_video(clip: Path, output: Path, settings: Settings, quiet: bool = False,
              "" if result.frames == 1 else "s", shots, result.stylized, resumed, result.seconds,
              result.stylized / result.seconds if result.seconds else 0.0, f"; {result.short}" if result.short else "")
     return result
-
-
-def _clip_frame(start: TimePoint | None, rate: float) -> int:
-    """The clip's frame number of a segment's first frame: the carried term keys on clip frame numbers, so that a
-    segment (as a unit) keys where the whole clip does and a shot comes out the same either way."""
-    if start is None:
-        return 0
-    return start.frame if start.frame is not None else round(start.seconds * rate)
 
 
 def _ended_early(result: VideoResult, expected: int | None, until: float | None, rate: float) -> str:

@@ -119,8 +119,8 @@ class VideoSource:
         whole = self._estimated_frames()
         if whole is None or (start is None and end is None):
             return whole
-        first = (start.frame if start.frame is not None else round(start.seconds * self.rate)) if start else 0
-        last = (end.frame if end.frame is not None else round(end.seconds * self.rate)) if end else whole
+        first = start.frame_at(self.rate) if start else 0
+        last = end.frame_at(self.rate) if end else whole
         return max(1, min(last, whole) - first)
 
     def _estimated_frames(self) -> int | None:
