@@ -53,7 +53,13 @@ BACKEND = Backend(
     # warping error of 0.0019 against 0.0025 at 0.8, for 10% less Laplacian energy.
     temporal_weight=1.6,
     # Its 1-2 px grain goes under any averaging: the painting is carried along the flow (vidstyle.temporal.carry
-    # says why, with figures), and the network's features are left alone.
+    # says why, with figures), and the network's features are left alone. AdaIN's feature term put back on its
+    # 1/4-size map (inside the ONNX graph, as before c3afb94) steadied what the carried term leaves to the network
+    # but thinned the grain the Gram distance reads (benchmarks/temporal.py, 60 frames at 640 px, on/off warping /
+    # style, without -> with it): stream-of-water.webm 0.88 -> 0.64, no_duration 0.92 -> 0.64, pancake 0.57 ->
+    # 0.49, friday 0.56/1.09 -> 0.45/1.36, the cockatoo 0.59/1.11 -> 0.51/1.65, mdn_flower 0.27/1.12 -> 0.23/1.32,
+    # adain_cutBunny 0.39/1.66 -> 0.35/2.50; only on slow cells at half the ratio, friday 0.49/1.24, mdn_flower
+    # 0.24/1.23, the cockatoo 0.58/1.12, stream-of-water.webm 0.71.
     style_images=False,
     check=check,
     contact_sheet=contact_sheet,
